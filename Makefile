@@ -1,0 +1,61 @@
+# fastpar's entry points. `make demo` and `make test` do all the set-up
+# (a virtual environment in .venv, the build, the dependencies) themselves.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+# Warnings are errors in our own builds (not in users' `pip install .`).
+STRICT := --config-settings=cmake.define.FASTPAR_WERROR=ON
+
+.PHONY: demo test test-ft test-c test-py bench clean
+
+# The free-threaded lane: a CPython 3.13t (FASTPAR_FT_PYTHON, or built once
+# from source and cached by scripts/ft-python.sh) and its own environment.
+FT_VENV ?= .venv-ft
+FT_PY := $(FT_VENV)/bin/python
+# Wheels only for NumPy and pandas: their newest releases may have no cp313t
+# wheel, and building them from source takes minutes. TA-Lib has no cp313t
+# wheel at all: the tests that need it skip there.
+FT_DEPS := --only-binary numpy,pandas "numpy>=2.1,<2.5" "pandas>=2.0" \
+	"scikit-build-core>=0.10" cmake ninja "pytest>=8" "pytest-run-parallel>=0.4"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade "pip>=24.1"
+
+demo: $(PY)
+	$(PIP) install -q .
+	$(PY) -m fastpar.demo
+
+test: $(PY)
+	$(PIP) install -q $(STRICT) ".[test]"
+	$(MAKE) test-c
+	$(MAKE) test-py
+
+test-ft:
+	@ftpy="$$(bash scripts/ft-python.sh)" || { \
+	  echo "make test-ft: no free-threaded interpreter (see the message above)" >&2; exit 1; }; \
+	if [ ! -x $(FT_PY) ] || [ "$$($(FT_PY) -c 'import sys; print(sys._base_executable)' 2>/dev/null)" != "$$ftpy" ]; then \
+	  rm -rf $(FT_VENV) && "$$ftpy" -m venv $(FT_VENV); fi
+	$(FT_PY) -m pip --disable-pip-version-check install -q "pip>=24.1" $(FT_DEPS)
+	$(FT_PY) -m pip --disable-pip-version-check install -q --no-build-isolation $(STRICT) .
+	FASTPAR_EXPECT_FREE_THREADED=1 $(MAKE) test-py PY=$(FT_PY)
+
+# The pure C pool and kernels from plain C drivers, normally and under
+# ThreadSanitizer.
+test-c:
+	$(MAKE) -C tests/c all
+
+# The whole suite, then the thread-stress subset again with every test run
+# in 4 threads at once.
+test-py:
+	$(PY) -m pytest -q
+	$(PY) -m pytest -q --parallel-threads=4 tests/test_threads.py tests/test_indicators.py
+
+bench: $(PY)
+	$(PIP) install -q ".[bench]"
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf build $(VENV) $(FT_VENV) .pytest_cache

@@ -1,0 +1,39 @@
+"""fastpar: GIL-free indicator kernels and a native thread pool for Python.
+
+The kernels run in C over NumPy buffers with the GIL released, so a plain
+``concurrent.futures.ThreadPoolExecutor`` scales across cores, and a 2-D
+input (one series per row) runs on fastpar's own thread pool in one call.
+"""
+
+from .indicators import (
+    MAX_PERIOD,
+    atr,
+    bbands,
+    ema,
+    envelope,
+    macd,
+    rsi,
+    sma,
+    stddev,
+    stoch,
+    wma,
+)
+from .pool import get_num_threads, set_num_threads
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MAX_PERIOD",
+    "atr",
+    "bbands",
+    "ema",
+    "envelope",
+    "get_num_threads",
+    "macd",
+    "rsi",
+    "set_num_threads",
+    "sma",
+    "stddev",
+    "stoch",
+    "wma",
+]

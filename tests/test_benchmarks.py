@@ -1,0 +1,39 @@
+"""The benchmarks still run: a `--quick` smoke run of benchmarks/run.py."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# One subprocess that times threads: never several at once.
+pytestmark = pytest.mark.thread_unsafe
+
+EXPECTED_HEADERS = [
+    "## How this run was made",
+    "## W1: single-thread kernels, fastpar vs TA-Lib",
+    "| kernel | goal | n = 1,000 | n = 10,000 | goal met |",
+    "| kernel | n | fastpar ns/elem | TA-Lib ns/elem | TA-Lib / fastpar | goal | met |",
+    "## W2: scaling a batch over threads",
+    "| goal | measured | met |",
+    "| workload | batch | sequential loop | T = 1 |",
+    "| implementation | batch | ticks/s, 1 thread |",
+]
+
+
+def test_quick_benchmark_run_writes_the_tables(tmp_path):
+    pytest.importorskip("talib", reason="TA-Lib is not installed (no wheel for free-threaded Python)")
+    out = tmp_path / "b.md"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    text = out.read_text(encoding="utf-8")
+    # headers are padded to the column widths: compare with runs of spaces squeezed
+    squeezed = "\n".join(" ".join(line.split()) for line in text.splitlines())
+    for header in EXPECTED_HEADERS:
+        assert header in squeezed, f"missing {header!r} in:\n{text}"
+    assert "**Smoke run (`--quick`)**" in text

@@ -1,0 +1,67 @@
+"""fastpar keeps a free-threaded interpreter free-threaded.
+
+These tests run on both kinds of build and check what each must show:
+on a free-threaded build the GIL stays off after importing fastpar and
+after using every public entry point; on a GIL build nothing changes.
+`make test-ft` sets FASTPAR_EXPECT_FREE_THREADED=1, so that lane also
+fails if the interpreter it was given is not free-threaded.
+"""
+
+import os
+import subprocess
+import sys
+import sysconfig
+
+FREE_THREADED_BUILD = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+# Every public entry point once, in a fresh interpreter where nothing but
+# NumPy and fastpar is imported, then whether the GIL is on.
+EVERY_ENTRY_POINT = r"""
+import sys
+import numpy as np
+import fastpar
+from fastpar import _fastpar, reference, synthetic
+
+bars = synthetic.random_walk_ohlc(4, 300, seed=1)
+h, l, c = bars["high"], bars["low"], bars["close"]
+for x in (c[0], c):
+    fastpar.sma(x, 10); fastpar.ema(x, 10); fastpar.wma(x, 10)
+    fastpar.rsi(x, 14); fastpar.rsi(x, 14, method="simple")
+    fastpar.stddev(x, 10); fastpar.bbands(x, 20); fastpar.envelope(x, 20)
+    fastpar.macd(x, 12, 26, 9)
+fastpar.atr(h, l, c, 14); fastpar.stoch(h, l, c, 5, 3, 3)
+fastpar.set_num_threads(2); fastpar.get_num_threads()
+_fastpar._sleep_job(10, 10, 2)
+reference.rsi(c[0], 14)
+try:
+    fastpar.sma(np.array([1.0, np.nan, 2.0]), 2)
+except ValueError:
+    pass
+print(getattr(sys, "_is_gil_enabled", lambda: True)())
+"""
+
+
+def run_python(*args):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_interpreter_is_the_expected_kind():
+    if os.environ.get("FASTPAR_EXPECT_FREE_THREADED") == "1":
+        assert FREE_THREADED_BUILD, f"{sys.executable} is not a free-threaded build"
+    if FREE_THREADED_BUILD:
+        assert sys.version_info >= (3, 13)
+
+
+def test_import_warns_of_nothing():
+    """Importing a module that does not declare itself GIL-free re-enables
+    the GIL with a RuntimeWarning; as an error, that fails the import."""
+    proc = run_python("-W", "error::RuntimeWarning", "-c", "import fastpar, fastpar._fastpar")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_gil_stays_off_after_every_entry_point():
+    proc = run_python("-W", "error::RuntimeWarning", "-c", EVERY_ENTRY_POINT)
+    assert proc.returncode == 0, proc.stderr
+    gil_enabled = proc.stdout.strip().splitlines()[-1] == "True"
+    assert gil_enabled == (not FREE_THREADED_BUILD)
+
