@@ -19,7 +19,8 @@
  *   - rsi_simple and envelope, with no TA-Lib counterpart, sum each window
  *     afresh (as a suffix plus a prefix of blocks) and never drift.
  * Where SSE2 exists (every x86-64), packed instructions do two divisions,
- * square roots or steps at once; elsewhere plain C computes the same.
+ * square roots or steps at once; elsewhere plain C loops compute the same
+ * values (for RSI and ATR, the same to rounding).
  *
  * Inputs must be finite after the leading NaNs. Latency-bound loops test
  * each value as it enters (free there); the others let a NaN or infinity
@@ -377,18 +378,57 @@ static void rsi_reference(const double *x, size_t b, size_t n, size_t p, double 
  * S, and every S after it, non-finite.
  * With SSE2, G and S share one register and four steps go at once:
  * V[j] = a^(j+1) V + C[j], where C[j], the inputs' share, is off the
- * carried chain (one multiply-add per four outputs); the four divisions
- * go two per instruction. This differs from TA-Lib by rounding only
- * (below 1e-12), except after thousands of unchanged prices, when the
- * averages decay into subnormal numbers and the ratio is made of their
- * last few bits: then (S below 1e-270) the series is redone with TA-Lib's
- * own arithmetic. */
+ * carried chain (one multiply-add per four outputs); the divisions go two
+ * per instruction. The last, partial block runs the same code on a padded
+ * copy, so out[i] never depends on the length of the series.
+ * This differs from TA-Lib by rounding only (below 1e-12), except after
+ * thousands of unchanged prices: the averages then decay into subnormal
+ * numbers and the ratio is made of their last few bits. So once S falls
+ * below 1e-270 (without being 0) the series is redone with TA-Lib's own
+ * arithmetic. */
 #define RSI_TINY 1e-270
 
 static inline double rsi_value(double g, double s)
 {
     return s > 0.0 ? (g / s) * 100.0 : 0.0;
 }
+
+#ifdef FP_HAVE_SSE2
+typedef struct {
+    __m128d a1, a2, a3, a4;
+} rsi_coefs;
+
+/* Four steps from v = [G, S] over the deltas of x[-1..3]; *prev holds
+ * x[-2..-1] (already in a register, so x[-1] is not loaded again) and
+ * gets x[2..3]; writes four outputs and returns the state after each
+ * step. */
+static inline void rsi_block4(const double *x, const rsi_coefs *k, __m128d v, __m128d *prev,
+                              double *out, __m128d st[4])
+{
+    const __m128d zero = _mm_setzero_pd(), hundred = _mm_set1_pd(100.0);
+    const __m128d abs_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
+    __m128d x01 = _mm_loadu_pd(x), x23 = _mm_loadu_pd(x + 2);
+    __m128d d01 = _mm_sub_pd(x01, _mm_shuffle_pd(*prev, x01, 1));
+    __m128d d23 = _mm_sub_pd(x23, _mm_shuffle_pd(x01, x23, 1));
+    *prev = x23;
+    __m128d up01 = _mm_max_pd(d01, zero), ad01 = _mm_and_pd(d01, abs_mask);
+    __m128d up23 = _mm_max_pd(d23, zero), ad23 = _mm_and_pd(d23, abs_mask);
+    __m128d c0 = _mm_unpacklo_pd(up01, ad01);
+    __m128d c1 = _mm_add_pd(_mm_mul_pd(k->a1, c0), _mm_unpackhi_pd(up01, ad01));
+    __m128d c2 = _mm_add_pd(_mm_mul_pd(k->a1, c1), _mm_unpacklo_pd(up23, ad23));
+    __m128d c3 = _mm_add_pd(_mm_mul_pd(k->a1, c2), _mm_unpackhi_pd(up23, ad23));
+    st[0] = _mm_add_pd(_mm_mul_pd(k->a1, v), c0);
+    st[1] = _mm_add_pd(_mm_mul_pd(k->a2, v), c1);
+    st[2] = _mm_add_pd(_mm_mul_pd(k->a3, v), c2);
+    st[3] = _mm_add_pd(_mm_mul_pd(k->a4, v), c3);
+    __m128d g01 = _mm_unpacklo_pd(st[0], st[1]), s01 = _mm_unpackhi_pd(st[0], st[1]);
+    __m128d g23 = _mm_unpacklo_pd(st[2], st[3]), s23 = _mm_unpackhi_pd(st[2], st[3]);
+    __m128d r01 = _mm_mul_pd(_mm_div_pd(g01, s01), hundred);
+    __m128d r23 = _mm_mul_pd(_mm_div_pd(g23, s23), hundred);
+    _mm_storeu_pd(out, _mm_and_pd(_mm_cmpgt_pd(s01, zero), r01));
+    _mm_storeu_pd(out + 2, _mm_and_pd(_mm_cmpgt_pd(s23, zero), r23));
+}
+#endif
 
 int fp_rsi_f64(const double *x, size_t n, int period, double *out)
 {
@@ -414,40 +454,41 @@ int fp_rsi_f64(const double *x, size_t n, int period, double *out)
     }
     fill_nan(out, o0);
     out[o0] = rsi_value(g, s);
-    int tiny = s < RSI_TINY;
+    int tiny = s < RSI_TINY && s != 0.0;
     size_t i = o0 + 1;
 #ifdef FP_HAVE_SSE2
     {
-        const __m128d zero = _mm_setzero_pd(), hundred = _mm_set1_pd(100.0);
-        const __m128d tiny_s = _mm_set1_pd(RSI_TINY);
-        const __m128d abs_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
-        const __m128d a1 = _mm_set1_pd(a), a2 = _mm_set1_pd(a * a);
-        const __m128d a3 = _mm_set1_pd(a * a * a), a4 = _mm_set1_pd(a * a * a * a);
-        __m128d v = _mm_set_pd(s, g); /* [G, S] */
+        const rsi_coefs k = {_mm_set1_pd(a), _mm_set1_pd(a * a), _mm_set1_pd(a * a * a),
+                             _mm_set1_pd(a * a * a * a)};
+        __m128d v = _mm_set_pd(s, g), st[4];
+        __m128d prev = _mm_set_pd(x[i - 1], x[i - 2]);
+        for (; i + 8 <= n && !tiny; i += 8) {
+            rsi_block4(x + i, &k, v, &prev, out + i, st);
+            rsi_block4(x + i + 4, &k, st[3], &prev, out + i + 4, st);
+            v = st[3];
+            /* S shrinks only while prices do not move, from far above the
+             * threshold: checking every eighth value suffices; a 0 stays 0
+             * until the first move */
+            const double s7 = _mm_cvtsd_f64(_mm_unpackhi_pd(v, v));
+            tiny = s7 < RSI_TINY && s7 != 0.0;
+        }
         for (; i + 4 <= n && !tiny; i += 4) {
-            __m128d d01 = _mm_sub_pd(_mm_loadu_pd(x + i), _mm_loadu_pd(x + i - 1));
-            __m128d d23 = _mm_sub_pd(_mm_loadu_pd(x + i + 2), _mm_loadu_pd(x + i + 1));
-            __m128d up01 = _mm_max_pd(d01, zero), ad01 = _mm_and_pd(d01, abs_mask);
-            __m128d up23 = _mm_max_pd(d23, zero), ad23 = _mm_and_pd(d23, abs_mask);
-            __m128d c0 = _mm_unpacklo_pd(up01, ad01);
-            __m128d c1 = _mm_add_pd(_mm_mul_pd(a1, c0), _mm_unpackhi_pd(up01, ad01));
-            __m128d c2 = _mm_add_pd(_mm_mul_pd(a1, c1), _mm_unpacklo_pd(up23, ad23));
-            __m128d c3 = _mm_add_pd(_mm_mul_pd(a1, c2), _mm_unpackhi_pd(up23, ad23));
-            __m128d v0 = _mm_add_pd(_mm_mul_pd(a1, v), c0);
-            __m128d v1 = _mm_add_pd(_mm_mul_pd(a2, v), c1);
-            __m128d v2 = _mm_add_pd(_mm_mul_pd(a3, v), c2);
-            v = _mm_add_pd(_mm_mul_pd(a4, v), c3);
-            __m128d g01 = _mm_unpacklo_pd(v0, v1), s01 = _mm_unpackhi_pd(v0, v1);
-            __m128d g23 = _mm_unpacklo_pd(v2, v), s23 = _mm_unpackhi_pd(v2, v);
-            __m128d r01 = _mm_mul_pd(_mm_div_pd(g01, s01), hundred);
-            __m128d r23 = _mm_mul_pd(_mm_div_pd(g23, s23), hundred);
-            _mm_storeu_pd(out + i, _mm_and_pd(_mm_cmpgt_pd(s01, zero), r01));
-            _mm_storeu_pd(out + i + 2, _mm_and_pd(_mm_cmpgt_pd(s23, zero), r23));
-            /* S only decays, so checking the last of the four suffices */
-            tiny = _mm_movemask_pd(_mm_cmplt_pd(s23, tiny_s)) != 0;
+            rsi_block4(x + i, &k, v, &prev, out + i, st);
+            v = st[3];
+        }
+        if (i < n && !tiny) {
+            double pad[5], res[4];
+            const size_t r = n - i;
+            for (size_t j = 0; j < 5; j++)
+                pad[j] = x[i - 1 + (j <= r ? j : r)]; /* repeat the last value */
+            rsi_block4(pad + 1, &k, v, &prev, res, st);
+            memcpy(out + i, res, r * sizeof(double));
+            v = st[r - 1];
+            i = n;
         }
         g = _mm_cvtsd_f64(v);
         s = _mm_cvtsd_f64(_mm_unpackhi_pd(v, v));
+        tiny = tiny || (s < RSI_TINY && s != 0.0);
     }
 #endif
     for (; i < n && !tiny; i++) {
@@ -455,7 +496,7 @@ int fp_rsi_f64(const double *x, size_t n, int period, double *out)
         g = a * g + (d > 0.0 ? d : 0.0);
         s = a * s + fabs(d);
         out[i] = rsi_value(g, s);
-        tiny = s < RSI_TINY;
+        tiny = s < RSI_TINY && s != 0.0;
     }
     if (not_finite(s) && !all_finite(x + b, n - b))
         return FP_ENONFINITE;
@@ -925,9 +966,15 @@ int fp_envelope_f64(const double *x, size_t n, int period, double deviation, dou
 
 /* TA-Lib's seeding: at index b+slow-1 the slow EMA starts from the mean
  * of the `slow` values ending there and the fast EMA from the mean of the
- * `fast` values ending there; the signal EMA starts from the mean of the
- * first `signal` MACD values. Each EMA is one ema_run pass; the output
- * arrays serve as scratch (fast EMA in macd, slow EMA in hist). */
+ * `fast` values ending there; the signal EMA starts, at the first output,
+ * from the mean of the first `signal` MACD values. After that the series
+ * goes in segments, which mostly stay in cache: per segment one ema_run
+ * pass per EMA (the fast EMA written into macd, the slow one into hist as
+ * scratch), and two subtractions. Short series (under 5 warm-ups, where
+ * the three lane warm-ups would cost more than they save) take a single
+ * pass with the three chains side by side instead. */
+#define MACD_SEQ 5
+
 int fp_macd_f64(const double *x, size_t n, int fast, int slow, int signal, double *macd,
                 double *macd_signal, double *macd_hist)
 {
@@ -947,30 +994,58 @@ int fp_macd_f64(const double *x, size_t n, int fast, int slow, int signal, doubl
     }
     const size_t i0 = b + (size_t)slow - 1; /* first MACD value */
     const size_t o0 = b + lookback;         /* first output */
+    const double kf = 2.0 / (double)(fast + 1), ks = 2.0 / (double)(slow + 1);
+    const double kg = 2.0 / (double)(signal + 1);
     double sum_slow = 0.0, sum_fast = 0.0;
     for (size_t i = b; i <= i0; i++) {
         sum_slow += x[i];
         if (i + (size_t)fast > i0)
             sum_fast += x[i];
     }
-    const size_t m = n - i0 - 1;
-    macd[i0] = sum_fast / (double)fast;
-    macd_hist[i0] = sum_slow / (double)slow;
-    ema_run(x + i0 + 1, m, macd[i0], 2.0 / (double)(fast + 1), macd + i0 + 1);
-    ema_run(x + i0 + 1, m, macd_hist[i0], 2.0 / (double)(slow + 1), macd_hist + i0 + 1);
-    if ((not_finite(macd[n - 1]) || not_finite(macd_hist[n - 1])) && !all_finite(x + b, n - b))
-        return FP_ENONFINITE;
+    double yf = sum_fast / (double)fast, ys = sum_slow / (double)slow;
     double sum_sig = 0.0;
-    sub_arrays(macd + i0, macd + i0, macd_hist + i0, n - i0);
-    for (size_t i = i0; i <= o0; i++)
-        sum_sig += macd[i];
-    macd_signal[o0] = sum_sig / (double)signal;
-    ema_run(macd + o0 + 1, n - o0 - 1, macd_signal[o0], 2.0 / (double)(signal + 1),
-            macd_signal + o0 + 1);
-    sub_arrays(macd_hist + o0, macd + o0, macd_signal + o0, n - o0);
+    sum_sig += yf - ys;
+    for (size_t i = i0 + 1; i <= o0; i++) {
+        yf = ema_step(yf, x[i], kf);
+        ys = ema_step(ys, x[i], ks);
+        sum_sig += yf - ys;
+    }
+    double yg = sum_sig / (double)signal;
     fill_nan(macd, o0);
     fill_nan(macd_signal, o0);
     fill_nan(macd_hist, o0);
+    macd[o0] = yf - ys;
+    macd_signal[o0] = yg;
+    macd_hist[o0] = macd[o0] - yg;
+
+    const size_t warm = (size_t)(48.0 / ks) + 1; /* ema_run's, for the slow EMA */
+    if (n - o0 < MACD_SEQ * warm) {
+        for (size_t i = o0 + 1; i < n; i++) {
+            yf = ema_step(yf, x[i], kf);
+            ys = ema_step(ys, x[i], ks);
+            double v = yf - ys;
+            yg = ema_step(yg, v, kg);
+            macd[i] = v;
+            macd_signal[i] = yg;
+            macd_hist[i] = v - yg;
+        }
+    } else {
+        /* segments long enough to make the warm-ups cheap */
+        const size_t segment = 128 * warm > 32768 ? 128 * warm : 32768;
+        for (size_t s = o0 + 1; s < n; s += segment) {
+            const size_t m = n - s < segment ? n - s : segment;
+            ema_run(x + s, m, yf, kf, macd + s);
+            ema_run(x + s, m, ys, ks, macd_hist + s);
+            yf = macd[s + m - 1];
+            ys = macd_hist[s + m - 1];
+            sub_arrays(macd + s, macd + s, macd_hist + s, m);
+            ema_run(macd + s, m, yg, kg, macd_signal + s);
+            yg = macd_signal[s + m - 1];
+            sub_arrays(macd_hist + s, macd + s, macd_signal + s, m);
+        }
+    }
+    if ((not_finite(yf) || not_finite(ys)) && !all_finite(x + b, n - b))
+        return FP_ENONFINITE;
     return FP_OK;
 }
 
@@ -991,13 +1066,54 @@ static inline double true_range(double h, double l, double prev_close)
 /* Seed: the mean of the first `period` true ranges (the first needs a
  * previous close, hence lookback = period); then Wilder's smoothing
  * y = a y + tr / period with a = (p-1)/p.
- * With SSE2 the loop takes four bars at once: the true ranges two per
- * instruction, then the recursion in pairs of time steps: with r the
- * scaled ranges and c1 = r1 + a r0, c2 = r2 + a c1, c3 = r3 + a r2 + a^2 c1,
+ * With SSE2 four bars go at once: the true ranges two per instruction,
+ * then the recursion in pairs of time steps: with r the scaled ranges and
+ * c1 = r1 + a r0, c2 = r2 + a c1, c3 = r3 + a r2 + a^2 c1,
  * y[i+j] = a^(j+1) y + c_j, so the carried chain is one multiply-add (and
- * a shuffle) per four outputs. A NaN high or low makes the range NaN; a
- * NaN close can vanish in the comparisons, so the closes are summed on
- * the side to make it show in the final state. */
+ * a shuffle) per four outputs. The last, partial block runs the same code
+ * on padded copies, so out[i] never depends on the length of the series.
+ * A NaN high or low makes the range NaN; a NaN close can vanish in the
+ * comparisons, so the closes are summed on the side to make it show. */
+#ifdef FP_HAVE_SSE2
+typedef struct {
+    __m128d w, a, a01, a23;
+} atr_coefs;
+
+/* Four bars from *y (in both lanes): high[0..3], low[0..3], close[0..3],
+ * and *last holding close[-2..-1] (it gets close[2..3]); writes four
+ * outputs, leaves the last in *y and adds the previous closes to
+ * *sum_prev. */
+static inline void atr_block4(const double *high, const double *low, const double *close,
+                              const atr_coefs *k, __m128d *y, __m128d *last, __m128d *sum_prev,
+                              double *out)
+{
+    const __m128d zero = _mm_setzero_pd();
+    const __m128d abs_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
+    __m128d h01 = _mm_loadu_pd(high), l01 = _mm_loadu_pd(low);
+    __m128d h23 = _mm_loadu_pd(high + 2), l23 = _mm_loadu_pd(low + 2);
+    __m128d c01 = _mm_loadu_pd(close), c23 = _mm_loadu_pd(close + 2);
+    __m128d p01 = _mm_shuffle_pd(*last, c01, 1), p23 = _mm_shuffle_pd(c01, c23, 1);
+    *last = c23;
+    /* high - low, then max(|pc - high|, .), then max(|pc - low|, .) */
+    __m128d t01 = _mm_sub_pd(h01, l01), t23 = _mm_sub_pd(h23, l23);
+    t01 = _mm_max_pd(_mm_and_pd(_mm_sub_pd(p01, h01), abs_mask), t01);
+    t23 = _mm_max_pd(_mm_and_pd(_mm_sub_pd(p23, h23), abs_mask), t23);
+    t01 = _mm_max_pd(_mm_and_pd(_mm_sub_pd(p01, l01), abs_mask), t01);
+    t23 = _mm_max_pd(_mm_and_pd(_mm_sub_pd(p23, l23), abs_mask), t23);
+    *sum_prev = _mm_add_pd(*sum_prev, _mm_add_pd(p01, p23));
+    __m128d r01 = _mm_mul_pd(k->w, t01), r23 = _mm_mul_pd(k->w, t23);
+    /* [r0, r1 + a r0] and [r2 + a c1, r3 + a r2 + a^2 c1] */
+    __m128d q01 = _mm_add_pd(r01, _mm_mul_pd(k->a, _mm_unpacklo_pd(zero, r01)));
+    __m128d q23 = _mm_add_pd(r23, _mm_mul_pd(k->a, _mm_unpacklo_pd(zero, r23)));
+    q23 = _mm_add_pd(q23, _mm_mul_pd(k->a01, _mm_unpackhi_pd(q01, q01)));
+    __m128d y01 = _mm_add_pd(_mm_mul_pd(k->a01, *y), q01);
+    __m128d y23 = _mm_add_pd(_mm_mul_pd(k->a23, *y), q23);
+    _mm_storeu_pd(out, y01);
+    _mm_storeu_pd(out + 2, y23);
+    *y = _mm_unpackhi_pd(y23, y23);
+}
+#endif
+
 int fp_atr_f64(const double *high, const double *low, const double *close, size_t n, int period,
                double *out)
 {
@@ -1029,34 +1145,27 @@ int fp_atr_f64(const double *high, const double *low, const double *close, size_
     size_t i = o0 + 1;
 #ifdef FP_HAVE_SSE2
     {
-        const __m128d zero = _mm_setzero_pd(), wv = _mm_set1_pd(w), av = _mm_set1_pd(a);
-        const __m128d abs_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
-        const __m128d a01 = _mm_set_pd(a * a, a), a23 = _mm_set_pd(a * a * a * a, a * a * a);
-        __m128d yy = _mm_set1_pd(y), csum2 = zero;
-        for (; i + 4 <= n; i += 4) {
-            __m128d h01 = _mm_loadu_pd(high + i), l01 = _mm_loadu_pd(low + i);
-            __m128d h23 = _mm_loadu_pd(high + i + 2), l23 = _mm_loadu_pd(low + i + 2);
-            __m128d p01 = _mm_loadu_pd(close + i - 1), p23 = _mm_loadu_pd(close + i + 1);
-            /* high - low, then max(|pc - high|, .), max(|pc - low|, .) */
-            __m128d t01 = _mm_sub_pd(h01, l01), t23 = _mm_sub_pd(h23, l23);
-            t01 = _mm_max_pd(_mm_and_pd(_mm_sub_pd(p01, h01), abs_mask), t01);
-            t23 = _mm_max_pd(_mm_and_pd(_mm_sub_pd(p23, h23), abs_mask), t23);
-            t01 = _mm_max_pd(_mm_and_pd(_mm_sub_pd(p01, l01), abs_mask), t01);
-            t23 = _mm_max_pd(_mm_and_pd(_mm_sub_pd(p23, l23), abs_mask), t23);
-            csum2 = _mm_add_pd(csum2, _mm_add_pd(p01, p23));
-            __m128d r01 = _mm_mul_pd(wv, t01), r23 = _mm_mul_pd(wv, t23);
-            /* [r0, r1 + a r0] and [r2 + a c1, r3 + a r2 + a^2 c1] */
-            __m128d c01 = _mm_add_pd(r01, _mm_mul_pd(av, _mm_unpacklo_pd(zero, r01)));
-            __m128d c23 = _mm_add_pd(r23, _mm_mul_pd(av, _mm_unpacklo_pd(zero, r23)));
-            c23 = _mm_add_pd(c23, _mm_mul_pd(a01, _mm_unpackhi_pd(c01, c01)));
-            __m128d y01 = _mm_add_pd(_mm_mul_pd(a01, yy), c01);
-            __m128d y23 = _mm_add_pd(_mm_mul_pd(a23, yy), c23);
-            _mm_storeu_pd(out + i, y01);
-            _mm_storeu_pd(out + i + 2, y23);
-            yy = _mm_unpackhi_pd(y23, y23);
+        const atr_coefs k = {_mm_set1_pd(w), _mm_set1_pd(a), _mm_set_pd(a * a, a),
+                             _mm_set_pd(a * a * a * a, a * a * a)};
+        __m128d yy = _mm_set1_pd(y), sum_prev = _mm_setzero_pd();
+        __m128d last = _mm_set_pd(close[i - 1], close[i - 1]);
+        for (; i + 4 <= n; i += 4)
+            atr_block4(high + i, low + i, close + i, &k, &yy, &last, &sum_prev, out + i);
+        if (i < n) {
+            double hp[4], lp[4], cp[4], res[4];
+            const size_t r = n - i;
+            for (size_t j = 0; j < 4; j++) {
+                /* past the end: bars of zero range, at zero, results unused */
+                hp[j] = j < r ? high[i + j] : 0.0;
+                lp[j] = j < r ? low[i + j] : 0.0;
+                cp[j] = j < r ? close[i + j] : 0.0;
+            }
+            atr_block4(hp, lp, cp, &k, &yy, &last, &sum_prev, res);
+            memcpy(out + i, res, r * sizeof(double));
+            i = n;
         }
-        y = _mm_cvtsd_f64(yy);
-        closes += _mm_cvtsd_f64(_mm_add_sd(csum2, _mm_unpackhi_pd(csum2, csum2)));
+        y = out[n - 1];
+        closes += _mm_cvtsd_f64(_mm_add_sd(sum_prev, _mm_unpackhi_pd(sum_prev, sum_prev)));
     }
 #endif
     for (; i < n; i++) {

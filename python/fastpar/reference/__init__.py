@@ -1,0 +1,9 @@
+"""Slow, readable pure-Python versions of fastpar's C kernels.
+
+Each C kernel is tested against the function of the same name here: the
+definition, written for clarity rather than speed.
+"""
+
+from .indicators import atr, bbands, ema, envelope, macd, rsi, sma, stddev, stoch, wma
+
+__all__ = ["sma", "ema", "wma", "rsi", "stddev", "bbands", "envelope", "macd", "atr", "stoch"]
