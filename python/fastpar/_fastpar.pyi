@@ -38,3 +38,22 @@ def stoch(
 def get_num_threads() -> int: ...
 def set_num_threads(n: int, /) -> None: ...
 def _sleep_job(ntasks: int, task_us: int, threads: int | None, /) -> int: ...
+
+# Scenario kernel (fastpar.scenarios builds the spec tuples and reads the
+# result dicts). run_scenarios returns (status, result or None, message)
+# per spec; progress is None or a writable int64 array of len(specs).
+_I64 = npt.NDArray[np.int64]
+
+def run_scenario(
+    timestamps: _I64, bid: _F64, ask: _F64, volume: _F64, spec: tuple, /
+) -> dict: ...
+def run_scenarios(
+    timestamps: _I64,
+    bid: _F64,
+    ask: _F64,
+    volume: _F64,
+    specs: list[tuple],
+    threads: int | None,
+    progress: _I64 | None,
+    /,
+) -> list[tuple[int, dict | None, str]]: ...

@@ -445,6 +445,354 @@ py_sleep_job(PyObject *module, PyObject *args)
     return PyLong_FromSize_t(fp_job_done(&job));
 }
 
+/* ======================================================================== */
+/* Scenario kernel (scenario.h): run_scenario / run_scenarios               */
+/*                                                                          */
+/* A scenario crosses the boundary as a flat tuple built by                 */
+/* fastpar/scenarios.py (field order below, checked there); a result comes  */
+/* back as a dict of counts plus lists of order and trade tuples.           */
+
+#include <stdint.h>
+
+#include "scenario.h"
+
+_Static_assert(sizeof(atomic_size_t) == sizeof(int64_t),
+               "progress counters are stored in an int64 array");
+
+/* spec = (start, end, logic, th0, th1, th2, th3, min_confidence, lot_size,
+ *         min_free_margin, digits, tick_value, contract_size, leverage,
+ *         volume_min, volume_max, volume_step, trade_allowed,
+ *         initial_balance, api_seed, execution_seed, rsi_index,
+ *         envelope_index, workers)
+ * workers = ((kind, period, deviation, fast, slow, signal, minutes,
+ *             load_ms), ...) */
+static int
+parse_scenario_spec(PyObject *spec, fp_scenario *sc)
+{
+    Py_ssize_t start, end;
+    unsigned long long api_seed, exec_seed;
+    PyObject *workers;
+
+    memset(sc, 0, sizeof *sc);
+    if (!PyTuple_Check(spec)) {
+        PyErr_SetString(PyExc_TypeError, "scenario spec must be a tuple");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(spec, "nniddddddd" "idddddd" "pd" "KK" "iiO!:scenario spec", &start,
+                          &end, &sc->logic, &sc->th[0], &sc->th[1], &sc->th[2], &sc->th[3],
+                          &sc->min_confidence, &sc->lot_size, &sc->min_free_margin,
+                          &sc->digits, &sc->tick_value, &sc->contract_size, &sc->leverage,
+                          &sc->volume_min, &sc->volume_max, &sc->volume_step,
+                          &sc->trade_allowed, &sc->initial_balance, &api_seed, &exec_seed,
+                          &sc->rsi_worker, &sc->envelope_worker, &PyTuple_Type, &workers))
+        return -1;
+    if (start < 0 || end < 0) {
+        PyErr_SetString(PyExc_ValueError, "scenario spec: negative window index");
+        return -1;
+    }
+    Py_ssize_t nw = PyTuple_GET_SIZE(workers);
+    if (nw < 1 || nw > FP_SCENARIO_MAX_WORKERS) {
+        PyErr_Format(PyExc_ValueError, "scenario spec: 1 to %d workers, got %zd",
+                     FP_SCENARIO_MAX_WORKERS, nw);
+        return -1;
+    }
+    sc->start = (size_t)start;
+    sc->end = (size_t)end;
+    sc->api_latency_seed = api_seed;
+    sc->market_execution_seed = exec_seed;
+    sc->n_workers = (int)nw;
+    for (Py_ssize_t i = 0; i < nw; i++) {
+        fp_worker_spec *w = &sc->workers[i];
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(workers, i), "iidiiiid:worker spec", &w->kind,
+                              &w->period, &w->deviation, &w->fast, &w->slow, &w->signal,
+                              &w->timeframe_minutes, &w->load_ms))
+            return -1;
+    }
+    return 0;
+}
+
+/* The four tick arrays: int64 timestamps, float64 bid/ask/volume, 1-D,
+ * aligned, C-contiguous, one length. */
+static int
+parse_ticks(PyObject *const *args, fp_ticks *t)
+{
+    static const char *names[4] = {"timestamps", "bid", "ask", "volume"};
+    npy_intp n = 0;
+    for (int i = 0; i < 4; i++) {
+        PyArrayObject *a = (PyArrayObject *)args[i];
+        if (!PyArray_Check(args[i]) || PyArray_TYPE(a) != (i == 0 ? NPY_INT64 : NPY_DOUBLE) ||
+            !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a) || PyArray_NDIM(a) != 1) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s must be an aligned C-contiguous 1-D %s array", names[i],
+                         i == 0 ? "int64" : "float64");
+            return -1;
+        }
+        if (i == 0)
+            n = PyArray_DIM(a, 0);
+        else if (PyArray_DIM(a, 0) != n) {
+            PyErr_Format(PyExc_ValueError, "%s has %zd rows, timestamps has %zd", names[i],
+                         (Py_ssize_t)PyArray_DIM(a, 0), (Py_ssize_t)n);
+            return -1;
+        }
+    }
+    t->timestamp = PyArray_DATA((PyArrayObject *)args[0]);
+    t->bid = PyArray_DATA((PyArrayObject *)args[1]);
+    t->ask = PyArray_DATA((PyArrayObject *)args[2]);
+    t->volume = PyArray_DATA((PyArrayObject *)args[3]);
+    t->n = (size_t)n;
+    return 0;
+}
+
+static PyObject *
+scenario_result_to_py(const fp_scenario_result *r, int n_workers)
+{
+    PyObject *orders = NULL, *trades = NULL, *bars = NULL, *warm = NULL, *out = NULL;
+
+    orders = PyList_New((Py_ssize_t)r->n_orders);
+    trades = PyList_New((Py_ssize_t)r->n_trades);
+    bars = PyTuple_New(n_workers);
+    warm = PyTuple_New(n_workers);
+    if (orders == NULL || trades == NULL || bars == NULL || warm == NULL)
+        goto done;
+    for (size_t i = 0; i < r->n_orders; i++) {
+        const fp_order *o = &r->orders[i];
+        PyObject *item = Py_BuildValue("(iiiiLLddddddddii)", o->direction, o->status,
+                                       o->reject, o->delay, (long long)o->placed_tick,
+                                       (long long)o->filled_tick, o->fill_price,
+                                       o->spread_cost, o->reject_value, o->reject_value2,
+                                       o->confidence, o->rsi, o->position, o->mid,
+                                       o->rsi_hit, o->env_hit);
+        if (item == NULL)
+            goto done;
+        PyList_SET_ITEM(orders, (Py_ssize_t)i, item);
+    }
+    for (size_t i = 0; i < r->n_trades; i++) {
+        const fp_trade *t = &r->trades[i];
+        PyObject *item = Py_BuildValue("(iiLLLddddd)", t->direction, t->reason,
+                                       (long long)t->position_id, (long long)t->entry_tick,
+                                       (long long)t->exit_tick, t->lots, t->entry_price,
+                                       t->exit_price, t->spread_cost, t->pnl);
+        if (item == NULL)
+            goto done;
+        PyList_SET_ITEM(trades, (Py_ssize_t)i, item);
+    }
+    for (int w = 0; w < n_workers; w++) {
+        PyObject *b = PyLong_FromSize_t(r->bar_computations[w]);
+        PyObject *m = PyLong_FromSize_t(r->warmup_bars[w]);
+        if (b == NULL || m == NULL) {
+            Py_XDECREF(b);
+            Py_XDECREF(m);
+            goto done;
+        }
+        PyTuple_SET_ITEM(bars, w, b);
+        PyTuple_SET_ITEM(warm, w, m);
+    }
+    out = Py_BuildValue(
+        "{s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:d,s:d,s:d,s:d,s:d,s:d,"
+        "s:O,s:O,s:O,s:O}",
+        "ticks_processed", (Py_ssize_t)r->ticks_processed, "signals_buy",
+        (Py_ssize_t)r->signals_buy, "signals_sell", (Py_ssize_t)r->signals_sell,
+        "decisions_buy", (Py_ssize_t)r->decisions_buy, "decisions_sell",
+        (Py_ssize_t)r->decisions_sell, "decisions_flat", (Py_ssize_t)r->decisions_flat,
+        "orders_sent", (Py_ssize_t)r->orders_sent, "orders_executed",
+        (Py_ssize_t)r->orders_executed, "orders_rejected", (Py_ssize_t)r->orders_rejected,
+        "total_trades", (Py_ssize_t)r->total_trades, "winning_trades",
+        (Py_ssize_t)r->winning_trades, "losing_trades", (Py_ssize_t)r->losing_trades,
+        "total_profit", r->total_profit, "total_loss", r->total_loss, "max_drawdown",
+        r->max_drawdown, "max_equity", r->max_equity, "balance", r->balance,
+        "total_spread_cost", r->total_spread_cost, "bar_computations", bars, "warmup_bars",
+        warm, "orders", orders, "trades", trades);
+done:
+    Py_XDECREF(orders);
+    Py_XDECREF(trades);
+    Py_XDECREF(bars);
+    Py_XDECREF(warm);
+    return out;
+}
+
+static PyObject *
+set_scenario_error(int status)
+{
+    if (status == FP_ENOMEM || status == FP_ECANCELLED)
+        return set_status_error(status, "run_scenario()");
+    PyErr_Format(PyExc_ValueError, "run_scenario(): %s", fp_scenario_strerror(status));
+    return NULL;
+}
+
+/* _fastpar.run_scenario(timestamps, bid, ask, volume, spec): one scenario
+ * on the calling thread, GIL released. Returns the result dict. */
+static PyObject *
+py_run_scenario(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    fp_ticks t;
+    fp_scenario sc;
+    fp_scenario_result r;
+    int status;
+    (void)module;
+
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "run_scenario() takes 5 arguments, got %zd", nargs);
+        return NULL;
+    }
+    if (parse_ticks(args, &t) < 0 || parse_scenario_spec(args[4], &sc) < 0)
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    status = fp_scenario_run(&t, &sc, &r, NULL, NULL);
+    Py_END_ALLOW_THREADS
+    if (status != FP_OK)
+        return set_scenario_error(status);
+    PyObject *out = scenario_result_to_py(&r, sc.n_workers);
+    fp_scenario_result_free(&r);
+    return out;
+}
+
+typedef struct {
+    fp_ticks ticks;
+    const fp_scenario *sc;
+    fp_scenario_result *res;
+    atomic_size_t *progress; /* one per scenario, or NULL */
+    atomic_int cancel;
+} scenarios_call;
+
+static int
+scenario_task(void *ctx, size_t i)
+{
+    scenarios_call *c = ctx;
+    return fp_scenario_run(&c->ticks, &c->sc[i], &c->res[i],
+                           c->progress != NULL ? &c->progress[i] : NULL, &c->cancel);
+}
+
+/* _fastpar.run_scenarios(timestamps, bid, ask, volume, specs, threads,
+ * progress): the scenarios of the list `specs` as one pool job, one task
+ * each. `progress` is None or a writable int64 array of len(specs), set to
+ * each scenario's ticks done so far (readable from another thread while
+ * this runs). Returns a list of (status, result dict or None, message);
+ * one failing scenario leaves the others' results intact. Ctrl-C cancels
+ * the running scenarios and raises KeyboardInterrupt. */
+static PyObject *
+py_run_scenarios(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    scenarios_call c;
+    fp_scenario *sc = NULL;
+    fp_scenario_result *res = NULL;
+    int *status = NULL;
+    PyObject *out = NULL;
+    int nthreads, interrupted = 0;
+    Py_ssize_t n;
+    (void)module;
+
+    memset(&c, 0, sizeof c);
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "run_scenarios() takes 7 arguments, got %zd", nargs);
+        return NULL;
+    }
+    if (parse_ticks(args, &c.ticks) < 0)
+        return NULL;
+    if (!PyList_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "run_scenarios(): specs must be a list");
+        return NULL;
+    }
+    if (parse_threads(args[5], &nthreads) < 0)
+        return NULL;
+    n = PyList_GET_SIZE(args[4]);
+    if (args[6] != Py_None) {
+        PyArrayObject *p = (PyArrayObject *)args[6];
+        if (!PyArray_Check(args[6]) || PyArray_TYPE(p) != NPY_INT64 || PyArray_NDIM(p) != 1 ||
+            !PyArray_IS_C_CONTIGUOUS(p) || !PyArray_ISALIGNED(p) || !PyArray_ISWRITEABLE(p) ||
+            PyArray_DIM(p, 0) != n) {
+            PyErr_SetString(PyExc_TypeError,
+                            "run_scenarios(): progress must be None or a writable aligned "
+                            "C-contiguous int64 array of len(specs)");
+            return NULL;
+        }
+        c.progress = PyArray_DATA(p);
+        for (Py_ssize_t i = 0; i < n; i++)
+            atomic_store_explicit(&c.progress[i], 0, memory_order_relaxed);
+    }
+    sc = PyMem_Calloc((size_t)n + 1, sizeof *sc);
+    res = PyMem_Calloc((size_t)n + 1, sizeof *res);
+    status = PyMem_Calloc((size_t)n + 1, sizeof *status);
+    if (sc == NULL || res == NULL || status == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (parse_scenario_spec(PyList_GET_ITEM(args[4], i), &sc[i]) < 0)
+            goto done;
+    c.sc = sc;
+    c.res = res;
+    atomic_init(&c.cancel, 0);
+
+    if (n > 0) {
+        /* run_job's loop, plus the kernels' own cancel flag so that running
+         * scenarios stop too. */
+        fp_job job;
+        int finished;
+        fp_job_init(&job, scenario_task, &c, (size_t)n, status);
+        fp_job_submit(&job, nthreads);
+        for (;;) {
+            Py_BEGIN_ALLOW_THREADS
+            finished = fp_job_work(&job, FPG_SLICE_MS);
+            Py_END_ALLOW_THREADS
+            if (finished)
+                break;
+            if (!interrupted && PyErr_CheckSignals() < 0) {
+                interrupted = 1;
+                atomic_store(&c.cancel, 1);
+                fp_job_cancel(&job);
+            }
+        }
+        Py_BEGIN_ALLOW_THREADS
+        fp_job_finish(&job);
+        Py_END_ALLOW_THREADS
+        if (!interrupted && PyErr_CheckSignals() < 0)
+            interrupted = 1;
+    }
+    if (interrupted) {
+        set_status_error(FP_ECANCELLED, "run_scenarios()");
+        goto done;
+    }
+    out = PyList_New(n);
+    if (out == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item;
+        if (status[i] == FP_OK) {
+            PyObject *r = scenario_result_to_py(&res[i], sc[i].n_workers);
+            if (r == NULL) {
+                Py_CLEAR(out);
+                goto done;
+            }
+            item = Py_BuildValue("(iNs)", status[i], r, "ok");
+        } else {
+            item = Py_BuildValue("(iOs)", status[i], Py_None, fp_scenario_strerror(status[i]));
+        }
+        if (item == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+
+done:
+    if (res != NULL)
+        for (Py_ssize_t i = 0; i < n; i++)
+            fp_scenario_result_free(&res[i]);
+    PyMem_Free(sc);
+    PyMem_Free(res);
+    PyMem_Free(status);
+    return out;
+}
+
+#define FPG_SCENARIO_METHODS                                                                  \
+    FASTCALL("run_scenario", py_run_scenario,                                                 \
+             "run_scenario(timestamps, bid, ask, volume, spec)"),                             \
+    FASTCALL("run_scenarios", py_run_scenarios,                                               \
+             "run_scenarios(timestamps, bid, ask, volume, specs, threads, progress)"),
+
+/* End of the scenario kernel section.                                      */
+/* ======================================================================== */
+
 /* ------------------------------------------------------------------------ */
 /* Module definition                                                        */
 
@@ -463,6 +811,7 @@ static PyMethodDef fastpar_methods[] = {
     FASTCALL("atr", py_atr, "atr(high, low, close, period, threads)"),
     FASTCALL("stoch", py_stoch,
              "stoch(high, low, close, fastk_period, slowk_period, slowd_period, threads)"),
+    FPG_SCENARIO_METHODS
     {"get_num_threads", py_get_num_threads, METH_NOARGS, "get_num_threads()"},
     {"set_num_threads", py_set_num_threads, METH_O, "set_num_threads(n)"},
     {"_sleep_job", py_sleep_job, METH_VARARGS, "_sleep_job(ntasks, task_us, threads): for tests"},

@@ -1,0 +1,391 @@
+"""Scenarios on the C kernel: the same inputs and results as
+:func:`fastpar.reference.scenario.run_scenario`, computed natively.
+
+- :func:`run_scenario` runs one scenario on the calling thread (the GIL is
+  released while the kernel runs).
+- :func:`run_scenarios` runs many scenarios over one symbol's ticks as one
+  job of the native pool, one task per scenario; a scenario that fails
+  (bad configuration, empty window, NaN in its ticks, ...) gives an
+  exception object in its slot while the others still return results.
+
+Configuration parsing, window selection and the formatting of the result
+objects are shared with the reference, so only the tick loop differs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from . import _fastpar
+from .performance import CostBreakdown, ExecutionStats, PortfolioStats
+from .reference.scenario import (
+    AggressiveTrend,
+    ClosedTrade,
+    OrderRecord,
+    ScenarioResult,
+    _get,
+    _resolve_broker,
+    _tick_columns,
+    select_window,
+    warmup_bars_needed,
+)
+from .scenario_config import TIMEFRAME_MINUTES, parse_strategy_config
+from .ticks import iso_utc
+
+__all__ = ["ScenarioError", "prepare_ticks", "run_scenario", "run_scenarios"]
+
+SAMPLE_SIGNALS = 10
+
+# Status codes of fp_scenario_run (status.h, scenario.h).
+_STATUS_TEXT = {
+    1: "invalid scenario description",
+    2: "out of memory",
+    3: "tick data contains NaN or inf",
+    4: "cancelled",
+    6: "tick timestamps are not sorted",
+    7: "the scenario window holds no tick",
+}
+
+_WORKER_KIND = {"rsi": 0, "envelope": 1, "macd": 2}
+_LOGIC_KIND = {"CORE/simple_consensus": 0, "CORE/aggressive_trend": 1}
+_DIRECTION = {1: "BUY", -1: "SELL"}
+_ORDER_STATUS = {0: "pending", 1: "executed", 2: "rejected"}
+
+
+class ScenarioError(ValueError):
+    """One scenario could not run; ``status`` is the kernel's status code
+    (0 when the scenario failed before reaching the kernel)."""
+
+    def __init__(self, message: str, status: int = 0):
+        super().__init__(message)
+        self.status = status
+
+
+def prepare_ticks(ticks):
+    """(symbol or None, timestamp int64, bid, ask, volume float64): the
+    kernel's arrays, contiguous; copies only if the inputs are not."""
+    symbol, ts, bid, ask, vol = _tick_columns(ticks)
+    ts = np.asarray(ts)
+    if ts.dtype.kind == "M":
+        ts = ts.astype("datetime64[ns]").astype(np.int64)
+    return (
+        symbol,
+        np.ascontiguousarray(ts, dtype=np.int64),
+        np.ascontiguousarray(bid, dtype=np.float64),
+        np.ascontiguousarray(ask, dtype=np.float64),
+        np.ascontiguousarray(vol, dtype=np.float64),
+    )
+
+
+def _seed(value, name):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ScenarioError(f"{name} must be an integer, got {value!r}")
+    value = abs(value)  # random.seed(int) uses |seed|
+    if value >= 2**64:
+        raise ScenarioError(f"{name} must be below 2**64, got {value}")
+    return value
+
+
+class _Prepared:
+    """One scenario turned into the kernel's spec, plus what is needed to
+    turn the kernel's result back into a ScenarioResult."""
+
+    def __init__(self, scenario, broker, ts_arr, tick_symbol):
+        self.symbol = _get(scenario, "symbol")
+        self.name = (
+            _get(scenario, "name")
+            or f"{self.symbol}_{_get(scenario, 'start_date')}_{_get(scenario, 'end_date')}"
+        )
+        if tick_symbol is not None and self.symbol is not None and tick_symbol != self.symbol:
+            raise ScenarioError(
+                f"scenario {self.name!r} is for {self.symbol}, the ticks are {tick_symbol}"
+            )
+        self.strategy = parse_strategy_config(
+            _get(scenario, "strategy_config") or {},
+            source=f"scenario {self.name!r}: strategy_config",
+        )
+        sim_config = _get(scenario, "trade_simulator_config") or {}
+        broker_config = _resolve_broker(broker, scenario)
+        self.spec_symbol = broker_config.symbol(self.symbol)
+        self.initial_balance = float(sim_config.get("initial_balance", 10000.0))
+        seeds = sim_config.get("seeds") or {}
+        api_seed = _seed(seeds.get("api_latency_seed", 42), "seeds.api_latency_seed")
+        exec_seed = _seed(seeds.get("market_execution_seed", 123), "seeds.market_execution_seed")
+        self.lo, self.hi = select_window(
+            ts_arr,
+            _get(scenario, "start_date"),
+            _get(scenario, "end_date"),
+            _get(scenario, "max_ticks"),
+        )
+        self.warmup_need = warmup_bars_needed(self.strategy)
+        self.timeframes = sorted(self.warmup_need, key=TIMEFRAME_MINUTES.get)
+
+        logic = self.strategy.decision_logic
+        p = logic.params
+        self.logic_type = logic.logic_type
+        if logic.logic_type == "CORE/simple_consensus":
+            th = (
+                p["rsi_oversold"],
+                p["rsi_overbought"],
+                p["envelope_lower_threshold"],
+                p["envelope_upper_threshold"],
+            )
+        else:
+            th = (p["rsi_buy_threshold"], p["rsi_sell_threshold"], p["envelope_extremes"], 0.0)
+        self.lot_size = float(p["lot_size"])
+        names = [w.name for w in self.strategy.workers]
+        workers = tuple(
+            (
+                _WORKER_KIND[w.indicator],
+                int(w.params.get("period", 0)),
+                float(w.params.get("deviation", 0.0)),
+                int(w.params.get("fast", 0)),
+                int(w.params.get("slow", 0)),
+                int(w.params.get("signal", 0)),
+                TIMEFRAME_MINUTES[w.timeframe],
+                w.artificial_load_ms,
+            )
+            for w in self.strategy.workers
+        )
+        s = self.spec_symbol
+        self.spec = (
+            self.lo,
+            self.hi,
+            _LOGIC_KIND[logic.logic_type],
+            *(float(v) for v in th),
+            float(p["min_confidence"]),
+            self.lot_size,
+            float(p["min_free_margin"]),
+            int(s.digits),
+            float(s.tick_value),
+            float(s.contract_size),
+            float(broker_config.leverage),
+            float(s.volume_min),
+            float(s.volume_max),
+            float(s.volume_step),
+            bool(s.trade_allowed),
+            self.initial_balance,
+            api_seed,
+            exec_seed,
+            names.index("rsi_fast"),
+            names.index("envelope_main"),
+            workers,
+        )
+
+    # -- the kernel's result -> ScenarioResult --------------------------------
+
+    def _reason(self, action, rsi, position, rsi_hit, env_hit):
+        if self.logic_type == "CORE/simple_consensus":
+            if action == "BUY":
+                return f"RSI={rsi:.1f} (oversold) + Envelope={position:.2f} (lower)"
+            return f"RSI={rsi:.1f} (overbought) + Envelope={position:.2f} (upper)"
+        return AggressiveTrend._reason(rsi, position, bool(rsi_hit), bool(env_hit))
+
+    def _rejection(self, code, value, value2):
+        s = self.spec_symbol
+        if code in (1, 2, 3):
+            return s.check_lots(self.lot_size)
+        if code == 4:
+            return f"symbol {s.symbol} not tradeable"
+        if code == 5:
+            return f"insufficient margin: need {value:.2f}"
+        if code == 6:
+            return f"insufficient margin at fill: need {value:.2f}, free {value2:.2f}"
+        return None
+
+    def result(self, r: dict, ts_arr, elapsed: float) -> ScenarioResult:
+        lots = self.lot_size
+        orders = []
+        signals = []
+        for i, o in enumerate(r["orders"]):
+            (d, status, reject, delay, placed, filled, fill_price, spread_cost, v1, v2,
+             confidence, rsi, position, mid, rsi_hit, env_hit) = o  # fmt: skip
+            direction = _DIRECTION[d]
+            record = OrderRecord(
+                f"ord_{i + 1}",
+                direction,
+                lots,
+                placed,
+                _ORDER_STATUS[status],
+                delay if delay else None,
+                filled if status == 1 else None,
+                fill_price if status == 1 else None,
+                spread_cost if status == 1 else None,
+                self._rejection(reject, v1, v2) if status == 2 else None,
+            )
+            orders.append(record)
+            if delay and len(signals) < SAMPLE_SIGNALS:
+                signals.append(
+                    {
+                        "action": direction,
+                        "confidence": confidence,
+                        "reason": self._reason(direction, rsi, position, rsi_hit, env_hit),
+                        "price": mid,
+                        "timestamp": iso_utc(int(ts_arr[self.lo + placed - 1])),
+                        "tick": placed,
+                        "order_id": record.order_id,
+                        "lot_size": lots,
+                    }
+                )
+        trades = [
+            ClosedTrade(
+                f"pos_{pid}",
+                _DIRECTION[d],
+                t_lots,
+                entry,
+                exit_,
+                entry_tick,
+                exit_tick,
+                spread,
+                pnl,
+                "reversal" if reason == 0 else "end_of_scenario",
+            )
+            for (d, reason, pid, entry_tick, exit_tick, t_lots, entry, exit_, spread, pnl) in r[
+                "trades"
+            ]
+        ]
+
+        n = r["ticks_processed"]
+        ntr = r["total_trades"]
+        profit, loss = r["total_profit"], r["total_loss"]
+        if loss > 0:
+            profit_factor = profit / loss
+        else:
+            profit_factor = 0.0 if profit == 0 else math.inf
+        spread_total = r["total_spread_cost"]
+        portfolio = PortfolioStats(
+            total_trades=ntr,
+            winning_trades=r["winning_trades"],
+            losing_trades=r["losing_trades"],
+            total_profit=profit,
+            total_loss=loss,
+            max_drawdown=r["max_drawdown"],
+            max_equity=r["max_equity"],
+            win_rate=r["winning_trades"] / ntr if ntr else 0.0,
+            profit_factor=profit_factor,
+            total_spread_cost=spread_total,
+            total_commission=0.0,
+            total_swap=0.0,
+            total_fees=spread_total,
+        )
+        workers = self.strategy.workers
+        worker_statistics = {
+            w.name: {
+                "worker_type": w.worker_type,
+                "timeframe": w.timeframe,
+                "computations": n,
+                "bar_computations": r["bar_computations"][i],
+                "artificial_load_ms": w.artificial_load_ms,
+            }
+            for i, w in enumerate(workers)
+        }
+        warm_by_tf = {w.timeframe: r["warmup_bars"][i] for i, w in enumerate(workers)}
+        signals_buy, signals_sell = r["signals_buy"], r["signals_sell"]
+        generated = signals_buy + signals_sell
+        return ScenarioResult(
+            scenario_name=self.name,
+            symbol=self.symbol,
+            window=(self.lo, self.hi),
+            ticks_processed=n,
+            signals_generated=generated,
+            signals_gen_buy=signals_buy,
+            signals_gen_sell=signals_sell,
+            signal_rate=generated / n,
+            portfolio_value=r["balance"],
+            initial_balance=self.initial_balance,
+            decision_logic_name=self.strategy.decision_logic.name,
+            decision_logic_type=self.logic_type,
+            decision_counts={
+                "BUY": r["decisions_buy"],
+                "SELL": r["decisions_sell"],
+                "FLAT": r["decisions_flat"],
+            },
+            sample_signals=signals,
+            portfolio_stats=portfolio,
+            execution_stats=ExecutionStats(
+                orders_sent=r["orders_sent"],
+                orders_executed=r["orders_executed"],
+                orders_rejected=r["orders_rejected"],
+                total_commission=0.0,
+                total_spread_cost=spread_total,
+            ),
+            cost_breakdown=CostBreakdown(
+                total_spread_cost=spread_total,
+                total_commission=0.0,
+                total_swap=0.0,
+                total_fees=spread_total,
+            ),
+            worker_statistics=worker_statistics,
+            scenario_requirement={
+                "max_warmup_bars": max(self.warmup_need.values()),
+                "all_timeframes": list(self.timeframes),
+                "warmup_by_timeframe": dict(self.warmup_need),
+                "total_workers": len(workers),
+            },
+            warmup_bars={tf: warm_by_tf[tf] for tf in self.timeframes},
+            trades=trades,
+            orders=orders,
+            elapsed_time=elapsed,
+        )
+
+
+def _error(name, status, message=None):
+    text = message or _STATUS_TEXT.get(status, f"status {status}")
+    return ScenarioError(f"scenario {name!r}: {text}", status)
+
+
+def run_scenario(ticks, scenario, broker=None) -> ScenarioResult:
+    """Run one scenario on the C kernel; arguments and result as
+    :func:`fastpar.reference.scenario.run_scenario` (no progress callback,
+    no trace). Raises ScenarioError (a ValueError) if it cannot run."""
+    started = time.perf_counter()
+    tick_symbol, ts, bid, ask, vol = prepare_ticks(ticks)
+    prep = _Prepared(scenario, broker, ts, tick_symbol)
+    try:
+        r = _fastpar.run_scenario(ts, bid, ask, vol, prep.spec)
+    except ValueError as e:
+        raise ScenarioError(f"scenario {prep.name!r}: {e}") from None
+    return prep.result(r, ts, time.perf_counter() - started)
+
+
+def run_scenarios(ticks, scenarios, broker=None, *, threads=None, progress=None):
+    """Run scenarios of one symbol as one native pool job.
+
+    Returns one entry per scenario, in order: its ScenarioResult, or a
+    ScenarioError saying why that scenario could not run (the others are
+    not affected). ``progress``, if given, is a writable int64 array of
+    len(scenarios) the kernel sets to each scenario's ticks done so far;
+    another thread may read it while this call runs. ``elapsed_time`` of
+    each result is the whole job's wall time.
+    """
+    started = time.perf_counter()
+    tick_symbol, ts, bid, ask, vol = prepare_ticks(ticks)
+    out: list = [None] * len(scenarios)
+    prepared = []
+    for i, scenario in enumerate(scenarios):
+        try:
+            prepared.append((i, _Prepared(scenario, broker, ts, tick_symbol)))
+        except ValueError as e:
+            out[i] = e if isinstance(e, ScenarioError) else ScenarioError(str(e))
+    if progress is not None:
+        progress[:] = 0
+    local = np.zeros(len(prepared), dtype=np.int64)
+    specs = [p.spec for _, p in prepared]
+    # The kernel writes progress into `local` (one slot per prepared
+    # scenario); map it onto the caller's array when both line up.
+    direct = progress is not None and len(prepared) == len(scenarios)
+    statuses = _fastpar.run_scenarios(
+        ts, bid, ask, vol, specs, threads, progress if direct else local
+    )
+    elapsed = time.perf_counter() - started
+    for (i, prep), (status, r, message) in zip(prepared, statuses, strict=True):
+        if status == 0:
+            out[i] = prep.result(r, ts, elapsed)
+            if progress is not None and not direct:
+                progress[i] = r["ticks_processed"]
+        else:
+            out[i] = _error(prep.name, status, message)
+    return out
