@@ -1,10 +1,12 @@
-"""The GIL problem and its fix, on a batch of indicator computations.
+"""The GIL problem and its fix, on indicator batches and trading scenarios.
 
 Run it with ``python -m fastpar.demo`` (``make demo`` does the set-up).
 The same batch runs sequentially and through a ThreadPoolExecutor, once as
 pure Python (the GIL lets one thread run at a time: no speed-up) and once
 with fastpar's kernels (the GIL is released: the threads run at once).
-The data is fastpar's embedded synthetic random walk.
+Then the shipped sample scenario set runs through the batch_orchestrator
+drop-in, sequentially and with threads. The data is fastpar's embedded
+synthetic random walk and synthetic EURUSD ticks.
 """
 
 from __future__ import annotations
@@ -55,6 +57,45 @@ def run_both(work: Callable[[int], object], n: int, threads: int, repeats: int):
     with ThreadPoolExecutor(max_workers=threads) as pool:
         threaded, thr_result = _best_of(repeats, lambda: list(pool.map(work, range(n))))
     return sequential, threaded, seq_result, thr_result
+
+
+def scenario_batches(threads: int) -> list[tuple[str, float, float, bool]]:
+    """The sample scenario set, and a balanced set of four CPU-heavy windows
+    (the heavy workers' load runs natively, GIL released), each run by
+    BatchOrchestrator sequentially and with ``threads`` threads."""
+    import dataclasses
+
+    from fastpar.batch_orchestrator import BatchOrchestrator
+    from fastpar.performance import ScenarioSetPerformanceManager
+    from fastpar.scenario_config import AppConfig, ScenarioConfigLoader
+    from fastpar.ticks import TickDataLoader
+
+    sample = ScenarioConfigLoader().load_config("sample_scenarios.json")
+    heavy = next(sc for sc in sample if "heavy" in sc.name)
+    days = ["2025-09-08", "2025-09-09", "2025-09-10", "2025-09-11"]
+    balanced = [
+        dataclasses.replace(heavy, name=f"EURUSD_heavy_{d}", start_date=f"{d}T12:00:00+00:00",
+                            end_date=f"{d}T23:59:59+00:00")
+        for d in days
+    ]
+    loader = TickDataLoader()
+    rows = []
+    for label, scenarios in [("sample scenario set", sample), ("4 heavy scenarios", balanced)]:
+        times, stats = [], []
+        for parallel in (False, True):
+            app = AppConfig.from_dict({"execution": {"default_parallel_scenarios": parallel,
+                                                     "default_max_parallel_scenarios": threads}})
+            log = ScenarioSetPerformanceManager()
+            result = BatchOrchestrator(scenarios, loader, app, log).run()
+            failed = [r for r in result["scenario_results"] if not r.get("success")]
+            if failed:
+                raise RuntimeError(f"{label}: scenarios failed: {failed}")
+            times.append(result["execution_time"])
+            stats.append([(s.ticks_processed, s.portfolio_stats.total_trades, s.portfolio_value)
+                          for s in log.get_all_scenarios()])
+        rows.append((f"fastpar scenarios, {label} ({len(scenarios)})", times[0], times[1],
+                     stats[0] == stats[1]))
+    return rows
 
 
 def _same(a: Sequence, b: Sequence) -> bool:
@@ -108,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                  seq_2d, pool_2d, _same([one], [pooled])))
     seq_rsi, _ = _best_of(args.repeats, lambda: [fastpar.rsi(c, 14) for c in close])
     fp_rate = args.series * args.length / seq_rsi
+
+    rows += scenario_batches(args.threads)
 
     width = max(len(r[0]) for r in rows)
     print(f"\n{'workload':<{width}}  {'sequential':>10}  {'threads':>10}  {'speed-up':>8}  identical")
