@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 import fastpar
+from fastpar import _fastpar
 from fastpar.synthetic import random_walk_ohlc
 
 try:
@@ -33,7 +34,7 @@ FULL_SIZES = (1_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000)
 GOAL_DEFAULT = 1.0  # no kernel slower than TA-Lib
 GOAL_FAST = 2.0  # RSI and EMA at least twice as fast
-OVERHEAD_KERNELS = ("SMA", "RSI", "BBANDS", "ATR")  # one of each shape of call
+PARITY = 0.97  # a ratio in [PARITY, 1) is reported as parity (still a miss)
 
 
 def SIZES_TEXT(quick: bool) -> str:
@@ -109,6 +110,14 @@ def same_result(a: Any, b: Any) -> bool:
     )
 
 
+def _met(ratio: float, goal: float) -> str:
+    if ratio >= goal:
+        return "yes"
+    if goal == 1.0 and ratio >= PARITY:
+        return "**NO** (parity)"
+    return "**NO**"
+
+
 def fmt_ns(seconds: float, n: int) -> str:
     ns = seconds / n * 1e9
     return f"{ns:.2f}" if ns < 10 else f"{ns:.1f}"
@@ -140,7 +149,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                     mismatches.append(f"{k.name} at n={n:,}")
                 t_fp, t_ta = time_pair([(k.fp, fp_args), (k.ta, ta_args)], repeats, min_time)
                 ratio = t_ta / t_fp
-                met = "yes" if ratio >= k.goal else "**NO**"
+                met = _met(ratio, k.goal)
                 row = [k.name, f"{n:,}", fmt_ns(t_fp, n), fmt_ns(t_ta, n), fmt_ratio(ratio),
                        f"≥ {k.goal:g}x", met]
                 summary[k.name][1][n] = ratio
@@ -154,41 +163,66 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
             detail_rows.append(row)
 
     # Fixed cost of one call: a series so short the kernel itself is nearly free.
+    # fastpar._fastpar is the C entry point under the public Python function.
     overhead_rows = []
     if talib is not None:
         tiny = 32
         h, l, c = (np.ascontiguousarray(bars[key][0, :tiny]) for key in ("high", "low", "close"))
         for k in kernels():
-            if k.ta is None or k.name.split("(")[0] not in OVERHEAD_KERNELS:
+            if k.ta is None:
                 continue
             data = (c,) if k.inputs == "c" else (h, l, c)
-            t_fp, t_ta = time_pair([(k.fp, data + k.fp_params), (k.ta, data + k.ta_params)], repeats, min_time)
-            overhead_rows.append([k.name, f"{t_fp * 1e6:.2f}", f"{t_ta * 1e6:.2f}", f"{(t_fp - t_ta) * 1e6:+.2f}"])
-            log(f"  {k.name:<18} n={tiny:>9,}  fastpar {t_fp * 1e6:6.2f} µs/call  TA-Lib {t_ta * 1e6:6.2f} µs/call")
+            raw = getattr(_fastpar, k.fp.__name__)
+            t_fp, t_raw, t_ta = time_pair([(k.fp, data + k.fp_params), (raw, data + k.fp_params + (None,)),
+                                           (k.ta, data + k.ta_params)], repeats, min_time)
+            overhead_rows.append([k.name, f"{t_fp * 1e6:.2f}", f"{t_raw * 1e6:.2f}", f"{(t_fp - t_raw) * 1e6:.2f}",
+                                  f"{t_ta * 1e6:.2f}"])
+            log(f"  {k.name:<18} n={tiny:>9,}  fastpar {t_fp * 1e6:6.2f} µs/call (C entry {t_raw * 1e6:.2f})  "
+                f"TA-Lib {t_ta * 1e6:6.2f} µs/call")
 
-    summary_rows, missed = [], []
+    summary_rows, missed, parity = [], [], []
     for name, (k, ratios) in summary.items():
         if k.ta is None:
             continue
         cells = [fmt_ratio(ratios[n]) for n in sizes]
         short = [n for n in sizes if ratios[n] < k.goal]
-        if short:
-            missed.append(name)
-            status = "**NO**: below goal at n = " + ", ".join(f"{n:,}" for n in short)
-        else:
+        if not short:
             status = "yes"
+        elif all(_met(ratios[n], k.goal) == "**NO** (parity)" for n in short):
+            parity.append(name)
+            status = "**NO** (parity) at n = " + ", ".join(f"{n:,}" for n in short)
+        else:
+            missed.append(name)
+            status = "**NO** at n = " + ", ".join(f"{n:,}" for n in short)
         summary_rows.append([name, f"≥ {k.goal:g}x", *cells, status])
 
     if talib is None:
         verdict = "TA-Lib is not installed here: no ratios, so the goal cannot be checked."
-    elif missed:
-        verdict = "**Goal missed** for: " + ", ".join(missed) + "."
+    elif missed or parity:
+        twins = [(name, k, r) for name, (k, r) in summary.items() if k.ta is not None]
+        met_all = [name for name, k, r in twins if all(r[n] >= k.goal for n in sizes)]
+        only_small = [name for name, k, r in twins
+                      if r[sizes[0]] < k.goal and all(r[n] >= k.goal for n in sizes[1:])]
+        def shortfall(k: Kernel, r: dict) -> str:
+            return ", ".join(f"{fmt_ratio(r[n])} at n = {n:,}" + (" (parity)" if "parity" in _met(r[n], k.goal) else "")
+                             for n in sizes[1:] if r[n] < k.goal)
+
+        larger = [f"{name}: {shortfall(k, r)}" for name, k, r in twins if any(r[n] < k.goal for n in sizes[1:])]
+        verdict = "**Goal missed.**"
+        if met_all:
+            verdict += " Met at every size: " + ", ".join(met_all) + "."
+        if only_small:
+            verdict += (f" Missed only at n = {sizes[0]:,}, where the fixed cost of a call weighs most "
+                        "(see the per-call overhead table): " + ", ".join(only_small) + ".")
+        if larger:
+            verdict += f" Missed at n ≥ {sizes[1]:,} too: " + "; ".join(larger) + "."
     else:
         verdict = "**Goal met**: every kernel is at least as fast as TA-Lib at every size, RSI and EMA at least 2x."
 
     notes = [
         "Goal: no kernel slower than TA-Lib (ratio ≥ 1x), RSI and EMA at least twice as fast (≥ 2x), "
-        "at every size. " + verdict,
+        f"at every size. *Parity* marks a ratio from {PARITY:.2f}x to 1x: not met, but as close to TA-Lib "
+        "as two runs of the same code often are. " + verdict,
     ]
     if mismatches:
         notes.append("**Warning**: fastpar and TA-Lib outputs differ by more than 1e-8 for "
@@ -217,10 +251,13 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
         },
     ] + ([{
         "title": "Per-call overhead: microseconds per call on a 32-price series",
-        "intro": ("At 32 prices the kernels do almost nothing, so this is what a call costs before and "
-                  "after the computation: argument conversion and checks, output allocation, the "
-                  "Python-level wrapper. At n = 1,000, 1 µs per call is 1 ns per element."),
-        "headers": ["kernel", "fastpar µs/call", "TA-Lib µs/call", "fastpar − TA-Lib µs"],
+        "intro": ("At 32 prices the kernels do almost nothing, so this is what a call costs around the "
+                  "computation: argument conversion and checks, output allocation, Python-level code. "
+                  "*C entry* calls `fastpar._fastpar`, the extension function under the public one, "
+                  "directly (inputs already float64 and contiguous); the difference is the cost of the "
+                  "public function's Python code. At n = 1,000, 1 µs per call is 1 ns per element."),
+        "headers": ["kernel", "fastpar µs/call", "fastpar C entry µs/call", "fastpar Python layer µs",
+                    "TA-Lib µs/call"],
         "rows": overhead_rows,
     }] if overhead_rows else [])
 

@@ -12,6 +12,12 @@ same batch also goes through fastpar as one 2-D call, ``fastpar.rsi(batch,
 threads=T)``, on fastpar's native thread pool. Reported: speed-up = time of
 the sequential loop / time of the threaded run, and per-thread throughput.
 
+A supplementary batch of 8 series x 1,000,000 prices (fastpar and TA-Lib
+only) shows the same with tasks ten times longer. Around each batch a probe
+reads how many CPUs' worth of work the machine gives (separate processes
+spinning at once against one alone), since on a virtual machine that moves
+with the host's load.
+
 Each time is the minimum over several rounds; within a round every
 configuration of one implementation is timed once, so load bursts hit all.
 
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 import sys
 import time
 import timeit
@@ -90,6 +97,41 @@ def talib_rsi(series: np.ndarray) -> np.ndarray:
     return talib.RSI(series, PERIOD)
 
 
+_SPIN = """
+import sys, time
+start, n = float(sys.argv[1]), int(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))
+t0 = time.perf_counter()
+s = 0
+for i in range(n):
+    s += i
+print(time.perf_counter() - t0)
+"""
+
+
+def cpu_capacity(processes: int, iterations: int, tries: int = 2) -> float:
+    """How many CPUs' worth of work the machine gives right now (a probe).
+
+    One process spins alone, then `processes` spin at once (separate
+    processes: no GIL involved); capacity = processes * time alone / mean
+    time together, so 2.0 means two full cores and 1.0 one core shared by
+    both. Best of `tries`. On a shared or virtual machine it moves with
+    the load of the host, which `uptime` does not always show.
+    """
+    def spin(k: int) -> float:
+        start = time.time() + 0.15  # past every child's interpreter start-up
+        children = [subprocess.Popen([sys.executable, "-c", _SPIN, repr(start), str(iterations)],
+                                     stdout=subprocess.PIPE, text=True) for _ in range(k)]
+        times = [float(c.communicate()[0]) for c in children]
+        return sum(times) / len(times)
+
+    alone = together = float("inf")
+    for _ in range(tries):
+        alone = min(alone, spin(1))
+        together = min(together, spin(processes))
+    return processes * alone / together
+
+
 def _sequential(fn: Callable, batch: list) -> Callable[[], list]:
     return lambda: [fn(s) for s in batch]
 
@@ -140,19 +182,33 @@ def _row(workload: str, batch: str, seq: float, speedup: dict, ok: bool | str) -
     return [workload, batch, fmt_time(seq)] + [f"{s:.2f}x" for s in speedup.values()] + [ok]
 
 
+def _time_python(batch2d: np.ndarray, rounds: int, budget: float, executors: dict) -> tuple[int, dict, bool]:
+    """Pure-Python RSI: sequential loop and ThreadPoolExecutor(T) on the first
+    k series of the batch as lists, k chosen so all passes take about budget
+    seconds. Returns k, the best times and whether its RSI matches fastpar's."""
+    one = batch2d[0].tolist()
+    matches = np.allclose(python_rsi(one), fastpar.rsi(batch2d[0], PERIOD), rtol=1e-9, atol=1e-9, equal_nan=True)
+    per_series = min(timeit.Timer(lambda: python_rsi(one)).repeat(3, 1))
+    pass_budget = budget / (rounds * (1 + len(executors)))
+    k = int(min(len(batch2d), max(2 * len(executors), round(pass_budget / per_series))))
+    py_batch = [s.tolist() for s in batch2d[:k]]
+    configs = {"seq": _sequential(python_rsi, py_batch)}
+    configs.update({t: _threaded(ex, python_rsi, py_batch) for t, ex in executors.items()})
+    return k, time_configs(configs, rounds, max(1, round(pass_budget / (k * per_series)))), matches
+
+
 def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
     cores = os.cpu_count() or 1
     thread_counts = list(range(1, cores + 1))
+    # (series, prices per series, pure Python's (rounds, seconds for all its passes) or None)
     if quick:
-        n_series, lengths = 8, (10_000, 1_000)
+        batches = [(8, 10_000, (2, 0.3)), (8, 1_000, (3, 0.1))]
         rounds, min_time = 3, 0.005
-        py_rounds, py_budget = {10_000: 2, 1_000: 3}, {10_000: 0.3, 1_000: 0.1}
     else:
-        n_series, lengths = N_SERIES, (100_000, 1_000)
-        rounds, min_time = 9, 0.15
-        # pure Python: rounds, and seconds that all its passes should take
-        py_rounds, py_budget = {100_000: 5, 1_000: 9}, {100_000: 10.0, 1_000: 3.0}
-    big = max(lengths)
+        batches = [(N_SERIES, 100_000, (5, 10.0)), (N_SERIES, 1_000, (9, 3.0)),
+                   (8, 1_000_000, None)]
+        rounds, min_time = 15, 0.1
+    head_series, head_length, (head_py_rounds, _) = batches[0]  # the headline batch
 
     from run import steady_malloc  # benchmarks/ is on sys.path, standalone or from run.py
 
@@ -161,28 +217,35 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
     if pool_size < cores:
         fastpar.set_num_threads(cores)  # so that threads=cores really gets cores threads
     executors = {t: ThreadPoolExecutor(max_workers=t) for t in thread_counts}
-    sections, goal_rows, rate_rows = [], [], []
+    sections, rate_rows, head_speedup, handoff_note = [], [], {}, ""
+    spin_iterations = 1_000_000 if quick else 5_000_000
+    capacity = []  # before each batch, and after the last: batch i is between [i] and [i + 1]
+
+    def probe() -> None:
+        capacity.append(cpu_capacity(cores, spin_iterations))
+        log(f"  CPU probe: {capacity[-1]:.2f} ({cores}.0 = {cores} full CPUs)")
+
     try:
-        for length in lengths:
+        for n_series, length, python in batches:
+            probe()
             batch2d = random_walk(n_series, length, seed=7 + length)
             batch = list(batch2d)  # contiguous row views: one series each
             shape = f"{n_series} × {length:,}"
             for ex in executors.values():  # start every worker thread before timing
                 list(ex.map(lambda s: None, range(2 * cores)))
 
-            rows, speedup, seq_time, full_time = [], {}, {}, {}
+            rows, speedup, seq_time, full_time, size = [], {}, {}, {}, {}
             impls = [("fastpar", fastpar_rsi)] + ([("TA-Lib", talib_rsi)] if talib is not None else [])
             for label, fn in impls:
                 configs = {"seq": _sequential(fn, batch)}
                 configs.update({t: _threaded(executors[t], fn, batch) for t in thread_counts})
                 if label == "fastpar":
-                    configs.update({("2-D", t): (lambda t=t: fastpar.rsi(batch2d, PERIOD, threads=t))
+                    configs.update({("2-D", t): (lambda t=t, b=batch2d: fastpar.rsi(b, PERIOD, threads=t))
                                     for t in thread_counts})
                 expected = configs["seq"]()
                 identical = all(_same(cfg(), expected) for cfg in configs.values())
                 best = time_configs(configs, rounds, _calibrate(configs["seq"], min_time))
-                seq_time[label] = best["seq"]
-                full_time[label] = best[cores]
+                seq_time[label], full_time[label], size[label] = best["seq"], best[cores], n_series
                 speedup[label] = {t: best["seq"] / best[t] for t in thread_counts}
                 rows.append(_row(f"{label} RSI per series, ThreadPoolExecutor(T)", shape, best["seq"],
                                  speedup[label], identical))
@@ -195,32 +258,27 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                     line += "  2-D " + "  ".join(f"T={t}: {speedup['2-D'][t]:.2f}x" for t in thread_counts)
                 log(f"  {label:<8} {shape:<14} sequential {fmt_time(best['seq']):>9}  {line}")
 
-            # Pure Python on lists, a batch sized to the time budget.
-            one = batch2d[0].tolist()
-            t0 = time.perf_counter()
-            check = python_rsi(one)
-            per_series = time.perf_counter() - t0
-            python_ok = np.allclose(check, fastpar.rsi(batch2d[0], PERIOD), rtol=1e-9, atol=1e-9, equal_nan=True)
-            pass_budget = py_budget[length] / (py_rounds[length] * (1 + len(thread_counts)))
-            k = int(min(n_series, max(2 * cores, round(pass_budget / per_series))))
-            py_batch = [s.tolist() for s in batch2d[:k]]
-            configs = {"seq": _sequential(python_rsi, py_batch)}
-            configs.update({t: _threaded(executors[t], python_rsi, py_batch) for t in thread_counts})
-            best = time_configs(configs, py_rounds[length], max(1, round(pass_budget / (k * per_series))))
-            seq_time["pure Python"], full_time["pure Python"] = best["seq"], best[cores]
-            speedup["pure Python"] = {t: best["seq"] / best[t] for t in thread_counts}
-            rows.append(_row("pure-Python RSI per series, ThreadPoolExecutor(T)", f"{k} × {length:,}", best["seq"],
-                             speedup["pure Python"], "yes" if python_ok else "**NO**: differs from fastpar"))
-            log(f"  Python   {f'{k} × {length:,}':<14} sequential {fmt_time(best['seq']):>9}  "
-                + "  ".join(f"T={t}: {speedup['pure Python'][t]:.2f}x" for t in thread_counts))
+            if python is not None:
+                k, best, matches = _time_python(batch2d, *python, executors)
+                label, py_shape = "pure Python", f"{k} × {length:,}"
+                seq_time[label], full_time[label], size[label] = best["seq"], best[cores], k
+                speedup[label] = {t: best["seq"] / best[t] for t in thread_counts}
+                rows.append(_row("pure-Python RSI per series, ThreadPoolExecutor(T)", py_shape, best["seq"],
+                                 speedup[label], "yes" if matches else "**NO**: differs from fastpar"))
+                log(f"  Python   {py_shape:<14} sequential {fmt_time(best['seq']):>9}  "
+                    + "  ".join(f"T={t}: {speedup[label][t]:.2f}x" for t in thread_counts))
 
             intro = (f"Columns T = 1..{cores}: sequential-loop time / time with T threads "
                      "(ThreadPoolExecutor workers, or `threads=T` for the 2-D call); the 2-D call is "
                      "compared with fastpar's own sequential loop. *identical*: every threaded result "
                      "equals the sequential one (for pure Python: its RSI equals fastpar's within 1e-9).")
-            if length == min(lengths):
+            if length == min(b[1] for b in batches):
                 intro += (f" At {length:,} prices one call takes a few microseconds, about what it costs "
                           "to hand a task to a thread: this table shows that overhead.")
+            if python is None:
+                intro += (" A supplementary batch, not in the goals: fewer, longer series, so that each "
+                          "task is about ten times longer and the cost of handing it to a thread is "
+                          "amortised.")
             sections.append({
                 "title": f"{n_series} series × {length:,} prices: speed-up over the sequential loop",
                 "intro": intro,
@@ -229,18 +287,30 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                 "rows": rows,
             })
 
-            if length == big:
-                goal_rows = _goals(speedup, thread_counts)
+            if (n_series, length) == (head_series, head_length):
+                head_speedup = speedup
+                per_task = seq_time["fastpar"] / n_series
+                handoff = (seq_time["fastpar"] / speedup["fastpar"][1] - seq_time["fastpar"]) / n_series
+                handoff_note = (
+                    f"Per task, fastpar's RSI on one {length:,}-price series takes {per_task * 1e6:.0f} µs in "
+                    f"the plain loop; through ThreadPoolExecutor(1) each task costs {handoff * 1e6:.0f} µs more "
+                    "(handing it to a worker thread and its result back, GIL hand-offs included). Much of "
+                    "that is Python bookkeeping under the GIL, which does not spread over threads: the "
+                    "main reason the per-series ThreadPoolExecutor route trails the one 2-D call, which "
+                    "hands the rows to fastpar's pool in C.")
                 fp_rate = n_series * length / seq_time["fastpar"]
-                sizes = {"fastpar": n_series, "TA-Lib": n_series, "pure Python": k}
                 for label in seq_time:
-                    m = sizes[label]
-                    rate = m * length / seq_time[label]
-                    threaded = m * length / full_time[label]
-                    rate_rows.append([f"{label} RSI(14)", f"{m} × {length:,}", fmt_rate(rate), fmt_rate(threaded),
-                                      "—" if label == "fastpar" else f"{fp_rate / rate:,.1f}x"])
+                    rate = size[label] * length / seq_time[label]
+                    threaded = size[label] * length / full_time[label]
+                    rate_rows.append([f"{label} RSI(14)", f"{size[label]} × {length:,}", fmt_rate(rate),
+                                      fmt_rate(threaded), "—" if label == "fastpar" else f"{fp_rate / rate:,.1f}x"])
                 rate_rows.insert(1, ["fastpar RSI(14), one 2-D call", shape, "—",
                                      fmt_rate(n_series * length / full_time["2-D"]), "—"])
+        probe()
+        goal_rows = _goals(head_speedup, thread_counts)
+        for i, section in enumerate(sections):
+            section["notes"] = [f"CPU probe (see the goals): {capacity[i]:.2f} before this batch, "
+                                f"{capacity[i + 1]:.2f} after it ({cores}.0 = {cores} full CPUs)."]
     finally:
         for ex in executors.values():
             ex.shutdown()
@@ -248,17 +318,25 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
             fastpar.set_num_threads(pool_size)
 
     sections.insert(0, {
-        "title": f"Goals ({n_series} series × {big:,} prices, 2 threads)",
+        "title": f"Goals ({head_series} series × {head_length:,} prices, 2 threads)",
         "intro": (f"Goal on 2 cores: fastpar at least {GOAL_SPEEDUP}x faster with 2 threads, "
                   f"while TA-Lib and pure Python stay near 1x ({NEAR_ONE[0]}x to {NEAR_ONE[1]}x), "
                   f"as they would if the GIL serialised them."),
         "headers": ["goal", "measured", "met"],
         "rows": goal_rows,
         "notes": [
-            f"Timing: each configuration is the best of {rounds} rounds (pure Python on "
-            f"{big:,}-price series: {py_rounds[big]}); in each round every configuration of one "
-            f"implementation runs once, in turn. fastpar's native pool had {max(pool_size, cores)} "
-            f"threads during the run.",
+            (f"CPU probe: {cores} separate processes spinning at once against one alone (no GIL "
+             f"involved; {cores}.0 = {cores} full CPUs) read {capacity[0]:.2f} before this batch and "
+             f"{capacity[1]:.2f} after it. This is a virtual machine on a shared host, and that reading "
+             f"moves from one second to the next with the host's load, which neither `uptime` nor the "
+             f"idle time inside shows; single-core boost clocks also pull it below {cores}.0. It is "
+             f"context for how much the machine could give around the timings, not a measure taken "
+             f"during them."),
+            handoff_note,
+            (f"Timing: each configuration is the best of {rounds} rounds (pure Python on "
+             f"{head_length:,}-price series: {head_py_rounds}); in each round every configuration of one "
+             f"implementation runs once, in turn. fastpar's native pool had {max(pool_size, cores)} "
+             f"threads during the run."),
             malloc_note + " Without it, the outputs of the sequential loop in the main thread "
             "are returned to the OS and faulted back in, about one page fault per 4 kB, on every pass, "
             "which the worker threads' arenas mostly avoid: even ThreadPoolExecutor(1) then looked about "
@@ -267,7 +345,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
         ],
     })
     sections.append({
-        "title": f"Throughput ({big:,}-price series)",
+        "title": f"Throughput ({head_series} series × {head_length:,} prices)",
         "intro": ("Prices (ticks) processed per second, RSI(14): by one thread (the sequential loop) and "
                   f"by {cores} threads; the last column is how many times faster fastpar is, "
                   "one thread against one thread."),

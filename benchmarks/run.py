@@ -19,13 +19,14 @@ import datetime
 import importlib
 import os
 import platform
+import resource
 import shlex
 import sys
 import sysconfig
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -156,6 +157,36 @@ def machine_info() -> list[tuple[str, str]]:
 
 
 # --------------------------------------------------------------------------
+# Other load on the machine
+
+
+def _cpu_seconds() -> tuple[float, float] | None:
+    """(busy CPU seconds of the whole machine, CPU seconds of this process and
+    its children), or None where /proc/stat is not readable."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = sum(fields[:8]) - idle  # user .. steal (guest time is inside user)
+    own = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        own += r.ru_utime + r.ru_stime
+    return busy / os.sysconf("SC_CLK_TCK"), own
+
+
+def other_load(start: tuple[float, float] | None, seconds: float) -> str:
+    """Average number of CPUs kept busy by other processes since `start`."""
+    end = _cpu_seconds()
+    if start is None or end is None or seconds <= 0:
+        return "n/a"
+    others = max(0.0, (end[0] - start[0]) - (end[1] - start[1])) / seconds
+    return f"{others:.2f} CPUs"
+
+
+# --------------------------------------------------------------------------
 # The page
 
 INTRO = """\
@@ -167,24 +198,29 @@ the machine described below.
 
 **W1, single thread** (`bench_indicators.py`) times each fastpar kernel
 against its TA-Lib twin, one call at a time on the calling thread, for
-series of {w1_sizes} prices. Both libraries are called through their public
-Python functions on the same pre-allocated input, so per-call overhead
-(argument checks, allocating the output) is included; at 1,000 prices that
-overhead is most of the time. A time is nanoseconds per input element: the
-fastest of several repeats of a timed loop (timeit-style), divided by the
-series length. The ratio is TA-Lib's time over fastpar's: above 1 means
-fastpar is faster. Kernels without a TA-Lib twin (the envelope, the simple
-RSI) show their own time only.
+series of {w1_sizes} prices. Both libraries are called through their
+public Python functions on the same pre-allocated input, so the cost of a
+call around the computation (argument checks, allocating the output) is
+included; at 1,000 prices it is a large part of the time, and a table
+measures it. A time is nanoseconds per input element: the fastest of
+several repeats of a timed loop (timeit-style), divided by the series
+length. The ratio is TA-Lib's time over fastpar's: above 1 means fastpar is
+faster. Kernels without a TA-Lib twin (the envelope, the simple RSI) show
+their own time only.
 
-**W2, scaling** (`bench_scaling.py`) is the headline: a batch of 64 series is
-pushed through a `concurrent.futures.ThreadPoolExecutor` with 1 to
-{cores} threads, one RSI(14) call per series, once with fastpar, once with
-TA-Lib and once with a plain-Python Wilder RSI (a loop over a list, written
-in the benchmark, on a smaller batch so it finishes in seconds). The same
+**W2, scaling** (`bench_scaling.py`) is the headline: a batch of 64 series
+goes through a `concurrent.futures.ThreadPoolExecutor` with 1 to {cores}
+threads, one RSI(14) call per series, once with fastpar, once with TA-Lib
+and once with a plain-Python Wilder RSI (a loop over a list, written in the
+benchmark, on a smaller batch so that it finishes in seconds). The same
 batch also goes through fastpar as one 2-D call, computed on fastpar's
 native thread pool with `threads=1..{cores}`. A speed-up is the time of the
 plain sequential loop (`[rsi(s) for s in batch]`) over the time of the
-threaded run: 2.0x on 2 cores is perfect scaling, 1.0x is no gain at all.
+threaded run: {cores}.0x on {cores} cores is perfect scaling, 1.0x no gain at all.
+Around each batch a probe reads how many CPUs' worth of work the machine
+gave (separate processes spinning at once against one alone): on this
+virtual machine that moves with the host's load, and it bounds what any
+speed-up can reach.
 
 Any other `bench_*.py` in `benchmarks/` follows, with its own introduction.
 
@@ -252,8 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     body, failed = [], []
     w1_sizes = "?"
+    run_cpu = _cpu_seconds()
     for name in discover():
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_seconds()
         title = name
         try:
             module = importlib.import_module(name)
@@ -267,13 +304,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             log(traceback.format_exc())
             text = f"**This benchmark failed**: `{traceback.format_exc().strip().splitlines()[-1]}`"
         elapsed = time.perf_counter() - t0
-        log(f"== {name} {'FAILED' if name in failed else 'done'} in {elapsed:.1f} s")
-        body.append(f"## {title}\n\n{text}\n\n_`{name}.py` ran in {elapsed:.0f} s._")
+        others = other_load(cpu0, elapsed)
+        log(f"== {name} {'FAILED' if name in failed else 'done'} in {elapsed:.1f} s "
+            f"(other processes: {others} busy on average)")
+        body.append(f"## {title}\n\n{text}\n\n_`{name}.py` ran in {elapsed:.0f} s; other processes "
+                    f"kept {others} busy on average meanwhile._")
     total = time.perf_counter() - started
 
     load_end = os.getloadavg() if hasattr(os, "getloadavg") else None
     info.append(("load average at end", " / ".join(f"{v:.2f}" for v in load_end) if load_end else "n/a"))
     info.append(("total run time", f"{total:.0f} s"))
+    info.append(("other load during the run", (f"{other_load(run_cpu, total)} busy on average, "
+                                                "from /proc/stat less this process and its children")))
 
     page = [INTRO.format(w1_sizes=w1_sizes, cores=os.cpu_count() or 1).rstrip()]
     if args.quick:
