@@ -1,7 +1,7 @@
 """Free-threading study: ThreadPoolExecutor scaling on the GIL build and on 3.13t.
 
 A reproduction, with fastpar, of a users' study of thread scaling on
-free-threaded CPython (seed 001, experiments 1 and 2): tasks go through
+free-threaded CPython (their experiments 1 and 2): tasks go through
 ``concurrent.futures.ThreadPoolExecutor(T).map`` for T = 1..os.cpu_count()
 (and T = 2 x cpus, oversubscribed), and the wall time of each run is
 compared with T = 1. The workloads:
@@ -78,6 +78,11 @@ FULL_TASKS = {"cpu_python": STUDY_TASKS, "cpu_fastpar": STUDY_TASKS,
 QUICK_TASKS = {"cpu_python": (20, 200), "cpu_fastpar": (20, 200),
                "cpu_fastpar_large": (10, 40), "io": (20, 100)}
 FULL_ROUNDS, QUICK_ROUNDS = 5, 2
+# Calls per plain sequential loop on the main thread (no executor): the
+# single-thread cost of each build.
+CPU_WORKLOADS = ("cpu_python", "cpu_fastpar", "cpu_fastpar_large")
+FULL_LOOP = {"cpu_python": 1_000, "cpu_fastpar": 10_000, "cpu_fastpar_large": 1_000}
+QUICK_LOOP = {"cpu_python": 50, "cpu_fastpar": 200, "cpu_fastpar_large": 20}
 
 # What the expectations are checked against (T = number of CPUs).
 SCALES_FRACTION = 0.75  # "scales": speed-up >= 0.75 x T (1.5x on 2 cores)
@@ -151,6 +156,22 @@ def _load() -> list[float] | None:
     return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _machine_busy() -> float | None:
+    """CPU seconds all processes have used since boot (Linux /proc/stat), or None."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in (fields[1:9] + ["0"] * 8)[:8])
+    return (user + nice + system + irq + softirq + steal) / _TICK
+
+
 def worker(quick: bool = False, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run every measurement on this interpreter; return the JSON-able report."""
     import numpy as np
@@ -166,6 +187,7 @@ def worker(quick: bool = False, log: Callable[[str], None] | None = None) -> dic
     thread_counts = list(range(1, cpus + 1)) + [2 * cpus]
     tasks = QUICK_TASKS if quick else FULL_TASKS
     rounds = QUICK_ROUNDS if quick else FULL_ROUNDS
+    loop_calls = QUICK_LOOP if quick else FULL_LOOP
     malloc_steady = steady_malloc()
     tag = f"[{platform.python_version()}{'t' if free_threaded_build() else ''}]"
 
@@ -201,6 +223,13 @@ def worker(quick: bool = False, log: Callable[[str], None] | None = None) -> dic
     executors = {t: ThreadPoolExecutor(max_workers=t) for t in thread_counts}
     best: dict[str, dict[int, dict[int, float]]] = {
         w: {n: {t: math.inf for t in thread_counts} for n in tasks[w]} for w in WORKLOADS}
+    # Per configuration, for its fastest run: CPU cores this process kept
+    # busy, and cores other processes on the machine took meanwhile.
+    used: dict[str, dict[int, dict[int, tuple]]] = {
+        w: {n: {t: (None, None) for t in thread_counts} for n in tasks[w]} for w in WORKLOADS}
+    loop_best = {w: math.inf for w in CPU_WORKLOADS}
+    timed = [0.0, 0.0, 0.0]  # wall, own CPU, others' CPU over every timed run
+    have_proc_stat = _machine_busy() is not None
     try:
         # Start every worker thread and warm every code path before timing.
         for ex in executors.values():
@@ -213,11 +242,26 @@ def worker(quick: bool = False, log: Callable[[str], None] | None = None) -> dic
                 for n in tasks[w]:
                     for t in thread_counts:
                         ex = executors[t]
+                        busy0, cpu0 = _machine_busy(), time.process_time()
                         t0 = time.perf_counter()
                         list(ex.map(fn, range(n)))
                         dt = time.perf_counter() - t0
+                        cpu = time.process_time() - cpu0
+                        others = None if busy0 is None else max(0.0, _machine_busy() - busy0 - cpu)
+                        timed[0] += dt
+                        timed[1] += cpu
+                        if others is not None:
+                            timed[2] += others
                         if dt < best[w][n][t]:
                             best[w][n][t] = dt
+                            # /proc/stat counts in ticks (10 ms): too coarse for short runs
+                            used[w][n][t] = (cpu / dt, None if others is None or dt < 0.25 else others / dt)
+            for w in CPU_WORKLOADS:
+                fn, n = fns[w], loop_calls[w]
+                t0 = time.perf_counter()
+                for i in range(n):
+                    fn(i)
+                loop_best[w] = min(loop_best[w], (time.perf_counter() - t0) / n)
             log(f"{tag} round {r + 1}/{rounds} in {time.perf_counter() - t_round:.1f} s")
     finally:
         for ex in executors.values():
@@ -231,6 +275,8 @@ def worker(quick: bool = False, log: Callable[[str], None] | None = None) -> dic
             per_n[str(n)] = {
                 "seconds": {str(t): secs[t] for t in thread_counts},
                 "speedup": {str(t): secs[1] / secs[t] for t in thread_counts},
+                "cores_used": {str(t): used[w][n][t][0] for t in thread_counts},
+                "cores_used_by_others": {str(t): used[w][n][t][1] for t in thread_counts},
             }
         scaling[w] = {"label": LABELS[w], "prices_per_task": PRICES_PER_TASK.get(w), "tasks": per_n}
         top = max(tasks[w])
@@ -238,19 +284,24 @@ def worker(quick: bool = False, log: Callable[[str], None] | None = None) -> dic
             + "  ".join(f"T={t}: {best[w][top][1] / best[w][top][t]:.2f}x" for t in thread_counts[1:]))
 
     single = {}
-    for w in ("cpu_python", "cpu_fastpar", "cpu_fastpar_large"):
+    for w in CPU_WORKLOADS:
         n = max(tasks[w])
-        single[w] = {"tasks": n, "per_task_s": best[w][n][1] / n}
+        single[w] = {
+            "loop_calls": loop_calls[w],
+            "per_task_s": loop_best[w],  # a plain loop on the main thread
+            "tasks": n,
+            "per_task_s_executor": best[w][n][1] / n,  # ThreadPoolExecutor(1), largest task count
+            "cores_used_executor": used[w][n][1][0],
+        }
 
     throughput = {}
-    for w in ("cpu_python", "cpu_fastpar", "cpu_fastpar_large"):
+    for w in CPU_WORKLOADS:
         n = max(tasks[w])
-        prices = n * PRICES_PER_TASK[w]
         throughput[w] = {
+            "prices_per_s_1_thread": PRICES_PER_TASK[w] / loop_best[w],
             "tasks": n,
-            "prices_per_s_1_thread": prices / best[w][n][1],
             "threads": cpus,
-            "prices_per_s_per_thread": prices / best[w][n][cpus] / cpus,
+            "prices_per_s_per_thread": n * PRICES_PER_TASK[w] / best[w][n][cpus] / cpus,
         }
 
     return {
@@ -271,6 +322,7 @@ def worker(quick: bool = False, log: Callable[[str], None] | None = None) -> dic
             "rounds": rounds,
             "thread_counts": thread_counts,
             "tasks": {w: list(tasks[w]) for w in WORKLOADS},
+            "loop_calls": loop_calls,
             "prices_per_task": PRICES_PER_TASK,
             "period": PERIOD,
             "sleep_s": SLEEP_S,
@@ -282,6 +334,9 @@ def worker(quick: bool = False, log: Callable[[str], None] | None = None) -> dic
         "throughput": throughput,
         "load_avg_start": load_start,
         "load_avg_end": _load(),
+        "timed_s": timed[0],
+        "mean_cores_used": timed[1] / timed[0] if timed[0] else None,
+        "mean_cores_used_by_others": timed[2] / timed[0] if timed[0] and have_proc_stat else None,
         "elapsed_s": time.perf_counter() - started,
     }
 
@@ -303,8 +358,22 @@ def find_ft_python(ft_python: str | os.PathLike | None = None) -> tuple[str | No
     return None, ""
 
 
-def run_worker(python: str, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
-    """Run the worker under ``python``; its report, or {"error": ...}."""
+def run_worker(python: str, quick: bool, log: Callable[[str], None], attempts: int = 3) -> dict[str, Any]:
+    """Run the worker under ``python``; its report, or {"error": ...}.
+
+    A failed import is tried again a few seconds later (fastpar may be in
+    the middle of being reinstalled in that environment)."""
+    for attempt in range(1, attempts + 1):
+        report = _run_worker_once(python, quick, log)
+        error = report.get("error", "")
+        if not ("ImportError" in error or "ModuleNotFoundError" in error) or attempt == attempts:
+            return report
+        log(f"  import failed under {python}; trying again in 5 s ({attempt}/{attempts - 1})")
+        time.sleep(5)
+    return report
+
+
+def _run_worker_once(python: str, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
     cmd = [python, str(Path(__file__).resolve()), "--worker"] + (["--quick"] if quick else [])
     tail: deque[str] = deque(maxlen=15)
     t0 = time.perf_counter()
@@ -479,6 +548,35 @@ def _speedup_at(report: dict | None, workload: str, t: int) -> float | None:
     return None if n is None else _cell(report, workload, n, t, "speedup")
 
 
+def _shortfall(report: dict, workload: str, t: int) -> str:
+    """Why a workload that should scale fell short with t threads, from what
+    the machine gave its fastest run; and how the other task counts did."""
+    n = _top(report, workload)
+    own = _cell(report, workload, n, t, "cores_used")
+    others = _cell(report, workload, n, t, "cores_used_by_others")
+    free = report["python"]["free_threaded_build"]
+    if others is not None and others >= 0.25:
+        why = f"(other processes took {others:.2f} of the {t} cores during that run)"
+    elif own is not None and own >= 0.9 * t:
+        c1 = _cell(report, workload, n, 1, "cores_used")
+        why = (f"(this process kept {own:.2f} cores busy: the shortfall is the Python side of each task, "
+               + ("the call and the executor's hand-off, which the threads contend for"
+                  + (f"; even with T = 1 it kept {c1:.2f} cores busy, the main thread submitting tasks and "
+                     "collecting results beside the worker, so with T = 2 three threads share the cores"
+                     if c1 is not None and c1 >= 1.15 else "") + ")"
+                  if free else "the call and the executor's hand-off, which holds the GIL)"))
+    elif own is not None:
+        why = f"(this process kept only {own:.2f} cores busy)"
+    else:
+        why = ""
+    rest = [(int(k), v["speedup"][str(t)]) for k, v in report["scaling"][workload]["tasks"].items()
+            if int(k) != n]
+    if rest:
+        why += (f"; with {' and '.join(f'{k:,}' for k, _ in sorted(rest))} tasks it reached "
+                + " and ".join(f"{v:.2f}x" for _, v in sorted(rest)))
+    return f"with {n:,} tasks {why}".rstrip()
+
+
 def _verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("yes" if ok else "**NO**")
 
@@ -488,6 +586,10 @@ def _expectations(results: dict, cpus: int) -> tuple[list[list[str]], list[str]]
     gil, ft = results["gil"], results["ft"]
     scales = SCALES_FRACTION * cpus
     rows, text = [], []
+    where = "on both builds" if gil and ft else ("on the GIL build" if gil else "on 3.13t")
+    if not (gil and ft):
+        text.append(f"Only the {'GIL' if gil else 'free-threaded'} build was measured: what is expected of "
+                    f"the {'free-threaded' if gil else 'GIL'} build is left unchecked.")
 
     def at(report, w, t=cpus):
         return _speedup_at(report, w, t)
@@ -504,11 +606,15 @@ def _expectations(results: dict, cpus: int) -> tuple[list[list[str]], list[str]]
                  f"≥ {scales:.2f}x (3.13t)", both(fmt_x, pg, pf), _verdict(ok)])
     parts = []
     if pg is not None:
-        parts.append(f"{pg:.2f}x on the GIL build " + ("(as expected: the GIL runs one thread at a time)"
-                                                       if ok_g else f"(**expected ≤ {NEAR_ONE}x**)"))
+        parts.append(f"{pg:.2f}x on the GIL build " + (
+            f"(**expected ≤ {NEAR_ONE}x**)" if not ok_g else
+            "(as expected: the GIL runs one thread at a time"
+            + (", and handing it back and forth between the threads makes them slower than one)"
+               if pg < 0.95 else ")")))
     if pf is not None:
         parts.append(f"{pf:.2f}x on 3.13t " + ("(it scales, as expected without a GIL)" if ok_f else
-                                               f"(**expected ≥ {scales:.2f}x: it did not scale as expected**)"))
+                                               f"(**expected ≥ {scales:.2f}x: it did not scale as expected** "
+                                               + _shortfall(ft, "cpu_python", cpus) + ")"))
     if parts:
         text.append(f"Pure-Python RSI with {cpus} threads: " + ", ".join(parts) + ".")
 
@@ -521,9 +627,15 @@ def _expectations(results: dict, cpus: int) -> tuple[list[list[str]], list[str]]
     if vals:
         s = (f"fastpar RSI over {LARGE_PRICES:,} prices per task with {cpus} threads: "
              + ", ".join(f"{v:.2f}x on {name}" for v, name in ((lg, "the GIL build"), (lf, "3.13t")) if v is not None))
-        s += (" — it scales on both, since the kernel runs with the GIL released." if ok else
-              f" — **below the expected {scales:.2f}x**" + (" (a busy machine takes cores away; "
-              "check the load averages above)." if any(v > 1.1 for v in vals) else "."))
+        if ok:
+            s += f": it scales {where}, since the kernel runs with the GIL released."
+        else:
+            short = []
+            for r, v, name in ((gil, lg, "the GIL build"), (ft, lf, "3.13t")):
+                if v is None or v >= scales:
+                    continue
+                short.append(f"on {name} {_shortfall(r, 'cpu_fastpar_large', cpus)}")
+            s += f": **below the expected {scales:.2f}x** " + "; ".join(short) + "."
         text.append(s)
 
     # 2b. fastpar's tiny tasks: reported, with the reason if they do not scale.
@@ -534,20 +646,29 @@ def _expectations(results: dict, cpus: int) -> tuple[list[list[str]], list[str]]
                  f"T = {cpus} speed-up ≥ {scales:.2f}x", both(fmt_x, sg, sf), _verdict(ok)])
     if vals:
         ref = gil or ft
-        per_task = ref["single_thread"]["cpu_fastpar"]["per_task_s"]
-        kernel = ref["single_thread"]["cpu_fastpar_large"]["per_task_s"] / LARGE_PRICES * SMALL_PRICES
-        s = (f"With only {SMALL_PRICES:,} prices per task fastpar's kernel takes about "
-             f"{fmt_time(kernel)} (scaled from the {LARGE_PRICES:,}-price task) of a {fmt_time(per_task)} "
-             f"task on the {'GIL' if gil else '3.13t'} build; the rest is Python: "
-             "the call's argument checks and output allocation, and the executor's hand-off of every "
-             "task (futures, a queue, locks). ")
-        s += ", ".join(f"{v:.2f}x on {name}" for v, name in ((sg, "the GIL build"), (sf, "3.13t")) if v is not None)
+        st = ref["single_thread"]
+        kernel = st["cpu_fastpar_large"]["per_task_s"] / LARGE_PRICES * SMALL_PRICES
+        s = (f"A fastpar call on {SMALL_PRICES:,} prices takes {fmt_time(st['cpu_fastpar']['per_task_s'])} "
+             f"in a plain loop on the {'GIL' if gil else '3.13t'} build (the kernel about "
+             f"{fmt_time(kernel)} of it, scaled from the {LARGE_PRICES:,}-price task), but "
+             f"{fmt_time(st['cpu_fastpar']['per_task_s_executor'])} as a ThreadPoolExecutor(1) task: "
+             "the executor's hand-off of every task (a future, a queue, locks, a wake-up) costs more "
+             "than the work. With " + f"{cpus} threads: "
+             + ", ".join(f"{v:.2f}x on {name}" for v, name in ((sg, "the GIL build"), (sf, "3.13t")) if v is not None))
         if ok:
-            s += f" with {cpus} threads: these small tasks scale too."
+            s += ": these small tasks scale too."
         else:
-            s += (f" with {cpus} threads: **these small tasks do not scale as expected**; the Python part "
-                  "holds the GIL on the GIL build, and on either build the hand-off through one executor "
-                  "queue is serial (Amdahl's law). Batch small series into one 2-D call instead.")
+            why = []
+            if sg is not None and sg < scales:
+                why.append("on the GIL build the hand-off and the Python side of each call hold the GIL")
+            if sf is not None and sf < scales:
+                c1 = ft["single_thread"]["cpu_fastpar"].get("cores_used_executor")
+                why.append("on 3.13t the threads contend for the executor's queue and locks"
+                           + (f", and the T = 1 run already kept {c1:.2f} cores busy: the main thread, "
+                              "submitting tasks, runs alongside the worker thread" if c1 and c1 >= 1.25 else ""))
+            s += (": **these small tasks do not scale as expected**; " + "; ".join(why)
+                  + ". Amdahl's law: for many small series, one 2-D call on fastpar's native pool "
+                  "is the way to use every core.")
         text.append(s)
 
     # 3. IO scales on both builds.
@@ -560,7 +681,7 @@ def _expectations(results: dict, cpus: int) -> tuple[list[list[str]], list[str]]
     if vals:
         s = (f"Sleeping tasks with {cpus} threads: "
              + ", ".join(f"{v:.2f}x on {name}" for v, name in ((ig, "the GIL build"), (if_, "3.13t")) if v is not None))
-        s += (", scaling on both as expected" if ok else ", **not the expected scaling**")
+        s += (f", scaling {where} as expected" if ok else ", **not the expected scaling**")
         if og is not None or of is not None:
             s += (f"; with {2 * cpus} threads (more threads than cores) "
                   + ", ".join(f"{v:.2f}x" for v in (og, of) if v is not None)
@@ -595,9 +716,9 @@ def _expectations(results: dict, cpus: int) -> tuple[list[list[str]], list[str]]
         cp = ft["single_thread"]["cpu_python"]["per_task_s"] / gil["single_thread"]["cpu_python"]["per_task_s"]
         cl = (ft["single_thread"]["cpu_fastpar_large"]["per_task_s"]
               / gil["single_thread"]["cpu_fastpar_large"]["per_task_s"])
-        rows.append(["3.13t single-thread cost: pure Python slower (CPython quotes up to about 1.4x), "
-                     "fastpar's C kernel unchanged (≤ 1.10x)", f"{cp:.2f}x / {cl:.2f}x",
-                     _verdict(cl <= 1.10)])
+        rows.append(["3.13t single-thread cost (plain loop): pure Python slower (CPython quotes up to "
+                     f"about 1.4x), fastpar's {LARGE_PRICES:,}-price call unchanged (≤ 1.10x)",
+                     f"{cp:.2f}x / {cl:.2f}x", _verdict(cl <= 1.10)])
         text.append(f"On one thread 3.13t runs the pure-Python task {cp:.2f}x as long as the GIL build "
                     f"({(cp - 1) * 100:+.0f}%) and fastpar's {LARGE_PRICES:,}-price task {cl:.2f}x as long"
                     + (": the C kernel does not care which build calls it." if cl <= 1.10 else
@@ -650,16 +771,21 @@ def sections_from(results: dict, quick: bool) -> list[dict]:
     rows = []
     for kind, r in (("GIL build", gil), ("free-threaded build", ft)):
         if not r:
-            rows.append([kind, "—", "—", "—", "—", "—", "—"])
+            rows.append([kind, "—", "—", "—", "—", "—", "—", "—"])
             continue
         p = r["python"]
         load = r.get("load_avg_start"), r.get("load_avg_end")
-        rows.append([kind, f"{p['implementation']} {p['version']}" + (" (free-threaded)" if p["free_threaded_build"] else ""),
+        rows.append([kind,
+                     f"{p['implementation']} {p['version']}" + (" (free-threaded)" if p["free_threaded_build"] else ""),
                      "enabled" if p["gil_enabled_at_end"] else "disabled",
                      f"{p['cpu_count']}", f"fastpar {r['fastpar']}, NumPy {r['numpy']}",
                      " → ".join(f"{v[0]:.2f}" for v in load if v) or "n/a",
+                     "n/a" if r.get("mean_cores_used_by_others") is None else f"{r['mean_cores_used_by_others']:.2f}",
                      f"{r.get('wall_s', r['elapsed_s']):.0f} s"])
-    notes = [timing]
+    notes = [timing, (f"The machine has {cpus} CPUs and is shared: *cores taken by other processes* is the "
+                      "CPU time the rest of the machine used while this benchmark's runs were timed, "
+                      "divided by their wall time (from /proc/stat): 1.00 means that, on average, one core "
+                      "was busy with other work and not available to this benchmark's threads.")]
     if not all(r["python_rsi_matches_fastpar"] for r in reports):
         notes.append("**The plain-Python RSI differs from fastpar's by more than 1e-9.**")
     notes += results["notes"]
@@ -667,7 +793,7 @@ def sections_from(results: dict, quick: bool) -> list[dict]:
         "title": "Interpreters",
         "intro": intro,
         "headers": ["build", "Python", "GIL at the end", "CPUs", "libraries", "load (1 min), start → end",
-                    "worker run time"],
+                    "cores taken by other processes", "worker run time"],
         "rows": rows,
         "notes": notes,
     })
@@ -692,24 +818,32 @@ def sections_from(results: dict, quick: bool) -> list[dict]:
     })
 
     rows = []
-    for w in ("cpu_python", "cpu_fastpar", "cpu_fastpar_large"):
-        g = gil["single_thread"][w]["per_task_s"] if gil else None
-        f = ft["single_thread"][w]["per_task_s"] if ft else None
-        n = (gil or ft)["single_thread"][w]["tasks"]
-        rows.append([LABELS[w], f"{n:,}", fmt_time(g), fmt_time(f),
-                     f"{f / g:.2f}x" if g and f else "—"])
+    for w in CPU_WORKLOADS:
+        row = [LABELS[w]]
+        for key in ("per_task_s", "per_task_s_executor"):
+            g = gil["single_thread"][w][key] if gil else None
+            f = ft["single_thread"][w][key] if ft else None
+            row += [fmt_time(g), fmt_time(f), f"{f / g:.2f}x" if g and f else "—"]
+        rows.append(row)
+    st = (gil or ft)["single_thread"]
     sections.append({
         "title": "Single-thread cost of the free-threaded build",
-        "intro": ("Time per task with T = 1 (the T = 1 run of the largest task count, divided by its tasks; "
-                  "executor hand-off included), on each build; the last column is 3.13t over the GIL "
-                  "build: above 1 the free-threaded build is slower. Different interpreters, run one after "
-                  "the other: compare with the load averages in mind."),
-        "headers": ["workload", "tasks", "GIL build, per task", "3.13t, per task", "3.13t / GIL"],
+        "intro": ("Time per task on one thread, on each build, and 3.13t over the GIL build (above 1 the "
+                  "free-threaded build is slower). *Plain loop*: the task called in a loop on the main "
+                  "thread, best of the rounds ("
+                  + " / ".join(f"{st[w]['loop_calls']:,}" for w in CPU_WORKLOADS)
+                  + " calls, in the order of the rows). *ThreadPoolExecutor(1)*: the T = 1 run of the "
+                  "largest task count divided by its tasks, hand-off included; there the submitting main "
+                  "thread and the worker thread overlap on 3.13t but take turns on the GIL build. The two "
+                  "interpreters ran one after the other: compare with the machine's load in mind."),
+        "headers": ["workload", "GIL, plain loop", "3.13t, plain loop", "3.13t / GIL, plain loop",
+                    "GIL, ThreadPoolExecutor(1)", "3.13t, ThreadPoolExecutor(1)",
+                    "3.13t / GIL, ThreadPoolExecutor(1)"],
         "rows": rows,
     })
 
     rows = []
-    for w in ("cpu_python", "cpu_fastpar", "cpu_fastpar_large"):
+    for w in CPU_WORKLOADS:
         row = [LABELS[w]]
         for r in (gil, ft):
             if r:
@@ -721,9 +855,9 @@ def sections_from(results: dict, quick: bool) -> list[dict]:
         rows.append(row)
     sections.append({
         "title": "fastpar vs pure Python, per thread",
-        "intro": (f"Prices processed per second by one thread: with T = 1, and per thread with "
-                  f"T = {cpus} (total throughput / {cpus}); \"× pure Python\" compares one thread with one "
-                  "thread on the same build."),
+        "intro": (f"Prices processed per second: by one thread (the plain loop above), and per thread "
+                  f"with ThreadPoolExecutor({cpus}) (the total throughput of the largest task count / "
+                  f"{cpus}); \"× pure Python\" compares one thread with one thread on the same build."),
         "headers": ["workload", "GIL: 1 thread", f"GIL: per thread, T = {cpus}", "GIL: × pure Python",
                     "3.13t: 1 thread", f"3.13t: per thread, T = {cpus}", "3.13t: × pure Python"],
         "rows": rows,
@@ -756,7 +890,11 @@ def markdown(quick: bool = False, ft_python: str | os.PathLike | None = None,
              log: Callable[[str], None] | None = None) -> str:
     """The whole benchmark as one Markdown section (a level-2 heading and its subsections)."""
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    return f"## {TITLE}\n\n" + render_sections(run(quick=quick, log=log, ft_python=ft_python)) + "\n"
+    return _page(sections_from(collect(quick=quick, ft_python=ft_python, log=log), quick))
+
+
+def _page(sections: Sequence[dict]) -> str:
+    return f"## {TITLE}\n\n" + render_sections(sections) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -768,6 +906,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the free-threaded interpreter (default: $FASTPAR_FT_VENV_PYTHON, "
                              "else .venv-ft/bin/python in the repository)")
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown here (default: stdout)")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="also write both workers' raw reports to this JSON file")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="measure nothing: render the Markdown from a file written by --json")
     args = parser.parse_args(argv)
 
     if args.worker:
@@ -779,7 +921,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write("\n")
         return 0
     t0 = time.perf_counter()
-    text = markdown(quick=args.quick, ft_python=args.ft_python)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    if args.from_json is not None:
+        results = json.loads(args.from_json.read_text(encoding="utf-8"))
+        args.quick = bool((results["gil"] or results["ft"] or {}).get("quick", args.quick))
+    else:
+        results = collect(quick=args.quick, ft_python=args.ft_python, log=log)
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    text = _page(sections_from(results, args.quick))
     if args.out is None:
         sys.stdout.write(text)
     else:
