@@ -87,14 +87,9 @@ def steady_malloc() -> str | None:
     Idempotent. Returns a sentence for the report, or None where glibc's
     mallopt is not available.
     """
-    try:
-        import ctypes
+    from fastpar.allocator import keep_freed_memory
 
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return None
-    m_trim_threshold, m_mmap_max = -1, -4
-    if mallopt(m_trim_threshold, 1 << 30) != 1 or mallopt(m_mmap_max, 0) != 1:
+    if not keep_freed_memory():
         return None
     return ("Allocator: glibc is told to keep freed memory (mallopt M_TRIM_THRESHOLD = 1 GiB, "
             "M_MMAP_MAX = 0), so every configuration reuses warm pages: the times are steady-state "
