@@ -91,8 +91,8 @@ def steady_malloc() -> str | None:
 
     if not keep_freed_memory():
         return None
-    return ("Allocator: glibc is told to keep freed memory (mallopt M_TRIM_THRESHOLD = 1 GiB, "
-            "M_MMAP_MAX = 0), so every configuration reuses warm pages: the times are steady-state "
+    return ("Allocator: glibc is told to keep freed memory (fastpar.allocator.keep_freed_memory: M_TRIM_THRESHOLD = 1 GiB, "
+            "M_MMAP_MAX = 0, one arena), so every configuration reuses warm pages: the times are steady-state "
             "ones, without the page faults of a first touch of fresh memory.")
 
 
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     malloc = steady_malloc()
     info = machine_info()
-    info.append(("allocator", "glibc, freed memory kept (mallopt M_TRIM_THRESHOLD = 1 GiB, M_MMAP_MAX = 0): "
+    info.append(("allocator", "glibc, freed memory kept (mallopt M_TRIM_THRESHOLD = 1 GiB, M_MMAP_MAX = 0, M_ARENA_MAX = 1: fastpar.allocator.keep_freed_memory): "
                               "steady-state times" if malloc else "as it is (glibc's mallopt not available)"))
     log(f"fastpar benchmarks{' (quick)' if args.quick else ''}: " + "; ".join(f"{k}: {v}" for k, v in info[:7]))
 
