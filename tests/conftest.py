@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from fastpar.scenario_config import load_broker_config
 from fastpar.synthetic import random_walk_ohlc
+from fastpar.ticks import synthetic_ticks
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +20,14 @@ def bars():
 @pytest.fixture(scope="session")
 def prices(bars):
     return bars["close"][0]
+
+
+@pytest.fixture(scope="session")
+def ticks():
+    """Fourteen days of seeded synthetic EURUSD ticks, shared read-only."""
+    return synthetic_ticks("EURUSD", start="2025-09-01", days=14, seed=42)
+
+
+@pytest.fixture(scope="session")
+def broker():
+    return load_broker_config()

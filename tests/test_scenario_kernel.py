@@ -22,6 +22,7 @@ from fastpar.scenario_config import (
 )
 from fastpar.scenarios import ScenarioError, run_scenario, run_scenarios
 from fastpar.ticks import synthetic_ticks
+from scenario_factory import make_scenario
 
 TOL = 1e-9
 CONSENSUS = "CORE/simple_consensus"
@@ -33,49 +34,6 @@ def RSI(period, timeframe):  # noqa: N802 - reads like the worker type
 
 def ENV(period, timeframe):  # noqa: N802
     return ("CORE/envelope", {"period": period, "timeframe": timeframe})
-
-
-@pytest.fixture(scope="module")
-def ticks():
-    return synthetic_ticks("EURUSD", start="2025-09-01", days=14, seed=42)
-
-
-@pytest.fixture(scope="module")
-def broker():
-    return load_broker_config()
-
-
-def make_scenario(
-    logic="CORE/aggressive_trend",
-    rsi=("CORE/rsi", {"period": 14, "timeframe": "M5"}),
-    env=("CORE/envelope", {"period": 20, "deviation": 0.02, "timeframe": "M30"}),
-    extra=None,
-    logic_config=None,
-    start="2025-09-03T07:00:00+00:00",
-    end="2025-09-03T16:00:00+00:00",
-    max_ticks=None,
-    name=None,
-    **sim,
-):
-    instances = {"rsi_fast": rsi[0], "envelope_main": env[0]}
-    workers = {"rsi_fast": dict(rsi[1]), "envelope_main": dict(env[1])}
-    for wname, (wtype, params) in (extra or {}).items():
-        instances[wname] = wtype
-        workers[wname] = dict(params)
-    return TestScenario(
-        symbol="EURUSD",
-        start_date=start,
-        end_date=end,
-        max_ticks=max_ticks,
-        name=name,
-        strategy_config={
-            "decision_logic_type": logic,
-            "worker_instances": instances,
-            "workers": workers,
-            "decision_logic_config": logic_config or {},
-        },
-        trade_simulator_config={"initial_balance": 10000, **sim},
-    )
 
 
 def assert_same(a, b, path="result"):

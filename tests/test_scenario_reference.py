@@ -34,51 +34,11 @@ from fastpar.scenario_config import (
     load_broker_config,
 )
 from fastpar.ticks import NS_PER_MINUTE, TickArrays, synthetic_ticks, to_ns
+from scenario_factory import make_scenario
 
 # ---------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ticks():
-    return synthetic_ticks("EURUSD", start="2025-09-01", days=14, seed=42)
-
-
-@pytest.fixture(scope="module")
-def broker():
-    return load_broker_config()
-
-
-def make_scenario(
-    logic="CORE/aggressive_trend",
-    rsi=("CORE/rsi", {"period": 14, "timeframe": "M5"}),
-    env=("CORE/envelope", {"period": 20, "deviation": 0.02, "timeframe": "M30"}),
-    extra=None,
-    logic_config=None,
-    start="2025-09-03T07:00:00+00:00",
-    end="2025-09-03T16:00:00+00:00",
-    max_ticks=None,
-    **sim,
-):
-    instances = {"rsi_fast": rsi[0], "envelope_main": env[0]}
-    workers = {"rsi_fast": dict(rsi[1]), "envelope_main": dict(env[1])}
-    for name, (wtype, params) in (extra or {}).items():
-        instances[name] = wtype
-        workers[name] = dict(params)
-    return TestScenario(
-        symbol="EURUSD",
-        start_date=start,
-        end_date=end,
-        max_ticks=max_ticks,
-        strategy_config={
-            "decision_logic_type": logic,
-            "worker_instances": instances,
-            "workers": workers,
-            "decision_logic_config": logic_config or {},
-        },
-        trade_simulator_config={"initial_balance": 10000, **sim},
-    )
 
 
 @pytest.fixture(scope="module")
