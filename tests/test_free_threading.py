@@ -33,6 +33,24 @@ fastpar.atr(h, l, c, 14); fastpar.stoch(h, l, c, 5, 3, 3)
 fastpar.set_num_threads(2); fastpar.get_num_threads()
 _fastpar._sleep_job(10, 10, 2)
 reference.rsi(c[0], 14)
+
+from fastpar import scenarios
+from fastpar.allocator import keep_freed_memory
+from fastpar.batch_orchestrator import BatchOrchestrator
+from fastpar.cli import main as cli_main
+from fastpar.performance import ScenarioSetPerformanceManager
+from fastpar.scenario_config import AppConfig, ScenarioConfigLoader
+from fastpar.ticks import TickDataLoader
+
+keep_freed_memory()
+sample = ScenarioConfigLoader().load_config("sample_scenarios.json")[:2]
+loader = TickDataLoader()
+ticks = loader.get_ticks("EURUSD")
+scenarios.run_scenario(ticks, sample[0])
+scenarios.run_scenarios(ticks, sample, threads=2)
+BatchOrchestrator(sample, loader, AppConfig(), ScenarioSetPerformanceManager()).run()
+BatchOrchestrator(sample, loader, AppConfig(), ScenarioSetPerformanceManager(), native=True).run()
+cli_main(["run-scenarios", "sample_scenarios.json", "--no-progress"])
 try:
     fastpar.sma(np.array([1.0, np.nan, 2.0]), 2)
 except ValueError:
