@@ -139,17 +139,12 @@ def gil_enabled() -> bool:
 
 
 def steady_malloc() -> bool:
-    """Keep freed memory mapped (glibc), so every configuration reuses warm
-    pages instead of paying page faults for the 800 kB outputs of the large
-    tasks in some configurations and not in others. True if applied."""
-    try:
-        import ctypes
+    """Keep freed memory (glibc), so every configuration reuses warm pages
+    instead of paying page faults for the 800 kB outputs of the large tasks
+    in some configurations and not in others. True if applied."""
+    from fastpar.allocator import keep_freed_memory
 
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return mallopt(m_trim_threshold, 1 << 30) == 1 and mallopt(m_mmap_threshold, 32 << 20) == 1
+    return keep_freed_memory()
 
 
 def _load() -> list[float] | None:

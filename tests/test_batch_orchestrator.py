@@ -15,8 +15,9 @@ from fastpar.batch_orchestrator import BatchOrchestrator
 from fastpar.performance import ScenarioSetPerformanceManager, ScenarioStatus
 from fastpar.reference.scenario import ScenarioResult
 from fastpar.reference.scenario import run_scenario as reference_run
-from fastpar.scenario_config import AppConfig, ScenarioConfigLoader, TestScenario
+from fastpar.scenario_config import AppConfig, ScenarioConfigLoader
 from fastpar.ticks import TickDataLoader
+from scenario_factory import make_scenario
 
 pytestmark = pytest.mark.thread_unsafe  # monkeypatches module globals, captures output
 
@@ -52,25 +53,10 @@ def app(parallel=True, max_parallel=4, **extra):
 
 def scenario(name, start="2025-09-03T07:00:00+00:00", end="2025-09-03T10:00:00+00:00",
              max_ticks=None, rsi=None, symbol="EURUSD", logic="CORE/aggressive_trend"):
-    return TestScenario(
-        symbol=symbol,
-        start_date=start,
-        end_date=end,
-        max_ticks=max_ticks,
-        name=name,
-        strategy_config={
-            "decision_logic_type": logic,
-            "worker_instances": {
-                "rsi_fast": (rsi or ("CORE/rsi", {}))[0],
-                "envelope_main": "CORE/envelope",
-            },
-            "workers": {
-                "rsi_fast": {"period": 14, "timeframe": "M5", **(rsi or ("", {}))[1]},
-                "envelope_main": {"period": 20, "deviation": 0.02, "timeframe": "M30"},
-            },
-        },
-        trade_simulator_config={"initial_balance": 10000},
-    )
+    kind, params = rsi or ("CORE/rsi", {})
+    built = make_scenario(logic=logic, rsi=(kind, {"period": 14, "timeframe": "M5", **params}),
+                          start=start, end=end, max_ticks=max_ticks, name=name)
+    return dataclasses.replace(built, symbol=symbol)
 
 
 def heavy(name, max_ticks=4000, load_ms=0.05):
