@@ -263,9 +263,16 @@ def signals(strategy, bars, params):
 def _add(a, b):
     """a + b, snapped to 0 when it is 0 up to rounding (as vectorbt's add_nb)."""
     c = a + b
-    if a == -b or abs(c) <= 1e-9 * abs(b) or abs(c) <= 1e-9 * abs(a) or abs(c) <= 1e-12:
+    if abs(c) <= max(1e-9 * max(abs(a), abs(b)), 1e-12):
         return 0.0
     return c
+
+
+def _close_or_less(a, b):
+    """a <= b up to rounding (vectorbt's is_close_or_less_nb)."""
+    if a <= b:
+        return True
+    return math.isfinite(a) and abs(a - b) <= max(1e-9 * max(abs(a), abs(b)), 1e-12)
 
 
 def simulate(
@@ -305,9 +312,10 @@ def simulate(
         cash, pos = st["cash"], st["pos"]
         if want == math.inf and cash == 0.0:
             return
-        req = want * price
-        if req * (1.0 + fees) <= cash:
-            size, fee, spent = want, req * fees, req * (1.0 + fees)
+        req = want * price if want != math.inf else math.inf
+        total = req + req * fees if want != math.inf else math.inf
+        if _close_or_less(total, cash):
+            size, fee, spent = want, req * fees, total
         else:
             spend = cash / (1.0 + fees)
             if spend <= 0.0:
@@ -410,20 +418,26 @@ def _metrics(values, pnls, in_market, periods_per_year):
     sd = float(np.std(returns, ddof=1)) if n > 1 else 0.0
     sharpe = float(np.mean(returns)) / sd * math.sqrt(periods_per_year) if sd > 0 else math.nan
     peak = np.maximum.accumulate(values) if n else values
-    wins = [p for p in pnls if p > 0.0]
-    losses = [p for p in pnls if p < 0.0]
+    won = lost = 0.0  # summed in trade order (not math.fsum): as the kernel
+    n_wins = 0
+    for p in pnls:
+        if p > 0.0:
+            won += p
+            n_wins += 1
+        elif p < 0.0:
+            lost += p
     if not pnls:
         profit_factor = math.nan
-    elif losses:
-        profit_factor = sum(wins) / -sum(losses)
+    elif lost < 0.0:
+        profit_factor = won / -lost
     else:
-        profit_factor = math.inf if wins else math.nan
+        profit_factor = math.inf if won > 0.0 else math.nan
     return {
         "total_return": (values[-1] if n else INIT_CASH) / INIT_CASH - 1.0,
         "sharpe": sharpe,
         "max_drawdown": float(np.min(values / peak - 1.0)) if n else 0.0,
         "n_trades": float(len(pnls)),
-        "win_rate": len(wins) / len(pnls) if pnls else math.nan,
+        "win_rate": n_wins / len(pnls) if pnls else math.nan,
         "profit_factor": profit_factor,
         "exposure": in_market / n if n else math.nan,
     }
