@@ -287,7 +287,7 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
     s->in_market += s->pos != 0.0;
 }
 
-static void sim_finish(sim *s, const fp_bars *b, const fp_costs *k, double *out)
+static void sim_finish(sim *s, const fp_sweep_bars *b, const fp_costs *k, double *out)
 {
     const size_t n = b->n;
     if (s->t_dir != 0.0) {
@@ -425,7 +425,7 @@ typedef struct {
     double a;
 } atr_state;
 
-static inline double atr_next(atr_state *st, const fp_bars *b, size_t i)
+static inline double atr_next(atr_state *st, const fp_sweep_bars *b, size_t i)
 {
     const size_t p = st->p;
     if (i == 0)
@@ -469,7 +469,7 @@ static inline int cancelled(const group *g, size_t t)
 
 static int run_rsi_threshold(group *g)
 {
-    const fp_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = &g->sw->bars;
     const fp_costs *k = &g->sw->costs;
     double low[FP_SWEEP_GROUP], high[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++) {
@@ -489,7 +489,7 @@ static int run_rsi_threshold(group *g)
 
 static int run_ma_cross(group *g)
 {
-    const fp_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = &g->sw->bars;
     const double *p = set_params(g, 0);
     ma_state fast, slow;
     ma_init(&fast, (size_t)p[0], p[2] == FP_MA_EMA);
@@ -506,7 +506,7 @@ static int run_ma_cross(group *g)
 
 static int run_bbands_reversion(group *g)
 {
-    const fp_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = &g->sw->bars;
     double nbdev[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++)
         nbdev[j] = set_params(g, j)[1];
@@ -524,7 +524,7 @@ static int run_bbands_reversion(group *g)
 
 static int run_envelope(group *g)
 {
-    const fp_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = &g->sw->bars;
     double dev[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++)
         dev[j] = set_params(g, j)[1];
@@ -542,7 +542,7 @@ static int run_envelope(group *g)
 
 static int run_bigbar(group *g)
 {
-    const fp_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = &g->sw->bars;
     const double *h = b->high, *lo = b->low, *cl = b->close;
     double k_atr[FP_SWEEP_GROUP], tail[FP_SWEEP_GROUP], rsi_max[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++) {
@@ -603,6 +603,8 @@ int fp_sweep_task(void *ctx, size_t index)
     for (size_t j = 0; j < g.k; j++)
         sim_finish(&g.acc[j], &sw->bars, &sw->costs, sw->out + g.idx[j] * FP_SWEEP_N_METRICS);
     atomic_fetch_add_explicit(&sw->done, g.k, memory_order_relaxed);
+    if (sw->progress != NULL)
+        atomic_fetch_add_explicit(sw->progress, g.k, memory_order_relaxed);
     return FP_OK;
 }
 
@@ -633,7 +635,7 @@ static int keyed_cmp(const void *pa, const void *pb)
     return (a->index > b->index) - (a->index < b->index);
 }
 
-int fp_sweep_init(fp_sweep *sw, int strategy, const fp_bars *bars, const double *params,
+int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const double *params,
                   size_t n_sets, const fp_costs *costs, double *out)
 {
     memset(sw, 0, sizeof *sw);
@@ -712,7 +714,7 @@ void fp_sweep_free(fp_sweep *sw)
     sw->task_start = NULL;
 }
 
-int fp_sweep_run(int strategy, const fp_bars *bars, const double *params, size_t n_sets,
+int fp_sweep_run(int strategy, const fp_sweep_bars *bars, const double *params, size_t n_sets,
                  const fp_costs *costs, double *out, int nthreads)
 {
     fp_sweep sw;

@@ -61,7 +61,7 @@ enum { FP_MA_SMA = 0, FP_MA_EMA = 1 };
 typedef struct {
     const double *high, *low, *close;
     size_t n;
-} fp_bars;
+} fp_sweep_bars;
 
 /* Costs and mode. stop_loss / take_profit: fractions of the entry bar's
  * close, NaN = off. longshort: 0 = long only, 1 = entries long, exits
@@ -74,7 +74,7 @@ typedef struct {
 typedef struct {
     /* Set by fp_sweep_init, read-only afterwards. */
     int strategy;
-    fp_bars bars;
+    fp_sweep_bars bars;
     fp_costs costs;
     size_t n_sets;
     const double *params; /* n_sets rows of fp_strategy_n_params values */
@@ -85,6 +85,9 @@ typedef struct {
 
     atomic_size_t done; /* sets finished */
     atomic_int cancel;  /* non-zero: running tasks stop early */
+    /* Optional, set by the caller after fp_sweep_init: a counter of its
+     * own that tasks also add their finished sets to. */
+    atomic_size_t *progress;
 } fp_sweep;
 
 /* Number of parameters of `strategy`, or -1 if unknown. */
@@ -102,7 +105,7 @@ int fp_sweep_check_costs(const fp_costs *costs);
  * column, FP_ENONFINITE for a non-finite bar) and plan the tasks.
  * Returns FP_OK, FP_EINVAL, FP_ENONFINITE or FP_ENOMEM; on FP_OK the
  * sweep must be freed with fp_sweep_free. */
-int fp_sweep_init(fp_sweep *sw, int strategy, const fp_bars *bars, const double *params,
+int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const double *params,
                   size_t n_sets, const fp_costs *costs, double *out);
 
 /* Pool task: the sets of task `index`. FP_OK, or FP_ECANCELLED if the
@@ -116,7 +119,7 @@ void fp_sweep_cancel(fp_sweep *sw);
 void fp_sweep_free(fp_sweep *sw);
 
 /* init + run on the pool (nthreads as fp_job_submit) + free. */
-int fp_sweep_run(int strategy, const fp_bars *bars, const double *params, size_t n_sets,
+int fp_sweep_run(int strategy, const fp_sweep_bars *bars, const double *params, size_t n_sets,
                  const fp_costs *costs, double *out, int nthreads);
 
 #endif
