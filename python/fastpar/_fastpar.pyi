@@ -57,3 +57,20 @@ def run_scenarios(
     progress: _I64 | None,
     /,
 ) -> list[tuple[int, dict | None, str]]: ...
+def sweep(
+    strategy: int,
+    high: _F64 | None,
+    low: _F64 | None,
+    close: _F64,
+    params: _F64,
+    fees: float,
+    slippage: float,
+    spread: float,
+    stop_loss: float,
+    take_profit: float,
+    longshort: bool,
+    periods_per_year: float,
+    threads: int | None,
+    progress: _I64 | None,
+    /,
+) -> _F64: ...
