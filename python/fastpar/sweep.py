@@ -125,7 +125,9 @@ def _check_value(strategy, name, v):
         if not (isinstance(v, numbers.Integral) or (math.isfinite(v) and v == int(v))):
             raise bad
         v = int(v)
-        if v < check or v > _fastpar.MAX_PERIOD:
+        if v < check:
+            raise bad
+        if v > _fastpar.MAX_PERIOD:
             raise ValueError(
                 f"{strategy}: {name} must be {what} (at most {_fastpar.MAX_PERIOD}), got {v}"
             )
