@@ -55,7 +55,7 @@ static const double path[] = {10, 9, 8, 9, 10, 11, 10, 9, 8};
 
 static void test_long_only(void)
 {
-    fp_bars b = {NULL, NULL, path, PATH_N};
+    fp_sweep_bars b = {NULL, NULL, path, PATH_N};
     fp_costs c = costs(0.0, 0.0, 0);
     double p[3] = {2, 30, 70}, out[FP_SWEEP_N_METRICS];
     CHECK(fp_sweep_run(FP_RSI_THRESHOLD, &b, p, 1, &c, out, 1) == FP_OK);
@@ -72,7 +72,7 @@ static void test_long_only(void)
 
 static void test_long_short(void)
 {
-    fp_bars b = {NULL, NULL, path, PATH_N};
+    fp_sweep_bars b = {NULL, NULL, path, PATH_N};
     const double f = 0.01;
     fp_costs c = costs(f, 0.0, 1);
     double p[3] = {2, 30, 70}, out[FP_SWEEP_N_METRICS];
@@ -95,7 +95,7 @@ static void test_stop_loss(void)
      * 7.1 (no slippage), and the entry signal of that bar is ignored;
      * RSI still 0 at bar 5: buy at 7.07; mark at 8 */
     static const double x[] = {10, 9, 8, 7.5, 7.1, 7.0, 8};
-    fp_bars b = {NULL, NULL, x, 7};
+    fp_sweep_bars b = {NULL, NULL, x, 7};
     fp_costs c = costs(0.0, 0.01, 0);
     c.stop_loss = 0.1;
     double p[3] = {2, 30, 99.9}, out[FP_SWEEP_N_METRICS];
@@ -109,7 +109,7 @@ static void test_stop_loss(void)
 
 static void test_errors(void)
 {
-    fp_bars b = {NULL, NULL, path, PATH_N};
+    fp_sweep_bars b = {NULL, NULL, path, PATH_N};
     fp_costs c = costs(0.0, 0.0, 0);
     double out[2 * FP_SWEEP_N_METRICS];
     double rsi_bad[][3] = {{1, 30, 70}, {2.5, 30, 70}, {14, 70, 30}, {14, 0, 70}, {14, 30, 100},
@@ -132,11 +132,11 @@ static void test_errors(void)
     double x[PATH_N];
     memcpy(x, path, sizeof x);
     x[4] = NAN;
-    fp_bars nb = {NULL, NULL, x, PATH_N};
+    fp_sweep_bars nb = {NULL, NULL, x, PATH_N};
     CHECK(fp_sweep_run(FP_RSI_THRESHOLD, &nb, ok, 1, &c, out, 1) == FP_ENONFINITE);
     /* no sets, no bars: fine */
     CHECK(fp_sweep_run(FP_RSI_THRESHOLD, &b, ok, 0, &c, out, 1) == FP_OK);
-    fp_bars empty = {NULL, NULL, NULL, 0};
+    fp_sweep_bars empty = {NULL, NULL, NULL, 0};
     CHECK(fp_sweep_run(FP_RSI_THRESHOLD, &empty, ok, 1, &c, out, 1) == FP_OK);
     CHECK(out[TR] == 0.0 && out[NTRADES] == 0.0 && isnan(out[SHARPE]));
 }
@@ -180,7 +180,7 @@ static void free_walk(walk *w)
 static void test_determinism(void)
 {
     walk w = make_walk(3000, 7);
-    fp_bars b = {w.h, w.l, w.c, w.n};
+    fp_sweep_bars b = {w.h, w.l, w.c, w.n};
     fp_costs c = costs(0.001, 0.0005, 1);
     c.stop_loss = 0.05;
     c.take_profit = 0.08;
@@ -257,7 +257,7 @@ static void *cancel_soon(void *arg)
 static void test_cancel(void)
 {
     walk w = make_walk(200000, 3);
-    fp_bars b = {NULL, NULL, w.c, w.n};
+    fp_sweep_bars b = {NULL, NULL, w.c, w.n};
     fp_costs c = costs(0.001, 0.0, 0);
     enum { N = 400 };
     double *params = malloc(N * 3 * sizeof(double));
