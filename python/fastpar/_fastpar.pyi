@@ -57,6 +57,11 @@ def run_scenarios(
     progress: _I64 | None,
     /,
 ) -> list[tuple[int, dict | None, str]]: ...
+
+# Parameter sweeps (fastpar.sweep expands the grid and checks the data):
+# strategy is the index in fastpar.STRATEGIES, params one row per set (kind
+# as 0 = sma, 1 = ema), stops NaN = off, progress None or a writable int64
+# array of length 1 counting the sets done. Returns (n_sets, 7) metrics.
 def sweep(
     strategy: int,
     high: _F64 | None,
