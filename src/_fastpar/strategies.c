@@ -109,8 +109,9 @@ typedef struct {
     double base; /* close of the bar the position was entered, for stops */
     /* the open trade: direction (+1, -1, 0 = none), size, price, fees */
     double t_dir, t_size, t_price, t_fees;
-    /* metrics so far */
-    double value, peak, max_dd, sum_r, sum_r2, win_sum, loss_sum;
+    /* metrics so far; growth: product of (1 + return), as vectorbt's
+     * drawdown compounds returns */
+    double value, growth, peak, max_dd, sum_r, sum_r2, win_sum, loss_sum;
     size_t n_trades, n_wins, in_market;
 } sim;
 
@@ -118,6 +119,7 @@ static void sim_init(sim *s)
 {
     memset(s, 0, sizeof *s);
     s->cash = s->free_cash = s->value = FP_SWEEP_INIT_CASH;
+    s->growth = 1.0;
     s->peak = -INFINITY;
 }
 
@@ -128,12 +130,36 @@ static inline double add_snap(double a, double b)
     return fabs(c) <= fmax(1e-9 * m, 1e-12) ? 0.0 : c;
 }
 
+/* a == b up to rounding (vectorbt's is_close_nb). */
+static inline int is_close(double a, double b)
+{
+    if (a == b)
+        return 1;
+    return isfinite(a) && isfinite(b) && fabs(a - b) <= fmax(1e-9 * fmax(fabs(a), fabs(b)), 1e-12);
+}
+
 /* a <= b up to rounding (vectorbt's is_close_or_less_nb). */
 static inline int close_or_less(double a, double b)
 {
-    if (a <= b)
-        return 1;
-    return isfinite(a) && isfinite(b) && fabs(a - b) <= fmax(1e-9 * fmax(fabs(a), fabs(b)), 1e-12);
+    return a <= b || is_close(a, b);
+}
+
+/* vectorbt's default min_size: smaller orders are not placed. */
+#define MIN_SIZE 1e-8
+
+static inline int too_small(double size)
+{
+    return size < MIN_SIZE && !is_close(size, MIN_SIZE);
+}
+
+/* One bar's return as vectorbt defines it: sign kept for a negative
+ * account, infinite from an empty one. */
+static inline double bar_return(double before, double after)
+{
+    if (before == 0.0)
+        return after == 0.0 ? 0.0 : copysign(INFINITY, after);
+    double r = (after - before) / before;
+    return before < 0.0 ? -r : r;
 }
 
 static void trade_close(sim *s, double size, double price, double fee)
@@ -182,6 +208,8 @@ static void sim_buy(sim *s, double price, double want, double fees)
         fee = cash - spend;
         spent = cash;
     }
+    if (too_small(size))
+        return;
     s->cash = add_snap(cash, -spent);
     s->pos = add_snap(pos, size);
     if (pos < 0.0) {
@@ -204,6 +232,8 @@ static void sim_buy(sim *s, double price, double want, double fees)
 static void sim_sell(sim *s, double price, double size, double fees)
 {
     double pos = s->pos;
+    if (is_close(size, 0.0) || too_small(size))
+        return;
     double acq = size * price;
     double fee = acq * fees;
     double got = acq - fee;
@@ -275,13 +305,14 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
             s->base = c;
     }
     double v = s->cash + s->pos * c;
-    double r = (v - s->value) / s->value;
+    double r = bar_return(s->value, v);
     s->value = v;
     s->sum_r += r;
     s->sum_r2 += r * r;
-    if (v > s->peak)
-        s->peak = v;
-    double dd = v / s->peak - 1.0;
+    s->growth *= 1.0 + r;
+    if (s->growth > s->peak)
+        s->peak = s->growth;
+    double dd = s->growth / s->peak - 1.0;
     if (dd < s->max_dd)
         s->max_dd = dd;
     s->in_market += s->pos != 0.0;
