@@ -305,6 +305,12 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
             s->base = c;
     }
     double v = s->cash + s->pos * c;
+    s->in_market += s->pos != 0.0;
+    /* An unchanged value (flat, no order) is a return of 0, which leaves
+     * the sums, the growth and the drawdown as they are - once the first
+     * bar has set the peak. */
+    if (v == s->value && s->peak != -INFINITY)
+        return;
     double r = bar_return(s->value, v);
     s->value = v;
     s->sum_r += r;
@@ -315,7 +321,6 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
     double dd = s->growth / s->peak - 1.0;
     if (dd < s->max_dd)
         s->max_dd = dd;
-    s->in_market += s->pos != 0.0;
 }
 
 static void sim_finish(sim *s, const fp_sweep_bars *b, const fp_costs *k, double *out)
