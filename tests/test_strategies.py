@@ -54,7 +54,7 @@ def random_grid(strategy, rng):
         "atr_period": ints(1, 15),
         "k_atr": floats(0.3, 1.5),
         "tail_ratio": floats(0.0, 0.9),
-        "breakout": ints(1, 10),
+        "breakout": ints(1, 40),
         "rsi_period": ints(2, 15, 1),
         "rsi_max": floats(50, 100, 1),
     }

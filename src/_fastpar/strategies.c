@@ -576,6 +576,17 @@ static int run_envelope(group *g)
     return FP_OK;
 }
 
+/* Position of the extreme of x[from .. to) (the highest if sign > 0, the
+ * lowest if sign < 0; the last one on ties). */
+static size_t extreme_at(const double *x, size_t from, size_t to, double sign)
+{
+    size_t at = from;
+    for (size_t i = from + 1; i < to; i++)
+        if (sign * x[i] >= sign * x[at])
+            at = i;
+    return at;
+}
+
 static int run_bigbar(group *g)
 {
     const fp_sweep_bars *b = &g->sw->bars;
@@ -591,6 +602,10 @@ static int run_bigbar(group *g)
     atr_state a = {(size_t)p[0], 0.0};
     rsi_state r = {(size_t)p[4], 0.0, 0.0};
     double atr_prev = NAN;
+    /* where the highest high and lowest low of the window [t-brk, t) are:
+     * updated with each new bar, rescanned only when one leaves the
+     * window (on random data about once every brk bars) */
+    size_t hi_at = 0, lo_at = 0;
     for (size_t t = 0; t < b->n; t++) {
         if (cancelled(g, t))
             return FP_ECANCELLED;
@@ -599,15 +614,16 @@ static int run_bigbar(group *g)
             for (size_t j = 0; j < g->k; j++)
                 sim_bar(&g->acc[j], c, 0, 0, &g->sw->costs);
         } else {
-            /* the window is short next to a task's sets; a plain scan
-             * keeps it simple */
-            double hh = h[t - brk], ll = lo[t - brk];
-            for (size_t i = t - brk + 1; i < t; i++) {
-                hh = fmax(hh, h[i]);
-                ll = fmin(ll, lo[i]);
-            }
+            if (t == brk || hi_at < t - brk)
+                hi_at = extreme_at(h, t - brk, t, 1.0);
+            else if (h[t - 1] >= h[hi_at])
+                hi_at = t - 1;
+            if (t == brk || lo_at < t - brk)
+                lo_at = extreme_at(lo, t - brk, t, -1.0);
+            else if (lo[t - 1] <= lo[lo_at])
+                lo_at = t - 1;
             double rng = h[t] - lo[t];
-            int up = c > hh, down = c < ll;
+            int up = c > h[hi_at], down = c < lo[lo_at];
             for (size_t j = 0; j < g->k; j++) {
                 int e = rng > k_atr[j] * atr_prev && c >= lo[t] + tail[j] * rng && up &&
                         rv <= rsi_max[j];
