@@ -527,15 +527,19 @@ static int run_ma_cross(group *g)
 {
     const fp_sweep_bars *b = &g->sw->bars;
     const double *p = set_params(g, 0);
-    ma_state fast, slow;
-    ma_init(&fast, (size_t)p[0], p[2] == FP_MA_EMA);
-    ma_init(&slow, (size_t)p[1], p[2] == FP_MA_EMA);
+    const int ema = p[2] == FP_MA_EMA;
+    ma_state slow, fast[FP_SWEEP_GROUP];
+    ma_init(&slow, (size_t)p[1], ema);
+    for (size_t j = 0; j < g->k; j++)
+        ma_init(&fast[j], (size_t)set_params(g, j)[0], ema);
     for (size_t t = 0; t < b->n; t++) {
         if (cancelled(g, t))
             return FP_ECANCELLED;
-        double f = ma_next(&fast, b->close, t), s = ma_next(&slow, b->close, t);
-        for (size_t j = 0; j < g->k; j++)
+        double s = ma_next(&slow, b->close, t);
+        for (size_t j = 0; j < g->k; j++) {
+            double f = ma_next(&fast[j], b->close, t);
             sim_bar(&g->acc[j], b->close[t], f > s, f < s, &g->sw->costs);
+        }
     }
     return FP_OK;
 }
@@ -667,7 +671,7 @@ int fp_sweep_task(void *ctx, size_t index)
 /* Which parameters make up the shared indicator of each strategy. */
 static const int key_params[FP_N_STRATEGIES][3] = {
     {0, -1, -1}, /* RSI period */
-    {0, 1, 2},   /* both averages: sets share only if identical */
+    {1, 2, -1},  /* the slow average (each set has its own fast one) */
     {0, -1, -1}, /* Bollinger window */
     {0, -1, -1}, /* SMA window */
     {0, 3, 4},   /* ATR period, breakout window, RSI period */
