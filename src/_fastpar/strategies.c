@@ -24,6 +24,9 @@
 
 #include "pool.h"
 
+/* A grid is cut into at least this many tasks when it has enough sets. */
+#define FP_SWEEP_MIN_TASKS 8
+
 /* Bars between two looks at the cancel flag. */
 #define CANCEL_STRIDE 4096
 
@@ -730,10 +733,15 @@ int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const d
         ks[i].index = i;
     }
     qsort(ks, n_sets, sizeof *ks, keyed_cmp);
+    /* Smaller tasks for small grids, so that even a grid of one key keeps
+     * a few threads busy (at the price of computing its indicator more
+     * than once). */
+    size_t group = (n_sets + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
+    group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
     size_t t = 0;
     for (size_t i = 0; i < n_sets; i++) {
         sw->order[i] = ks[i].index;
-        if (i == 0 || i - sw->task_start[t - 1] == FP_SWEEP_GROUP ||
+        if (i == 0 || i - sw->task_start[t - 1] == group ||
             memcmp(ks[i].key, ks[i - 1].key, sizeof ks[i].key) != 0)
             sw->task_start[t++] = i;
     }
