@@ -155,7 +155,8 @@ def test_progress_bar(ohlc, capsys):
 
 
 @pytest.mark.thread_unsafe
-def test_ctrl_c_stops_a_sweep_and_the_pool_still_works():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_stops_a_sweep_and_the_pool_still_works(threads):
     """SIGINT during a sweep that would run for tens of seconds raises
     KeyboardInterrupt within a second; the next sweep runs normally."""
     if threading.current_thread() is not threading.main_thread():
@@ -172,12 +173,12 @@ def test_ctrl_c_stops_a_sweep_and_the_pool_still_works():
     sender.start()
     t0 = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
-        fastpar.sweep(data, "rsi_threshold", grid, threads=2, progress=False)
+        fastpar.sweep(data, "rsi_threshold", grid, threads=threads, progress=False)
     elapsed = time.perf_counter() - t0
     sender.join()
     assert elapsed < 1.5
     small = {"close": data["close"][:1000]}
-    df = fastpar.sweep(small, "rsi_threshold", RSI_GRID, threads=2, progress=False)
+    df = fastpar.sweep(small, "rsi_threshold", RSI_GRID, threads=threads, progress=False)
     assert len(df) == 8
 
 

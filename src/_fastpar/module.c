@@ -1048,11 +1048,16 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     sw.progress = progress;
     if (sw.n_tasks > 0) {
         /* run_job's loop, plus the sweep's own cancel flag so that running
-         * tasks stop too. */
+         * tasks stop too. As for scenarios, on the pool this thread runs no
+         * task and only waits, in slices, to see Ctrl-C; threads=1 keeps
+         * the work here (tasks are short: Ctrl-C is seen between two). */
         fp_job job;
         int finished, interrupted = 0;
         fp_job_init(&job, fp_sweep_task, &sw, sw.n_tasks, NULL);
-        fp_job_submit(&job, nthreads);
+        if (nthreads == 1)
+            fp_job_submit(&job, 1);
+        else
+            fp_job_submit_waiting(&job, nthreads);
         for (;;) {
             Py_BEGIN_ALLOW_THREADS
             finished = fp_job_work(&job, FPG_SLICE_MS);

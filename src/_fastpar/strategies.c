@@ -26,6 +26,9 @@
 
 /* A grid is cut into at least this many tasks when it has enough sets. */
 #define FP_SWEEP_MIN_TASKS 8
+/* At most this many bars x sets per task (some tens of milliseconds), while
+ * a set alone fits. */
+#define FP_SWEEP_TASK_BARS ((size_t)1 << 24)
 
 /* Bars between two looks at the cancel flag. */
 #define CANCEL_STRIDE 4096
@@ -734,9 +737,12 @@ int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const d
     }
     qsort(ks, n_sets, sizeof *ks, keyed_cmp);
     /* Smaller tasks for small grids, so that even a grid of one key keeps
-     * a few threads busy (at the price of computing its indicator more
-     * than once). */
+     * a few threads busy, and for long series, so that a task stays short
+     * (a caller running tasks itself looks for Ctrl-C between two) - at
+     * the price of computing an indicator more than once. */
     size_t group = (n_sets + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
+    if (bars->n > 0 && group > FP_SWEEP_TASK_BARS / bars->n)
+        group = FP_SWEEP_TASK_BARS / bars->n;
     group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
     size_t t = 0;
     for (size_t i = 0; i < n_sets; i++) {
