@@ -1,0 +1,288 @@
+"""Scenario batches and parameter sweeps on a Dask cluster.
+
+The same arguments and the same results as the local functions, plus the
+``client`` of a running cluster:
+
+- :func:`run_scenarios` is :func:`fastpar.scenarios.run_scenarios` over
+  the cluster: one entry per scenario, in order, a ScenarioResult or the
+  ScenarioError that says why that scenario could not run.
+- :func:`sweep` is :func:`fastpar.sweep` over the cluster: the same
+  DataFrame, rows in grid order.
+
+How a call runs:
+
+1. The market data is prepared on the client and sent to every worker once
+   (``client.scatter(..., broadcast=True)``); the tasks refer to it, so it
+   does not travel with each task.
+2. The scenarios (or parameter sets) are cut into contiguous chunks, about
+   ``TASKS_PER_THREAD`` per worker thread of the cluster: small enough that
+   a lost worker costs little and that the scheduler balances the load,
+   large enough that the per-task overhead stays small.
+3. Each task runs its chunk as one job of fastpar's native pool on the
+   worker, with as many threads as that worker has (``threads=None``), or
+   ``threads``. The kernels release the GIL, so a Dask worker's threads
+   run them at full speed. Tasks running at once on one worker share the
+   worker's fastpar pool, so they never use more than the worker's task
+   threads plus its pool's helpers.
+4. Results come back as tasks finish (a progress bar over the items done)
+   and are put back in the input order.
+
+A worker that dies mid-run loses nothing: the scheduler runs its tasks
+again on the other workers (a task that keeps killing workers fails after
+the scheduler's ``distributed.scheduler.allowed-failures`` attempts), and
+a task that raises is retried ``RETRIES`` times before its error reaches
+the caller. The results are those of the local run whatever happens to the
+workers, since every task is a pure function of its inputs.
+
+The workers need fastpar installed (the same version as the client);
+``dask[distributed]`` is the ``dask`` extra: ``pip install 'fastpar[dask]'``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+from . import scenarios as _scenarios
+
+__all__ = ["run_scenarios", "TASKS_PER_THREAD", "RETRIES"]
+
+#: Tasks per worker thread of the cluster (fewer when there are fewer items).
+TASKS_PER_THREAD = 4
+#: How many times a task that raised is run again before its error is
+#: raised to the caller (lost workers are handled by the scheduler).
+RETRIES = 2
+#: How long to wait for an answer from the scheduler, and for a first
+#: worker, before giving up.
+CONNECT_TIMEOUT_S = 5.0
+
+
+# ---------------------------------------------------------------------------
+# The client and the cluster
+# ---------------------------------------------------------------------------
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError(
+            "fastpar.distributed needs dask.distributed: pip install 'fastpar[dask]'"
+        ) from None
+    return distributed
+
+
+def _worker_threads(client) -> dict:
+    """{worker address: threads} of the client's cluster; a clear error,
+    within about CONNECT_TIMEOUT_S, when it cannot be used."""
+    distributed = _distributed()
+    if not isinstance(client, distributed.Client):
+        raise TypeError(
+            f"client must be a dask.distributed.Client, got {type(client).__name__}"
+        )
+    if client.asynchronous:
+        raise ValueError("client must be a synchronous Client (asynchronous=False)")
+    if client.status in ("closing", "closed"):
+        raise RuntimeError("the dask client is closed")
+    address = getattr(client.scheduler, "address", None) or "?"
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            nthreads = client.sync(client.scheduler.ncores, callback_timeout=max(left, 0.1))
+        except (OSError, TimeoutError, AttributeError) as e:
+            # AttributeError: the client lost its scheduler connection object
+            raise RuntimeError(
+                f"cannot reach the dask scheduler at {address}: "
+                f"{type(e).__name__}: {e or 'no answer'}"
+            ) from None
+        if nthreads:
+            return dict(nthreads)
+        if left <= 0:
+            raise RuntimeError(
+                f"the dask cluster at {address} has no workers "
+                f"(none joined within {CONNECT_TIMEOUT_S:g} s)"
+            )
+        time.sleep(0.1)
+
+
+def _realigned(obj):
+    """obj with every NumPy array in it aligned: arrays that crossed the
+    network may come back on unaligned buffers, which the kernels refuse."""
+    import numpy as np
+
+    if isinstance(obj, np.ndarray):
+        return obj if obj.flags.aligned else obj.copy()
+    if isinstance(obj, dict):
+        return {k: _realigned(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_realigned(v) for v in obj)
+    return obj
+
+
+class _Shared:
+    """Market data sent to the workers once. Unpickling it (once per
+    worker) realigns its arrays, so tasks use them without a copy."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __reduce__(self):
+        return (_shared_on_worker, (self.data,))
+
+
+def _shared_on_worker(data):
+    return _Shared(_realigned(data))
+
+
+def _scatter(client, data):
+    """A future of `data` held by every worker (a private key: cancelling
+    it afterwards cannot drop data the caller scattered)."""
+    return client.scatter([_Shared(data)], broadcast=True, hash=False)[0]
+
+
+def _split(n: int, parts: int) -> list[tuple[int, int]]:
+    """[lo, hi) bounds of `parts` contiguous, near-equal chunks of range(n)."""
+    parts = max(1, min(parts, n))
+    base, extra = divmod(n, parts)
+    bounds, lo = [], 0
+    for i in range(parts):
+        hi = lo + base + (1 if i < extra else 0)
+        bounds.append((lo, hi))
+        lo = hi
+    return bounds
+
+
+def _n_tasks(worker_threads: dict, n_items: int) -> int:
+    return min(n_items, TASKS_PER_THREAD * sum(worker_threads.values()))
+
+
+def _task_threads(threads):
+    """The threads of one task: `threads` if given, else those of the
+    worker it runs on (None, the pool's size, outside a worker)."""
+    if threads is not None:
+        return threads
+    try:
+        from distributed import get_worker
+
+        return get_worker().state.nthreads
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
+def _check_threads(threads):
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads must be None or an integer, got {type(threads).__name__}")
+    if threads < 1:
+        raise ValueError(f"threads must be None or >= 1, got {threads}")
+    return threads
+
+
+def _run_tasks(client, fn, shared, chunks, args, progress, desc, unit):
+    """Submit fn(shared, chunk, *args) for each chunk; return the chunks'
+    results in order. Cancels what is left if one fails or on Ctrl-C."""
+    distributed = _distributed()
+    run = uuid.uuid4().hex[:12]
+    futures = [
+        client.submit(
+            fn, shared, chunk, *args, key=f"fastpar-{desc}-{run}-{i}", pure=False, retries=RETRIES
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+    index = {f.key: i for i, f in enumerate(futures)}
+    results: list = [None] * len(chunks)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(len(c) for c in chunks), desc=desc, unit=unit)
+    try:
+        for future in distributed.as_completed(futures, loop=client.loop):
+            i = index[future.key]
+            results[i] = future.result()  # raises the task's error
+            if bar is not None:
+                bar.update(len(chunks[i]))
+    except BaseException:
+        client.cancel(futures)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Scenario batches
+# ---------------------------------------------------------------------------
+
+
+def _client_ticks(ticks):
+    """The kernel's tick arrays, prepared on the client: a path is read
+    here, a DataFrame converted; what run_scenarios accepts passes as is."""
+    if isinstance(ticks, (str, os.PathLike)):
+        from .ticks import TickDataLoader
+
+        ticks = TickDataLoader.load_file(ticks)
+    elif getattr(ticks, "columns", None) is not None:  # a pandas DataFrame
+        from .batch_orchestrator import as_tick_arrays
+
+        ticks = as_tick_arrays(None, ticks)
+    symbol, ts, bid, ask, vol = _scenarios.prepare_ticks(ticks)
+    return {"symbol": symbol, "timestamp": ts, "bid": bid, "ask": ask, "volume": vol}
+
+
+def _client_scenarios(scenarios) -> list:
+    if isinstance(scenarios, (str, os.PathLike)):
+        from .scenario_config import ScenarioConfigLoader
+
+        return list(ScenarioConfigLoader().load_config(scenarios))
+    return list(scenarios)
+
+
+def _scenario_task(shared, scenarios, broker, threads):
+    """One chunk of scenarios on a worker, as one native pool job."""
+    return _scenarios.run_scenarios(shared.data, scenarios, broker, threads=_task_threads(threads))
+
+
+def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, broker=None):
+    """Run a scenario batch on a Dask cluster.
+
+    Arguments and result as the local ``run_scenarios``: ``ticks`` (a
+    DataFrame, a dict of arrays, TickArrays or a parquet/CSV path, read on
+    the client), ``scenarios`` (a list of TestScenario or dicts, or a
+    scenario-set JSON path), ``broker`` (a BrokerConfig, a dict, or None
+    for each scenario's own ``broker_config_path``, read on the worker).
+    Returns one entry per scenario, in order: its ScenarioResult, or a
+    ScenarioError. ``client`` is a ``dask.distributed.Client``;
+    ``threads`` is the native threads of each task (None: as many as the
+    worker running it has); ``progress`` shows a bar of scenarios done.
+    Each result's ``elapsed_time`` is the whole call's wall time.
+    """
+    started = time.perf_counter()
+    threads = _check_threads(threads)
+    worker_threads = _worker_threads(client)
+    scenario_list = _client_scenarios(scenarios)
+    if not scenario_list:
+        return []
+    data = _client_ticks(ticks)
+    shared = _scatter(client, data)
+    try:
+        chunks = [
+            scenario_list[lo:hi]
+            for lo, hi in _split(len(scenario_list), _n_tasks(worker_threads, len(scenario_list)))
+        ]
+        parts = _run_tasks(
+            client, _scenario_task, shared, chunks, (broker, threads), progress, "scenarios",
+            "scenario",
+        )
+    finally:
+        client.cancel([shared])
+    out = [entry for part in parts for entry in part]
+    elapsed = time.perf_counter() - started
+    for entry in out:
+        if isinstance(entry, _scenarios.ScenarioResult):
+            entry.elapsed_time = elapsed
+    return out

@@ -1,0 +1,199 @@
+"""fastpar.distributed: the same results on a Dask cluster as locally, even
+when a worker dies mid-run, and clear errors for a client that cannot work.
+
+One cluster of two single-threaded worker processes serves the module."""
+
+import dataclasses
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+import fastpar.distributed as fd  # noqa: E402
+from fastpar.scenarios import ScenarioError, run_scenarios  # noqa: E402
+from scenario_factory import make_scenario  # noqa: E402
+
+# A generous bound for "fails fast": the scheduler's own reconnection
+# attempts last 30 s, fastpar.distributed gives up after CONNECT_TIMEOUT_S.
+FAIL_FAST_S = 20
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture()
+def client(cluster):
+    with distributed.Client(cluster, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=60)
+        yield client
+
+
+def comparable(entry):
+    """A result without its wall time, or an error's type, text and status."""
+    if isinstance(entry, Exception):
+        return (type(entry), str(entry), getattr(entry, "status", None))
+    d = dataclasses.asdict(entry)
+    d.pop("elapsed_time")
+    return d
+
+
+def assert_same_entries(local, remote):
+    assert len(local) == len(remote)
+    for i, (a, b) in enumerate(zip(local, remote, strict=True)):
+        assert comparable(a) == comparable(b), f"scenario {i} differs"
+
+
+def mixed_batch():
+    """Scenarios of different lengths and logics, two that cannot run, one
+    given as a dict."""
+    batch = [
+        make_scenario(
+            logic="CORE/simple_consensus" if i % 3 == 0 else "CORE/aggressive_trend",
+            max_ticks=2_000 + 700 * i,
+            name=f"s{i}",
+        )
+        for i in range(18)
+    ]
+    batch[4] = make_scenario(start="2030-01-01", end="2030-01-02", name="no_ticks")
+    batch[11] = make_scenario(extra={"bad": ("CORE/nope", {})}, name="bad_worker")
+    batch[7] = dataclasses.asdict(batch[7])
+    return batch
+
+
+# ---------------------------------------------------------------------------
+# Scenario batches
+# ---------------------------------------------------------------------------
+
+
+def test_scenarios_identical_to_local(client, ticks, broker):
+    batch = mixed_batch()
+    local = run_scenarios(ticks, batch, broker)
+    remote = fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=False)
+    assert_same_entries(local, remote)
+    assert isinstance(remote[4], ScenarioError) and "no ticks" in str(remote[4])
+    assert isinstance(remote[11], ScenarioError)
+    assert sum(isinstance(e, ScenarioError) for e in remote) == 2
+    assert {r.elapsed_time for r in remote if not isinstance(r, Exception)} != {0.0}
+
+
+def test_scenarios_identical_with_explicit_threads_and_default_broker(client, ticks):
+    batch = mixed_batch()[:5]
+    local = run_scenarios(ticks, batch)
+    remote = fd.run_scenarios(ticks, batch, client=client, threads=2, progress=False)
+    assert_same_entries(local, remote)
+
+
+def test_scenarios_progress_bar_counts_scenarios(client, ticks, broker, capsys):
+    batch = mixed_batch()[:6]
+    fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=True)
+    err = capsys.readouterr().err
+    assert "scenarios" in err and "6/6" in err
+
+
+def test_empty_batch(client, ticks):
+    assert fd.run_scenarios(ticks, [], client=client) == []
+
+
+def test_tasks_use_the_worker_threads(client):
+    assert client.submit(fd._task_threads, None, pure=False).result() == 1
+    assert client.submit(fd._task_threads, 3, pure=False).result() == 3
+
+
+@pytest.mark.parametrize("n, parts", [(1, 8), (7, 8), (8, 8), (20, 8), (1000, 3)])
+def test_split_is_contiguous_and_even(n, parts):
+    bounds = fd._split(n, parts)
+    assert len(bounds) == min(n, parts)
+    assert bounds[0][0] == 0 and bounds[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    sizes = [hi - lo for lo, hi in bounds]
+    assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+
+
+def test_worker_killed_mid_run_loses_nothing(client, ticks, broker):
+    # Scenarios that burn CPU per tick: the batch runs long enough for a
+    # worker to be killed while tasks are still outstanding.
+    heavy = ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 0.5})
+    batch = [make_scenario(rsi=heavy, max_ticks=400, name=f"h{i}") for i in range(16)]
+    batch[5] = make_scenario(start="2030-01-01", end="2030-01-02", name="no_ticks")
+    local = run_scenarios(ticks, batch, broker)
+
+    pids = client.run(os.getpid)
+    done = threading.Event()
+    killed = {}
+
+    def kill_a_busy_worker():
+        while not done.is_set():
+            busy = [addr for addr, keys in client.processing().items() if keys]
+            if busy:
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                killed["while_running"] = not done.is_set()
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    try:
+        remote = fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=False)
+    finally:
+        done.set()
+        killer.join()
+    assert killed.get("while_running"), "the worker was not killed during the run"
+    assert_same_entries(local, remote)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+
+
+# ---------------------------------------------------------------------------
+# Clients that cannot work
+# ---------------------------------------------------------------------------
+
+
+def test_not_a_client_is_a_type_error(ticks):
+    with pytest.raises(TypeError, match="dask.distributed.Client"):
+        fd.run_scenarios(ticks, [make_scenario()], client="tcp://127.0.0.1:8786")
+
+
+def test_bad_threads(client, ticks):
+    with pytest.raises(ValueError, match="threads"):
+        fd.run_scenarios(ticks, [make_scenario()], client=client, threads=0)
+
+
+def test_closed_client_fails_fast(cluster, ticks):
+    client = distributed.Client(cluster, set_as_default=False)
+    client.close()
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="closed"):
+        fd.run_scenarios(ticks, [make_scenario()], client=client)
+    assert time.monotonic() - started < FAIL_FAST_S
+
+
+def test_unreachable_scheduler_fails_fast(ticks):
+    # A client whose scheduler went away: it keeps trying to reconnect.
+    lone = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0")
+    client = distributed.Client(lone.scheduler_address, set_as_default=False)
+    try:
+        lone.close()
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="cannot reach the dask scheduler"):
+            fd.run_scenarios(ticks, [make_scenario()], client=client)
+        assert time.monotonic() - started < FAIL_FAST_S
+    finally:
+        client.close(timeout=2)
+
+
+def test_cluster_without_workers_fails_fast(ticks, monkeypatch):
+    monkeypatch.setattr(fd, "CONNECT_TIMEOUT_S", 0.5)
+    with (
+        distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty,
+        distributed.Client(empty, set_as_default=False) as client,
+    ):
+        with pytest.raises(RuntimeError, match="no workers"):
+            fd.run_scenarios(ticks, [make_scenario()], client=client)
