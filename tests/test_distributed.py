@@ -14,7 +14,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 import fastpar.distributed as fd  # noqa: E402
-from fastpar.scenarios import ScenarioError, run_scenarios  # noqa: E402
+from fastpar import ScenarioError, run_scenarios  # noqa: E402
 from scenario_factory import make_scenario  # noqa: E402
 
 # A generous bound for "fails fast": the scheduler's own reconnection
@@ -76,7 +76,7 @@ def mixed_batch():
 
 def test_scenarios_identical_to_local(client, ticks, broker):
     batch = mixed_batch()
-    local = run_scenarios(ticks, batch, broker)
+    local = run_scenarios(ticks, batch, broker=broker, progress=False)
     remote = fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=False)
     assert_same_entries(local, remote)
     assert isinstance(remote[4], ScenarioError) and "no ticks" in str(remote[4])
@@ -87,9 +87,21 @@ def test_scenarios_identical_to_local(client, ticks, broker):
 
 def test_scenarios_identical_with_explicit_threads_and_default_broker(client, ticks):
     batch = mixed_batch()[:5]
-    local = run_scenarios(ticks, batch)
+    local = run_scenarios(ticks, batch, progress=False)
     remote = fd.run_scenarios(ticks, batch, client=client, threads=2, progress=False)
     assert_same_entries(local, remote)
+
+
+def test_scenarios_from_files_and_dataframes(client, ticks, tmp_path):
+    path = tmp_path / "EURUSD_ticks.parquet"
+    ticks.to_dataframe().to_parquet(path)
+    scenario_set = "sample_scenarios.json"  # the bundled set, by name
+    local = run_scenarios(str(path), scenario_set, progress=False)
+    assert any(not isinstance(e, Exception) for e in local)
+    remote = fd.run_scenarios(str(path), scenario_set, client=client, progress=False)
+    assert_same_entries(local, remote)
+    from_frame = fd.run_scenarios(ticks.to_dataframe(), scenario_set, client=client, progress=False)
+    assert_same_entries(run_scenarios(ticks, scenario_set, progress=False), from_frame)
 
 
 def test_scenarios_progress_bar_counts_scenarios(client, ticks, broker, capsys):
@@ -124,7 +136,7 @@ def test_worker_killed_mid_run_loses_nothing(client, ticks, broker):
     heavy = ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 0.5})
     batch = [make_scenario(rsi=heavy, max_ticks=400, name=f"h{i}") for i in range(16)]
     batch[5] = make_scenario(start="2030-01-01", end="2030-01-02", name="no_ticks")
-    local = run_scenarios(ticks, batch, broker)
+    local = run_scenarios(ticks, batch, broker=broker, progress=False)
 
     pids = client.run(os.getpid)
     done = threading.Event()

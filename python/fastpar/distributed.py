@@ -244,7 +244,9 @@ def _client_scenarios(scenarios) -> list:
 
 def _scenario_task(shared, scenarios, broker, threads):
     """One chunk of scenarios on a worker, as one native pool job."""
-    return _scenarios.run_scenarios(shared.data, scenarios, broker, threads=_task_threads(threads))
+    return _scenarios.run_scenarios(
+        shared.data, scenarios, threads=_task_threads(threads), progress=False, broker=broker
+    )
 
 
 def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, broker=None):
