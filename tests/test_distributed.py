@@ -130,37 +130,82 @@ def test_split_is_contiguous_and_even(n, parts):
     assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
 
 
-def test_worker_killed_mid_run_loses_nothing(client, ticks, broker):
-    # Scenarios that burn CPU per tick: the batch runs long enough for a
-    # worker to be killed while tasks are still outstanding.
+def heavy_batch():
+    """Scenarios that burn CPU per tick: the batch runs long enough for a
+    worker to be killed while tasks are still outstanding."""
     heavy = ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 0.5})
-    batch = [make_scenario(rsi=heavy, max_ticks=400, name=f"h{i}") for i in range(16)]
+    batch = [make_scenario(rsi=heavy, max_ticks=150, name=f"h{i}") for i in range(8)]
     batch[5] = make_scenario(start="2030-01-01", end="2030-01-02", name="no_ticks")
-    local = run_scenarios(ticks, batch, broker=broker, progress=False)
+    return batch
 
+
+@pytest.fixture(scope="module")
+def heavy_local(ticks, broker):
+    return run_scenarios(ticks, heavy_batch(), broker=broker, progress=False)
+
+
+def run_killing_a_worker(client, run, pick=None):
+    """run(), while a thread SIGKILLs a worker process as soon as tasks are
+    running: pick(busy workers) or the first busy one. Returns run()'s
+    result; fails if the kill did not happen while run() was running."""
     pids = client.run(os.getpid)
     done = threading.Event()
     killed = {}
 
-    def kill_a_busy_worker():
+    def kill_a_worker():
         while not done.is_set():
             busy = [addr for addr, keys in client.processing().items() if keys]
             if busy:
-                os.kill(pids[busy[0]], signal.SIGKILL)
+                victim = pick(busy) if pick else busy[0]
+                os.kill(pids[victim], signal.SIGKILL)
                 killed["while_running"] = not done.is_set()
                 return
             time.sleep(0.02)
 
-    killer = threading.Thread(target=kill_a_busy_worker)
+    killer = threading.Thread(target=kill_a_worker)
     killer.start()
     try:
-        remote = fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=False)
+        result = run()
     finally:
         done.set()
         killer.join()
     assert killed.get("while_running"), "the worker was not killed during the run"
-    assert_same_entries(local, remote)
     client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+    return result
+
+
+def test_worker_killed_mid_run_loses_nothing(client, ticks, broker, heavy_local):
+    batch = heavy_batch()
+    remote = run_killing_a_worker(
+        client, lambda: fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=False)
+    )
+    assert_same_entries(heavy_local, remote)
+
+
+def test_lost_data_is_sent_again(client, ticks, broker, heavy_local, monkeypatch):
+    # When the workers holding the ticks die (the scheduler may keep one
+    # copy only), the tasks needing them are cancelled. Cancelling the data
+    # mid-run does the same, deterministically.
+    scatters = []
+    real_scatter = fd._scatter
+
+    def wait_then_cancel(shared):
+        while not any(client.processing().values()):
+            time.sleep(0.01)
+        client.cancel([shared])
+
+    def scatter(client, data):
+        shared = real_scatter(client, data)
+        scatters.append(shared)
+        if len(scatters) == 1:
+            threading.Thread(target=wait_then_cancel, args=(shared,), daemon=True).start()
+        return shared
+
+    monkeypatch.setattr(fd, "_scatter", scatter)
+    remote = fd.run_scenarios(ticks, heavy_batch(), client=client, broker=broker, progress=False)
+    assert len(scatters) == 2, "the data was not sent again"
+    assert scatters[0].cancelled()
+    assert_same_entries(heavy_local, remote)
 
 
 # ---------------------------------------------------------------------------
@@ -187,7 +232,8 @@ def test_closed_client_fails_fast(cluster, ticks):
     assert time.monotonic() - started < FAIL_FAST_S
 
 
-def test_unreachable_scheduler_fails_fast(ticks):
+def test_unreachable_scheduler_fails_fast(ticks, monkeypatch):
+    monkeypatch.setattr(fd, "CONNECT_TIMEOUT_S", 1.0)
     # A client whose scheduler went away: it keeps trying to reconnect.
     lone = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0")
     client = distributed.Client(lone.scheduler_address, set_as_default=False)

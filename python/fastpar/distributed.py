@@ -29,10 +29,13 @@ How a call runs:
 
 A worker that dies mid-run loses nothing: the scheduler runs its tasks
 again on the other workers (a task that keeps killing workers fails after
-the scheduler's ``distributed.scheduler.allowed-failures`` attempts), and
-a task that raises is retried ``RETRIES`` times before its error reaches
-the caller. The results are those of the local run whatever happens to the
-workers, since every task is a pure function of its inputs.
+the scheduler's ``distributed.scheduler.allowed-failures`` attempts). If
+the workers that held the market data all died (the scheduler may drop
+copies of scattered data it thinks redundant), the data is sent again and
+the unfinished tasks resubmitted, up to ``RESUBMITS`` times. A task that
+raises is retried ``RETRIES`` times before its error reaches the caller.
+The results are those of the local run whatever happens to the workers,
+since every task is a pure function of its inputs.
 
 The workers need fastpar installed (the same version as the client);
 ``dask[distributed]`` is the ``dask`` extra: ``pip install 'fastpar[dask]'``.
@@ -40,6 +43,8 @@ The workers need fastpar installed (the same version as the client);
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import time
 import uuid
@@ -53,9 +58,16 @@ TASKS_PER_THREAD = 4
 #: How many times a task that raised is run again before its error is
 #: raised to the caller (lost workers are handled by the scheduler).
 RETRIES = 2
+#: How many times the unfinished tasks are submitted again, with the
+#: data sent anew, after the cluster lost that data.
+RESUBMITS = 3
 #: How long to wait for an answer from the scheduler, and for a first
 #: worker, before giving up.
 CONNECT_TIMEOUT_S = 5.0
+
+# What a cancelled future raises (distributed's FutureCancelledError derives
+# from the first; older versions raised the second).
+_CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
 
 # ---------------------------------------------------------------------------
@@ -181,37 +193,64 @@ def _check_threads(threads):
     return threads
 
 
-def _run_tasks(client, fn, shared, chunks, args, progress, desc, unit):
-    """Submit fn(shared, chunk, *args) for each chunk; return the chunks'
-    results in order. Cancels what is left if one fails or on Ctrl-C."""
+def _run_tasks(client, fn, data, chunks, args, progress, desc, unit):
+    """Send `data` to the workers, run fn(shared data, chunk, *args) for
+    each chunk, and return the chunks' results in order.
+
+    If the cluster loses the data itself (the workers that held it died;
+    the scheduler may keep a single copy of scattered data to save memory),
+    the tasks that needed it are cancelled: the data is sent again and the
+    unfinished chunks resubmitted, up to RESUBMITS times. A task's error is
+    raised; on it, or on Ctrl-C, what is left is cancelled.
+    """
     distributed = _distributed()
     run = uuid.uuid4().hex[:12]
-    futures = [
-        client.submit(
-            fn, shared, chunk, *args, key=f"fastpar-{desc}-{run}-{i}", pure=False, retries=RETRIES
-        )
-        for i, chunk in enumerate(chunks)
-    ]
-    index = {f.key: i for i, f in enumerate(futures)}
     results: list = [None] * len(chunks)
+    todo = list(range(len(chunks)))
+    futures: dict = {}
+    shared = None
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=sum(len(c) for c in chunks), desc=desc, unit=unit)
     try:
-        for future in distributed.as_completed(futures, loop=client.loop):
-            i = index[future.key]
-            results[i] = future.result()  # raises the task's error
-            if bar is not None:
-                bar.update(len(chunks[i]))
+        for attempt in range(RESUBMITS + 1):
+            shared = _scatter(client, data)
+            futures = {
+                client.submit(
+                    fn, shared, chunks[i], *args, key=f"fastpar-{desc}-{run}-{attempt}-{i}",
+                    pure=False, retries=RETRIES,
+                ): i
+                for i in todo
+            }
+            lost = []
+            for future in distributed.as_completed(list(futures), loop=client.loop):
+                i = futures[future]
+                try:
+                    results[i] = future.result()  # raises the task's error
+                except _CANCELLED:
+                    # the data it needed is gone (this also cancels tasks
+                    # already finished, whose results went with it)
+                    lost.append(i)
+                    continue
+                if bar is not None:
+                    bar.update(len(chunks[i]))
+            client.cancel([shared])
+            shared = None
+            if not lost:
+                return results
+            todo = sorted(lost)
+        raise RuntimeError(
+            f"the dask cluster lost the data of this run {RESUBMITS + 1} times "
+            f"({len(todo)} of {len(chunks)} tasks unfinished); are its workers dying?"
+        )
     except BaseException:
-        client.cancel(futures)
+        client.cancel(list(futures) + ([shared] if shared is not None else []))
         raise
     finally:
         if bar is not None:
             bar.close()
-    return results
 
 
 # ---------------------------------------------------------------------------
@@ -270,18 +309,13 @@ def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, brok
     if not scenario_list:
         return []
     data = _client_ticks(ticks)
-    shared = _scatter(client, data)
-    try:
-        chunks = [
-            scenario_list[lo:hi]
-            for lo, hi in _split(len(scenario_list), _n_tasks(worker_threads, len(scenario_list)))
-        ]
-        parts = _run_tasks(
-            client, _scenario_task, shared, chunks, (broker, threads), progress, "scenarios",
-            "scenario",
-        )
-    finally:
-        client.cancel([shared])
+    chunks = [
+        scenario_list[lo:hi]
+        for lo, hi in _split(len(scenario_list), _n_tasks(worker_threads, len(scenario_list)))
+    ]
+    parts = _run_tasks(
+        client, _scenario_task, data, chunks, (broker, threads), progress, "scenarios", "scenario"
+    )
     out = [entry for part in parts for entry in part]
     elapsed = time.perf_counter() - started
     for entry in out:
