@@ -9,12 +9,16 @@ import signal
 import threading
 import time
 
+import numpy as np
 import pytest
 
 distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
 
+import fastpar  # noqa: E402
 import fastpar.distributed as fd  # noqa: E402
 from fastpar import ScenarioError, run_scenarios  # noqa: E402
+from fastpar.synthetic import random_walk_ohlc  # noqa: E402
 from scenario_factory import make_scenario  # noqa: E402
 
 # A generous bound for "fails fast": the scheduler's own reconnection
@@ -120,6 +124,16 @@ def test_tasks_use_the_worker_threads(client):
     assert client.submit(fd._task_threads, 3, pure=False).result() == 3
 
 
+def test_sweep_chunks_keep_result_order():
+    sets = [(p,) for p in range(10)]
+    todo = [[0, 1, 2, 5], [], [3, 9]]
+    payloads, places = fd._sweep_chunks(todo, sets, 3)
+    flat = [(a, i) for chunk in places for a, idx in chunk for i in idx]
+    assert flat == [(0, 0), (0, 1), (0, 2), (0, 5), (2, 3), (2, 9)]
+    for payload, place in zip(payloads, places, strict=True):
+        assert [(a, [sets[i] for i in idx]) for a, idx in place] == payload
+
+
 @pytest.mark.parametrize("n, parts", [(1, 8), (7, 8), (8, 8), (20, 8), (1000, 3)])
 def test_split_is_contiguous_and_even(n, parts):
     bounds = fd._split(n, parts)
@@ -206,6 +220,123 @@ def test_lost_data_is_sent_again(client, ticks, broker, heavy_local, monkeypatch
     assert len(scatters) == 2, "the data was not sent again"
     assert scatters[0].cancelled()
     assert_same_entries(heavy_local, remote)
+
+
+# ---------------------------------------------------------------------------
+# Sweeps
+# ---------------------------------------------------------------------------
+
+W3_GRID = {"period": range(2, 51), "low": [20, 25, 30], "high": [70, 75, 80]}
+
+
+@pytest.fixture(scope="module")
+def ohlc():
+    """Three assets of seeded bars (DataFrames with capitalised columns)."""
+    raw = random_walk_ohlc(3, 4_000, seed=11)
+    return {
+        name: pd.DataFrame({k.capitalize(): raw[k][j] for k in ("open", "high", "low", "close")})
+        for j, name in enumerate(("AAA", "BBB", "CCC"))
+    }
+
+
+def assert_same_frame(local, remote):
+    pd.testing.assert_frame_equal(local, remote, check_exact=True)
+    assert local.attrs == remote.attrs
+
+
+def test_sweep_identical_to_local(client, ohlc):
+    data = ohlc["AAA"]
+    local = fastpar.sweep(data, "rsi_threshold", W3_GRID, progress=False, fees=0.001)
+    remote = fd.sweep(data, "rsi_threshold", W3_GRID, client=client, progress=False, fees=0.001)
+    assert len(remote) == 49 * 9
+    assert_same_frame(local, remote)
+
+
+@pytest.mark.parametrize(
+    "strategy, grid, costs",
+    [
+        ("ma_cross", {"fast": [2, 5, 10, 40], "slow": [5, 20, 60], "kind": ["sma", "ema"]},
+         {"direction": "longshort", "slippage": 0.0005}),
+        ("bigbar", {"atr_period": [7, 14], "k_atr": [1.0, 1.5], "tail_ratio": [0.3],
+                    "breakout": [3, 5], "rsi_period": 14, "rsi_max": [60, 80]},
+         {"stop_loss": 0.05, "take_profit": 0.1, "spread": 0.01}),
+    ],
+    ids=["ma_cross_longshort_skipped_sets", "bigbar_stops"],
+)
+def test_sweep_several_assets_identical_to_local(client, ohlc, strategy, grid, costs):
+    local = fastpar.sweep(ohlc, strategy, grid, progress=False, **costs)
+    remote = fd.sweep(ohlc, strategy, grid, client=client, threads=2, progress=False, **costs)
+    assert list(remote["asset"].unique()) == ["AAA", "BBB", "CCC"]
+    assert_same_frame(local, remote)
+
+
+def test_sweep_progress_bar_counts_sets(client, ohlc, capsys):
+    fd.sweep(ohlc["BBB"], "envelope", {"period": [5, 10], "deviation": [0.01, 0.02, 0.03]},
+             client=client, progress=True)
+    err = capsys.readouterr().err
+    assert "sweep envelope" in err and "6/6" in err
+
+
+def test_sweep_bad_input_is_the_local_error(client, ohlc):
+    with pytest.raises(ValueError, match="unknown strategy"):
+        fd.sweep(ohlc["AAA"], "nope", {}, client=client)
+    with pytest.raises(ValueError, match="missing parameter"):
+        fd.sweep(ohlc["AAA"], "rsi_threshold", {"period": 14}, client=client)
+    with pytest.raises(ValueError, match="spread"):
+        fd.sweep(ohlc["AAA"], "envelope", {"period": 5, "deviation": 0.01}, client=client,
+                 spread=1e6)
+    with pytest.raises(TypeError, match="dask.distributed.Client"):
+        fd.sweep(ohlc["AAA"], "envelope", {"period": 5, "deviation": 0.01}, client=None)
+
+
+def test_sweep_checkpoint_resumes_and_matches_local_files(client, ohlc, tmp_path):
+    grid = {"period": range(2, 30), "nbdev": [1.5, 2.0, 2.5]}
+    local = fastpar.sweep(ohlc, "bbands_reversion", grid, progress=False,
+                          checkpoint=tmp_path / "local.sqlite")
+    path = tmp_path / "remote.sqlite"
+    first = fd.sweep(ohlc, "bbands_reversion", grid, client=client, progress=False,
+                     checkpoint=path)
+    assert_same_frame(local, first)
+    # a file the local sweep can resume from (the same format), holding it all
+    assert_same_frame(local, fastpar.sweep(ohlc, "bbands_reversion", grid, progress=False,
+                                           checkpoint=path, threads=1))
+    # drop some rows, as if the run had been interrupted: only those are
+    # submitted again
+    import sqlite3
+
+    with sqlite3.connect(path) as con:
+        con.execute("DELETE FROM results WHERE set_index % 7 = 3 AND asset = 1")
+        missing = con.total_changes
+    assert missing > 0
+    submitted = []
+    real = fd._run_tasks
+
+    def counting(*args, sizes, **kwargs):
+        submitted.append(sum(sizes))
+        return real(*args, sizes=sizes, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fd, "_run_tasks", counting)
+        resumed = fd.sweep(ohlc, "bbands_reversion", grid, client=client, progress=False,
+                           checkpoint=path)
+        again = fd.sweep(ohlc, "bbands_reversion", grid, client=client, progress=False,
+                         checkpoint=path)
+    assert submitted == [missing]  # and nothing at all the second time
+    assert_same_frame(local, resumed)
+    assert_same_frame(local, again)
+    with pytest.raises(ValueError, match="different sweep"):
+        fd.sweep(ohlc, "bbands_reversion", {**grid, "nbdev": 3.0}, client=client,
+                 progress=False, checkpoint=path)
+
+
+def test_sweep_worker_killed_mid_run_loses_nothing(client):
+    bars = random_walk_ohlc(1, 60_000, seed=5)
+    data = {"close": bars["close"][0]}
+    local = fastpar.sweep(data, "rsi_threshold", W3_GRID, progress=False)
+    remote = run_killing_a_worker(
+        client, lambda: fd.sweep(data, "rsi_threshold", W3_GRID, client=client, progress=False)
+    )
+    assert_same_frame(local, remote)
 
 
 # ---------------------------------------------------------------------------

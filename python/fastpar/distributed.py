@@ -49,9 +49,11 @@ import os
 import time
 import uuid
 
+import numpy as np
+
 from . import scenarios as _scenarios
 
-__all__ = ["run_scenarios", "TASKS_PER_THREAD", "RETRIES"]
+__all__ = ["run_scenarios", "sweep", "TASKS_PER_THREAD", "RETRIES", "RESUBMITS"]
 
 #: Tasks per worker thread of the cluster (fewer when there are fewer items).
 TASKS_PER_THREAD = 4
@@ -122,8 +124,6 @@ def _worker_threads(client) -> dict:
 def _realigned(obj):
     """obj with every NumPy array in it aligned: arrays that crossed the
     network may come back on unaligned buffers, which the kernels refuse."""
-    import numpy as np
-
     if isinstance(obj, np.ndarray):
         return obj if obj.flags.aligned else obj.copy()
     if isinstance(obj, dict):
@@ -193,9 +193,21 @@ def _check_threads(threads):
     return threads
 
 
-def _run_tasks(client, fn, data, chunks, args, progress, desc, unit):
+def _progress_bar(progress, total, desc, unit, initial=0):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit)
+
+
+def _run_tasks(client, fn, data, chunks, args, *, name, sizes, bar=None, on_result=None):
     """Send `data` to the workers, run fn(shared data, chunk, *args) for
     each chunk, and return the chunks' results in order.
+
+    ``sizes[i]`` is what chunk i counts for on the progress `bar`;
+    ``on_result(i, result)`` is called on the client as each chunk's result
+    arrives (in completion order).
 
     If the cluster loses the data itself (the workers that held it died;
     the scheduler may keep a single copy of scattered data to save memory),
@@ -209,17 +221,12 @@ def _run_tasks(client, fn, data, chunks, args, progress, desc, unit):
     todo = list(range(len(chunks)))
     futures: dict = {}
     shared = None
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=sum(len(c) for c in chunks), desc=desc, unit=unit)
     try:
         for attempt in range(RESUBMITS + 1):
             shared = _scatter(client, data)
             futures = {
                 client.submit(
-                    fn, shared, chunks[i], *args, key=f"fastpar-{desc}-{run}-{attempt}-{i}",
+                    fn, shared, chunks[i], *args, key=f"fastpar-{name}-{run}-{attempt}-{i}",
                     pure=False, retries=RETRIES,
                 ): i
                 for i in todo
@@ -234,8 +241,10 @@ def _run_tasks(client, fn, data, chunks, args, progress, desc, unit):
                     # already finished, whose results went with it)
                     lost.append(i)
                     continue
+                if on_result is not None:
+                    on_result(i, results[i])
                 if bar is not None:
-                    bar.update(len(chunks[i]))
+                    bar.update(sizes[i])
             client.cancel([shared])
             shared = None
             if not lost:
@@ -314,7 +323,9 @@ def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, brok
         for lo, hi in _split(len(scenario_list), _n_tasks(worker_threads, len(scenario_list)))
     ]
     parts = _run_tasks(
-        client, _scenario_task, data, chunks, (broker, threads), progress, "scenarios", "scenario"
+        client, _scenario_task, data, chunks, (broker, threads), name="scenarios",
+        sizes=[len(c) for c in chunks],
+        bar=_progress_bar(progress, len(scenario_list), "scenarios", "scenario"),
     )
     out = [entry for part in parts for entry in part]
     elapsed = time.perf_counter() - started
@@ -322,3 +333,139 @@ def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, brok
         if isinstance(entry, _scenarios.ScenarioResult):
             entry.elapsed_time = elapsed
     return out
+
+
+# ---------------------------------------------------------------------------
+# Parameter sweeps
+# ---------------------------------------------------------------------------
+
+
+def _sweep_task(shared, groups, strategy, costs, threads):
+    """One chunk of parameter sets on a worker: for each (asset index,
+    sets) group, the metrics array of run_sets (one native pool job)."""
+    from .sweep import run_sets
+
+    t = _task_threads(threads)
+    assets = shared.data
+    return [run_sets(assets[a][1], strategy, sets, costs, t) for a, sets in groups]
+
+
+def _sweep_chunks(todo, sets, n_tasks):
+    """Cut the (asset, set index) pairs still to compute, in result order,
+    into n_tasks contiguous chunks. Returns, per chunk, what the task gets
+    ([(asset, [sets])]) and where its rows go ([(asset, [set indices])])."""
+    pairs = [(a, i) for a, indices in enumerate(todo) for i in indices]
+    payloads, places = [], []
+    for lo, hi in _split(len(pairs), n_tasks):
+        groups: list = []
+        for a, i in pairs[lo:hi]:
+            if not groups or groups[-1][0] != a:
+                groups.append((a, []))
+            groups[-1][1].append(i)
+        places.append(groups)
+        payloads.append([(a, [sets[i] for i in idx]) for a, idx in groups])
+    return payloads, places
+
+
+def sweep(
+    data,
+    strategy,
+    grid,
+    *,
+    client,
+    threads=None,
+    progress=True,
+    checkpoint=None,
+    fees=0.0,
+    slippage=0.0,
+    spread=0.0,
+    stop_loss=None,
+    take_profit=None,
+    direction="long",
+    periods_per_year=252.0,
+):
+    """Run a parameter sweep on a Dask cluster: :func:`fastpar.sweep`'s
+    arguments and its DataFrame, rows in grid order (assets outer).
+
+    The bars are checked and prepared on the client and sent to every
+    worker once; the parameter sets are cut into a few tasks per worker
+    thread. ``client`` is a ``dask.distributed.Client``; ``threads`` is the
+    native threads of each task (None: as many as the worker running it
+    has); ``progress`` shows a bar of sets done.
+
+    ``checkpoint``: the SQLite file of :func:`fastpar.sweep`, kept on the
+    client: the sets it already holds are not submitted, and each task's
+    rows are stored as the task finishes, so an interrupted distributed
+    sweep resumes locally or on a cluster alike (same file format).
+    """
+    # (`from . import sweep` would give the function fastpar.sweep)
+    from .sweep import METRICS, _assets, _check_strategy, _costs, expand_grid, to_frame
+
+    _check_strategy(strategy)
+    costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
+    assets = _assets(data, strategy)
+    _check_spread(assets, costs)
+    sets, skipped = expand_grid(strategy, grid)
+    threads = _check_threads(threads)
+    worker_threads = _worker_threads(client)
+    names = None if assets[0][0] is None else [a for a, _ in assets]
+
+    con = None
+    if checkpoint is not None:
+        from . import sweep_checkpoint
+
+        con = sweep_checkpoint._open(
+            checkpoint, strategy, sweep_checkpoint.fingerprint(assets, strategy, sets, costs)
+        )
+    try:
+        done = [set() for _ in assets]
+        if con is not None:
+            for a, i in con.execute("SELECT asset, set_index FROM results"):
+                done[a].add(i)
+        todo = [[i for i in range(len(sets)) if i not in done[a]] for a in range(len(assets))]
+        n_todo = sum(len(t) for t in todo)
+        payloads, places = _sweep_chunks(todo, sets, _n_tasks(worker_threads, max(n_todo, 1)))
+        results = [np.full((len(sets), len(METRICS)), np.nan) for _ in assets]
+
+        def store(k, arrays):
+            rows = []
+            for (a, idx), out in zip(places[k], arrays, strict=True):
+                results[a][idx] = out
+                rows.extend((a, i, *map(float, row)) for i, row in zip(idx, out))
+            if con is not None:
+                marks = ", ".join("?" * (2 + len(METRICS)))
+                with con:
+                    con.executemany(f"INSERT INTO results VALUES ({marks})", rows)
+
+        if n_todo:
+            _run_tasks(
+                client, _sweep_task, assets, payloads, (strategy, costs, threads), name="sweep",
+                sizes=[sum(len(idx) for _, idx in p) for p in places], on_result=store,
+                bar=_progress_bar(progress, len(sets) * len(assets), f"sweep {strategy}", "set",
+                                  initial=len(sets) * len(assets) - n_todo),
+            )
+        if con is not None:
+            # the whole table as the file holds it, like a local resumed sweep
+            for a in range(len(assets)):
+                rows = con.execute(
+                    f"SELECT {', '.join(METRICS)} FROM results WHERE asset = ? "
+                    "ORDER BY set_index", (a,)
+                ).fetchall()
+                results[a] = np.array(rows, dtype=np.float64).reshape(len(sets), -1)
+    finally:
+        if con is not None:
+            con.close()
+    return to_frame(strategy, sets, results, names, skipped)
+
+
+def _check_spread(assets, costs):
+    """fastpar.sweep's check that half the spread stays below every sell
+    price (the same message)."""
+    for name, bars in assets:
+        lowest = float(np.min(bars["close"])) * (1.0 - costs["slippage"])
+        if costs["spread"] / 2.0 >= lowest:
+            where = "data" if name is None else f"data[{name!r}]"
+            raise ValueError(
+                f"spread {costs['spread']} is too large for {where}: half of it must stay "
+                f"below the lowest sell price ({lowest})"
+            )
