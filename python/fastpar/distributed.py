@@ -410,32 +410,21 @@ def sweep(
     worker_threads = _worker_threads(client)
     names = None if assets[0][0] is None else [a for a, _ in assets]
 
-    con = None
+    ckpt = None
     if checkpoint is not None:
-        from . import sweep_checkpoint
-
-        con = sweep_checkpoint._open(
-            checkpoint, strategy, sweep_checkpoint.fingerprint(assets, strategy, sets, costs)
-        )
+        ckpt = _ClientCheckpoint(checkpoint, assets, strategy, sets, costs)
     try:
-        done = [set() for _ in assets]
-        if con is not None:
-            for a, i in con.execute("SELECT asset, set_index FROM results"):
-                done[a].add(i)
+        done = ckpt.done() if ckpt is not None else [set() for _ in assets]
         todo = [[i for i in range(len(sets)) if i not in done[a]] for a in range(len(assets))]
         n_todo = sum(len(t) for t in todo)
         payloads, places = _sweep_chunks(todo, sets, _n_tasks(worker_threads, max(n_todo, 1)))
         results = [np.full((len(sets), len(METRICS)), np.nan) for _ in assets]
 
         def store(k, arrays):
-            rows = []
             for (a, idx), out in zip(places[k], arrays, strict=True):
                 results[a][idx] = out
-                rows.extend((a, i, *map(float, row)) for i, row in zip(idx, out))
-            if con is not None:
-                marks = ", ".join("?" * (2 + len(METRICS)))
-                with con:
-                    con.executemany(f"INSERT INTO results VALUES ({marks})", rows)
+                if ckpt is not None:
+                    ckpt.store(a, idx, out)
 
         if n_todo:
             _run_tasks(
@@ -444,18 +433,59 @@ def sweep(
                 bar=_progress_bar(progress, len(sets) * len(assets), f"sweep {strategy}", "set",
                                   initial=len(sets) * len(assets) - n_todo),
             )
-        if con is not None:
-            # the whole table as the file holds it, like a local resumed sweep
-            for a in range(len(assets)):
-                rows = con.execute(
-                    f"SELECT {', '.join(METRICS)} FROM results WHERE asset = ? "
-                    "ORDER BY set_index", (a,)
-                ).fetchall()
-                results[a] = np.array(rows, dtype=np.float64).reshape(len(sets), -1)
+        if ckpt is not None:
+            # the whole table as the file holds it, like a resumed local sweep
+            results = ckpt.results()
     finally:
-        if con is not None:
-            con.close()
+        if ckpt is not None:
+            ckpt.close()
     return to_frame(strategy, sets, results, names, skipped)
+
+
+class _ClientCheckpoint:
+    """fastpar.sweep's checkpoint file, used from the client: the same
+    file, read and written the way the local sweep does, so that a sweep
+    started on a cluster resumes locally and the other way round."""
+
+    def __init__(self, path, assets, strategy, sets, costs):
+        from . import sweep_checkpoint
+        from .sweep import METRICS
+
+        self.metrics = METRICS
+        self.n_assets, self.n_sets = len(assets), len(sets)
+        self.con = sweep_checkpoint._open(
+            path, strategy, sweep_checkpoint.fingerprint(assets, strategy, sets, costs)
+        )
+
+    def done(self) -> list[set]:
+        """Per asset, the set indices the file holds."""
+        done = [set() for _ in range(self.n_assets)]
+        for a, i in self.con.execute("SELECT asset, set_index FROM results"):
+            done[a].add(i)
+        return done
+
+    def store(self, asset, indices, values):
+        """One task's rows of one asset, in one transaction."""
+        marks = ", ".join("?" * (2 + len(self.metrics)))
+        with self.con:
+            self.con.executemany(
+                f"INSERT INTO results VALUES ({marks})",
+                [(asset, i, *map(float, row)) for i, row in zip(indices, values)],
+            )
+
+    def results(self) -> list:
+        """Per asset, the (sets, metrics) array of every stored row."""
+        out = []
+        for a in range(self.n_assets):
+            rows = self.con.execute(
+                f"SELECT {', '.join(self.metrics)} FROM results WHERE asset = ? "
+                "ORDER BY set_index", (a,)
+            ).fetchall()
+            out.append(np.array(rows, dtype=np.float64).reshape(self.n_sets, len(self.metrics)))
+        return out
+
+    def close(self):
+        self.con.close()
 
 
 def _check_spread(assets, costs):
