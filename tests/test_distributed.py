@@ -108,6 +108,22 @@ def test_scenarios_from_files_and_dataframes(client, ticks, tmp_path):
     assert_same_entries(run_scenarios(ticks, scenario_set, progress=False), from_frame)
 
 
+def test_scenarios_from_a_file_each_worker_reads(client, ticks, tmp_path):
+    path = tmp_path / "EURUSD_ticks.parquet"
+    ticks.to_dataframe().to_parquet(path)
+    batch = mixed_batch()[:6]
+    local = run_scenarios(str(path), batch, progress=False)
+    remote = fd.run_scenarios(fd.WorkerFile(path), batch, client=client, progress=False)
+    assert_same_entries(local, remote)
+    # the workers read the file, the client did not
+    assert any(any(k[0] == str(path) for k in cached)
+               for cached in client.run(lambda: list(fd._worker_files)).values())
+    assert not fd._worker_files
+    with pytest.raises(FileNotFoundError, match="not readable on this worker"):
+        fd.run_scenarios(fd.WorkerFile(tmp_path / "nope.parquet"), batch, client=client,
+                         progress=False)
+
+
 def test_scenarios_progress_bar_counts_scenarios(client, ticks, broker, capsys):
     batch = mixed_batch()[:6]
     fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=True)

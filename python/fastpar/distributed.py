@@ -44,8 +44,10 @@ The workers need fastpar installed (the same version as the client);
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import os
+import threading
 import time
 import uuid
 
@@ -53,7 +55,7 @@ import numpy as np
 
 from . import scenarios as _scenarios
 
-__all__ = ["run_scenarios", "sweep", "TASKS_PER_THREAD", "RETRIES", "RESUBMITS"]
+__all__ = ["run_scenarios", "sweep", "WorkerFile", "TASKS_PER_THREAD", "RETRIES", "RESUBMITS"]
 
 #: Tasks per worker thread of the cluster (fewer when there are fewer items).
 TASKS_PER_THREAD = 4
@@ -290,10 +292,55 @@ def _client_scenarios(scenarios) -> list:
     return list(scenarios)
 
 
+class WorkerFile:
+    """A parquet or CSV tick file that each worker reads itself, from
+    storage they all see at the same path, instead of the client reading
+    it and sending the ticks: ``run_scenarios(WorkerFile("/shared/EURUSD.parquet"),
+    ...)``. A worker reads it once and keeps the last WORKER_FILES files
+    read (a file changed since is read again)."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+
+    def __repr__(self):
+        return f"WorkerFile({self.path!r})"
+
+
+#: Tick files a worker process keeps after reading them (WorkerFile).
+WORKER_FILES = 2
+_worker_files: collections.OrderedDict = collections.OrderedDict()
+_worker_files_lock = threading.Lock()
+
+
+def _worker_ticks(file: WorkerFile):
+    """The ticks of `file`, read on this worker (once while unchanged)."""
+    try:
+        st = os.stat(file.path)
+    except OSError as e:
+        raise FileNotFoundError(
+            f"tick file {file.path!r} not readable on this worker: {e}"
+        ) from None
+    key = (file.path, st.st_mtime_ns, st.st_size)
+    # other tasks of this worker wait here (GIL released) rather than read
+    # the same file again
+    with _worker_files_lock:
+        ticks = _worker_files.get(key)
+        if ticks is None:
+            ticks = _client_ticks(file.path)
+            _worker_files[key] = ticks
+            while len(_worker_files) > WORKER_FILES:
+                _worker_files.popitem(last=False)
+        _worker_files.move_to_end(key)
+    return ticks
+
+
 def _scenario_task(shared, scenarios, broker, threads):
     """One chunk of scenarios on a worker, as one native pool job."""
+    ticks = shared.data
+    if isinstance(ticks, WorkerFile):
+        ticks = _worker_ticks(ticks)
     return _scenarios.run_scenarios(
-        shared.data, scenarios, threads=_task_threads(threads), progress=False, broker=broker
+        ticks, scenarios, threads=_task_threads(threads), progress=False, broker=broker
     )
 
 
@@ -302,7 +349,8 @@ def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, brok
 
     Arguments and result as the local ``run_scenarios``: ``ticks`` (a
     DataFrame, a dict of arrays, TickArrays or a parquet/CSV path, read on
-    the client), ``scenarios`` (a list of TestScenario or dicts, or a
+    the client; or a :class:`WorkerFile`, read by each worker from shared
+    storage), ``scenarios`` (a list of TestScenario or dicts, or a
     scenario-set JSON path), ``broker`` (a BrokerConfig, a dict, or None
     for each scenario's own ``broker_config_path``, read on the worker).
     Returns one entry per scenario, in order: its ScenarioResult, or a
@@ -317,7 +365,7 @@ def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, brok
     scenario_list = _client_scenarios(scenarios)
     if not scenario_list:
         return []
-    data = _client_ticks(ticks)
+    data = ticks if isinstance(ticks, WorkerFile) else _client_ticks(ticks)
     chunks = [
         scenario_list[lo:hi]
         for lo, hi in _split(len(scenario_list), _n_tasks(worker_threads, len(scenario_list)))
