@@ -355,6 +355,38 @@ def test_sweep_worker_killed_mid_run_loses_nothing(client):
     assert_same_frame(local, remote)
 
 
+def test_sweep_ctrl_c_cancels_and_the_checkpoint_resumes(client, tmp_path):
+    bars = random_walk_ohlc(1, 60_000, seed=6)
+    data = {"close": bars["close"][0]}
+    path = tmp_path / "interrupted.sqlite"
+
+    def interrupt_when_running():
+        while not any(client.processing().values()):
+            time.sleep(0.01)
+        time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_when_running, daemon=True)
+    interrupter.start()
+    with pytest.raises(KeyboardInterrupt):
+        fd.sweep(data, "rsi_threshold", W3_GRID, client=client, progress=False, checkpoint=path)
+    interrupter.join()
+    import sqlite3
+
+    with sqlite3.connect(path) as con:
+        (stored,) = con.execute("SELECT count(*) FROM results").fetchone()
+    assert stored < 49 * 9, "the sweep was not interrupted"
+    # the cancelled tasks leave the workers
+    deadline = time.monotonic() + 30
+    while any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(client.processing().values())
+    local = fastpar.sweep(data, "rsi_threshold", W3_GRID, progress=False)
+    resumed = fd.sweep(data, "rsi_threshold", W3_GRID, client=client, progress=False,
+                       checkpoint=path)
+    assert_same_frame(local, resumed)
+
+
 # ---------------------------------------------------------------------------
 # Clients that cannot work
 # ---------------------------------------------------------------------------
