@@ -54,6 +54,7 @@ import uuid
 import numpy as np
 
 from . import scenarios as _scenarios
+from .pool import MAX_THREADS
 
 __all__ = ["run_scenarios", "sweep", "WorkerFile", "TASKS_PER_THREAD", "RETRIES", "RESUBMITS"]
 
@@ -180,7 +181,7 @@ def _task_threads(threads):
     try:
         from distributed import get_worker
 
-        return get_worker().state.nthreads
+        return min(get_worker().state.nthreads, MAX_THREADS)
     except (ImportError, ValueError, AttributeError):
         return None
 
@@ -190,8 +191,8 @@ def _check_threads(threads):
         return None
     if isinstance(threads, bool) or not isinstance(threads, int):
         raise TypeError(f"threads must be None or an integer, got {type(threads).__name__}")
-    if threads < 1:
-        raise ValueError(f"threads must be None or >= 1, got {threads}")
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be None or in [1, {MAX_THREADS}], got {threads}")
     return threads
 
 
