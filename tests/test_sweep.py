@@ -268,3 +268,29 @@ def test_bad_bars(ohlc):
 def test_bad_costs_and_threads(ohlc, kw, exc, match):
     with pytest.raises(exc, match=match):
         fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False, **kw)
+
+
+def test_private_entry_point_guards():
+    """_fastpar.sweep itself refuses misuse with exceptions, never a crash."""
+    from fastpar import _fastpar
+
+    c = np.linspace(1.0, 2.0, 50)
+    ok = np.array([[2.0, 30.0, 70.0]])
+    rest = (0.0, 0.0, 0.0, np.nan, np.nan, False, 252.0, 1, None)
+    cases = [
+        ((7, None, None, c, ok, *rest), ValueError, "unknown strategy number 7"),
+        ((4, None, None, c, np.zeros((1, 6)), *rest), ValueError, "needs high and low"),
+        ((0, None, None, c, np.array([[1.0, 30, 70]]), *rest), ValueError, "invalid parameter"),
+        ((0, None, None, c, ok, -1.0, *rest[1:]), ValueError, "invalid parameter set, costs"),
+        ((0, c[:3], None, c, ok, *rest), ValueError, "high has 3 bars, close has 50"),
+        ((0, None, None, c[::2], ok, *rest), TypeError, "close must be an aligned"),
+        ((0, None, None, c, ok[:, :2], *rest), TypeError, "params must be"),
+        ((0, None, None, c, ok, *rest[:-1], np.zeros(2)), TypeError, "progress must be"),
+        ((0, None, None, c, ok), TypeError, "takes 14 arguments"),
+    ]
+    for args, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            _fastpar.sweep(*args)
+    counter = np.zeros(1, dtype=np.int64)
+    out = _fastpar.sweep(0, None, None, c, np.repeat(ok, 3, axis=0), *rest[:-1], counter)
+    assert out.shape == (3, 7) and counter[0] == 3

@@ -161,3 +161,20 @@ def test_bigbar_grid(data, mode):
     np.testing.assert_array_equal(df.n_trades.to_numpy(), pf.trades.count().to_numpy())
     np.testing.assert_allclose(df.max_drawdown.to_numpy(), pf.max_drawdown().to_numpy(),
                                rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4])
+def test_ruinous_long_short(seed):
+    """Wild prices, heavy costs, long/short: accounts that go negative (a
+    short losing more than everything) or shrink below vectorbt's minimum
+    order size still match, trade counts and drawdowns included."""
+    rng = np.random.default_rng(seed)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, [0.03, 0.06][seed % 2], 2000)))
+    grid = {"period": range(2, 30, 3), "low": [20, 30, 45], "high": [55, 70, 80]}
+    df = fastpar.sweep({"close": close}, "rsi_threshold", grid, fees=0.01, slippage=0.005,
+                       direction="longshort", progress=False)
+    rsi = {p: talib.RSI(close, p) for p in grid["period"]}
+    entries = [rsi[r.period] < r.low for r in df.itertuples()]
+    exits = [rsi[r.period] > r.high for r in df.itertuples()]
+    assert (df.max_drawdown < -0.999).any()  # some accounts are (nearly) wiped out
+    compare(df, close, entries, exits, {"fees": 0.01, "slippage": 0.005, "direction": "both"})

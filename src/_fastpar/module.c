@@ -818,7 +818,7 @@ sweep_series(PyObject *obj, const char *name, Py_ssize_t *n, const double **data
     if (!PyArray_Check(obj) || PyArray_TYPE(a) != NPY_DOUBLE || PyArray_NDIM(a) != 1 ||
         !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
         PyErr_Format(PyExc_TypeError,
-                     "sweep(): %s must be None or an aligned C-contiguous 1-D float64 array",
+                     "sweep(): %s must be an aligned C-contiguous 1-D float64 array",
                      name);
         return -1;
     }
@@ -859,7 +859,7 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     long strategy = PyLong_AsLong(args[0]);
     if (strategy == -1 && PyErr_Occurred())
         return NULL;
-    if (fp_strategy_n_params((int)strategy) < 0 || strategy != (int)strategy) {
+    if (strategy < 0 || strategy >= FP_N_STRATEGIES) {
         PyErr_Format(PyExc_ValueError, "sweep(): unknown strategy number %ld", strategy);
         return NULL;
     }

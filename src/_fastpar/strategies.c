@@ -24,6 +24,9 @@
 
 #include "pool.h"
 
+/* A grid is cut into at least this many tasks when it has enough sets. */
+#define FP_SWEEP_MIN_TASKS 8
+
 /* Bars between two looks at the cancel flag. */
 #define CANCEL_STRIDE 4096
 
@@ -109,8 +112,9 @@ typedef struct {
     double base; /* close of the bar the position was entered, for stops */
     /* the open trade: direction (+1, -1, 0 = none), size, price, fees */
     double t_dir, t_size, t_price, t_fees;
-    /* metrics so far */
-    double value, peak, max_dd, sum_r, sum_r2, win_sum, loss_sum;
+    /* metrics so far; growth: product of (1 + return), as vectorbt's
+     * drawdown compounds returns */
+    double value, growth, peak, max_dd, sum_r, sum_r2, win_sum, loss_sum;
     size_t n_trades, n_wins, in_market;
 } sim;
 
@@ -118,6 +122,7 @@ static void sim_init(sim *s)
 {
     memset(s, 0, sizeof *s);
     s->cash = s->free_cash = s->value = FP_SWEEP_INIT_CASH;
+    s->growth = 1.0;
     s->peak = -INFINITY;
 }
 
@@ -128,12 +133,36 @@ static inline double add_snap(double a, double b)
     return fabs(c) <= fmax(1e-9 * m, 1e-12) ? 0.0 : c;
 }
 
+/* a == b up to rounding (vectorbt's is_close_nb). */
+static inline int is_close(double a, double b)
+{
+    if (a == b)
+        return 1;
+    return isfinite(a) && isfinite(b) && fabs(a - b) <= fmax(1e-9 * fmax(fabs(a), fabs(b)), 1e-12);
+}
+
 /* a <= b up to rounding (vectorbt's is_close_or_less_nb). */
 static inline int close_or_less(double a, double b)
 {
-    if (a <= b)
-        return 1;
-    return isfinite(a) && isfinite(b) && fabs(a - b) <= fmax(1e-9 * fmax(fabs(a), fabs(b)), 1e-12);
+    return a <= b || is_close(a, b);
+}
+
+/* vectorbt's default min_size: smaller orders are not placed. */
+#define MIN_SIZE 1e-8
+
+static inline int too_small(double size)
+{
+    return size < MIN_SIZE && !is_close(size, MIN_SIZE);
+}
+
+/* One bar's return as vectorbt defines it: sign kept for a negative
+ * account, infinite from an empty one. */
+static inline double bar_return(double before, double after)
+{
+    if (before == 0.0)
+        return after == 0.0 ? 0.0 : copysign(INFINITY, after);
+    double r = (after - before) / before;
+    return before < 0.0 ? -r : r;
 }
 
 static void trade_close(sim *s, double size, double price, double fee)
@@ -182,6 +211,8 @@ static void sim_buy(sim *s, double price, double want, double fees)
         fee = cash - spend;
         spent = cash;
     }
+    if (too_small(size))
+        return;
     s->cash = add_snap(cash, -spent);
     s->pos = add_snap(pos, size);
     if (pos < 0.0) {
@@ -204,6 +235,8 @@ static void sim_buy(sim *s, double price, double want, double fees)
 static void sim_sell(sim *s, double price, double size, double fees)
 {
     double pos = s->pos;
+    if (is_close(size, 0.0) || too_small(size))
+        return;
     double acq = size * price;
     double fee = acq * fees;
     double got = acq - fee;
@@ -275,16 +308,22 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
             s->base = c;
     }
     double v = s->cash + s->pos * c;
-    double r = (v - s->value) / s->value;
+    s->in_market += s->pos != 0.0;
+    /* An unchanged value (flat, no order) is a return of 0, which leaves
+     * the sums, the growth and the drawdown as they are - once the first
+     * bar has set the peak. */
+    if (v == s->value && s->peak != -INFINITY)
+        return;
+    double r = bar_return(s->value, v);
     s->value = v;
     s->sum_r += r;
     s->sum_r2 += r * r;
-    if (v > s->peak)
-        s->peak = v;
-    double dd = v / s->peak - 1.0;
+    s->growth *= 1.0 + r;
+    if (s->growth > s->peak)
+        s->peak = s->growth;
+    double dd = s->growth / s->peak - 1.0;
     if (dd < s->max_dd)
         s->max_dd = dd;
-    s->in_market += s->pos != 0.0;
 }
 
 static void sim_finish(sim *s, const fp_sweep_bars *b, const fp_costs *k, double *out)
@@ -491,15 +530,19 @@ static int run_ma_cross(group *g)
 {
     const fp_sweep_bars *b = &g->sw->bars;
     const double *p = set_params(g, 0);
-    ma_state fast, slow;
-    ma_init(&fast, (size_t)p[0], p[2] == FP_MA_EMA);
-    ma_init(&slow, (size_t)p[1], p[2] == FP_MA_EMA);
+    const int ema = p[2] == FP_MA_EMA;
+    ma_state slow, fast[FP_SWEEP_GROUP];
+    ma_init(&slow, (size_t)p[1], ema);
+    for (size_t j = 0; j < g->k; j++)
+        ma_init(&fast[j], (size_t)set_params(g, j)[0], ema);
     for (size_t t = 0; t < b->n; t++) {
         if (cancelled(g, t))
             return FP_ECANCELLED;
-        double f = ma_next(&fast, b->close, t), s = ma_next(&slow, b->close, t);
-        for (size_t j = 0; j < g->k; j++)
+        double s = ma_next(&slow, b->close, t);
+        for (size_t j = 0; j < g->k; j++) {
+            double f = ma_next(&fast[j], b->close, t);
             sim_bar(&g->acc[j], b->close[t], f > s, f < s, &g->sw->costs);
+        }
     }
     return FP_OK;
 }
@@ -540,6 +583,17 @@ static int run_envelope(group *g)
     return FP_OK;
 }
 
+/* Position of the extreme of x[from .. to) (the highest if sign > 0, the
+ * lowest if sign < 0; the last one on ties). */
+static size_t extreme_at(const double *x, size_t from, size_t to, double sign)
+{
+    size_t at = from;
+    for (size_t i = from + 1; i < to; i++)
+        if (sign * x[i] >= sign * x[at])
+            at = i;
+    return at;
+}
+
 static int run_bigbar(group *g)
 {
     const fp_sweep_bars *b = &g->sw->bars;
@@ -555,6 +609,10 @@ static int run_bigbar(group *g)
     atr_state a = {(size_t)p[0], 0.0};
     rsi_state r = {(size_t)p[4], 0.0, 0.0};
     double atr_prev = NAN;
+    /* where the highest high and lowest low of the window [t-brk, t) are:
+     * updated with each new bar, rescanned only when one leaves the
+     * window (on random data about once every brk bars) */
+    size_t hi_at = 0, lo_at = 0;
     for (size_t t = 0; t < b->n; t++) {
         if (cancelled(g, t))
             return FP_ECANCELLED;
@@ -563,15 +621,16 @@ static int run_bigbar(group *g)
             for (size_t j = 0; j < g->k; j++)
                 sim_bar(&g->acc[j], c, 0, 0, &g->sw->costs);
         } else {
-            /* the window is short next to a task's sets; a plain scan
-             * keeps it simple */
-            double hh = h[t - brk], ll = lo[t - brk];
-            for (size_t i = t - brk + 1; i < t; i++) {
-                hh = fmax(hh, h[i]);
-                ll = fmin(ll, lo[i]);
-            }
+            if (t == brk || hi_at < t - brk)
+                hi_at = extreme_at(h, t - brk, t, 1.0);
+            else if (h[t - 1] >= h[hi_at])
+                hi_at = t - 1;
+            if (t == brk || lo_at < t - brk)
+                lo_at = extreme_at(lo, t - brk, t, -1.0);
+            else if (lo[t - 1] <= lo[lo_at])
+                lo_at = t - 1;
             double rng = h[t] - lo[t];
-            int up = c > hh, down = c < ll;
+            int up = c > h[hi_at], down = c < lo[lo_at];
             for (size_t j = 0; j < g->k; j++) {
                 int e = rng > k_atr[j] * atr_prev && c >= lo[t] + tail[j] * rng && up &&
                         rv <= rsi_max[j];
@@ -615,7 +674,7 @@ int fp_sweep_task(void *ctx, size_t index)
 /* Which parameters make up the shared indicator of each strategy. */
 static const int key_params[FP_N_STRATEGIES][3] = {
     {0, -1, -1}, /* RSI period */
-    {0, 1, 2},   /* both averages: sets share only if identical */
+    {1, 2, -1},  /* the slow average (each set has its own fast one) */
     {0, -1, -1}, /* Bollinger window */
     {0, -1, -1}, /* SMA window */
     {0, 3, 4},   /* ATR period, breakout window, RSI period */
@@ -674,10 +733,15 @@ int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const d
         ks[i].index = i;
     }
     qsort(ks, n_sets, sizeof *ks, keyed_cmp);
+    /* Smaller tasks for small grids, so that even a grid of one key keeps
+     * a few threads busy (at the price of computing its indicator more
+     * than once). */
+    size_t group = (n_sets + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
+    group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
     size_t t = 0;
     for (size_t i = 0; i < n_sets; i++) {
         sw->order[i] = ks[i].index;
-        if (i == 0 || i - sw->task_start[t - 1] == FP_SWEEP_GROUP ||
+        if (i == 0 || i - sw->task_start[t - 1] == group ||
             memcmp(ks[i].key, ks[i - 1].key, sizeof ks[i].key) != 0)
             sw->task_start[t++] = i;
     }

@@ -33,6 +33,10 @@ unless given, and the default ``upon_*`` modes):
   the close without slippage (the spread still applies) and the bar's own
   signals are then ignored; the position is flat afterwards.
 - Equity ``value = cash + position * close`` after the bar's order.
+- vectorbt's rounding guards are kept: sums that are 0 up to 1e-9
+  (relative) are snapped to 0, and an order for fewer than ``MIN_SIZE``
+  (1e-8) shares is not placed (its default ``min_size``; it matters only
+  for a nearly ruined account or prices in the hundreds of millions).
 
 Metrics (per parameter set):
 
@@ -40,9 +44,12 @@ Metrics (per parameter set):
 - ``sharpe``: mean / std (ddof=1) of the per-bar returns ``value[t] /
   value[t-1] - 1`` (``value[-1]`` = initial cash), times
   ``sqrt(periods_per_year)``; NaN when there are fewer than two bars or the
-  std is 0.
-- ``max_drawdown``: min over t of ``value[t] / max(value[:t+1]) - 1`` (0 or
-  negative, vectorbt's sign).
+  std is 0. (As vectorbt: a return from a negative value has its sign
+  flipped, one from 0 is 0 or +-inf.)
+- ``max_drawdown``: min over t of ``growth[t] / max(growth[:t+1]) - 1``,
+  ``growth`` the running product of ``1 + return``: the same as ``value[t]
+  / max(value[:t+1]) - 1`` while the account is positive. 0 or negative,
+  vectorbt's sign.
 - ``n_trades``: positions opened, including one still open at the end.
 - ``win_rate``: trades with P&L > 0 / n_trades (NaN if no trade). A trade's
   P&L is ``direction * size * (exit_price - entry_price) - fees``; a trade
@@ -70,6 +77,7 @@ __all__ = [
 ]
 
 INIT_CASH = 100.0
+MIN_SIZE = 1e-8  # shares; vectorbt's default min_size
 METRICS = (
     "total_return",
     "sharpe",
@@ -268,11 +276,23 @@ def _add(a, b):
     return c
 
 
+def _is_close(a, b):
+    """a == b up to rounding (vectorbt's is_close_nb)."""
+    if a == b:
+        return True
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return False
+    return abs(a - b) <= max(1e-9 * max(abs(a), abs(b)), 1e-12)
+
+
 def _close_or_less(a, b):
     """a <= b up to rounding (vectorbt's is_close_or_less_nb)."""
-    if a <= b:
-        return True
-    return math.isfinite(a) and abs(a - b) <= max(1e-9 * max(abs(a), abs(b)), 1e-12)
+    return a <= b or _is_close(a, b)
+
+
+def _too_small(size):
+    """An order below vectorbt's default min_size is rejected."""
+    return size < MIN_SIZE and not _is_close(size, MIN_SIZE)
 
 
 def simulate(
@@ -312,15 +332,16 @@ def simulate(
         cash, pos = st["cash"], st["pos"]
         if want == math.inf and cash == 0.0:
             return
-        req = want * price if want != math.inf else math.inf
-        total = req + req * fees if want != math.inf else math.inf
-        if _close_or_less(total, cash):
-            size, fee, spent = want, req * fees, total
+        req = want * price
+        if want != math.inf and _close_or_less(req + req * fees, cash):
+            size, fee, spent = want, req * fees, req + req * fees
         else:
             spend = cash / (1.0 + fees)
             if spend <= 0.0:
                 return
             size, fee, spent = spend / price, cash - spend, cash
+        if _too_small(size):
+            return
         st["cash"] = _add(cash, -spent)
         st["pos"] = _add(pos, size)
         if pos < 0.0:
@@ -338,6 +359,8 @@ def simulate(
     def sell(price, size):
         # vectorbt's sell_nb for `size` shares.
         pos = st["pos"]
+        if _is_close(size, 0.0) or _too_small(size):
+            return
         acq = size * price
         fee = acq * fees
         got = acq - fee
@@ -348,7 +371,7 @@ def simulate(
         if st["pos"] < 0.0:
             short = size if pos < 0.0 else -st["pos"]
             st["debt"] = st["debt"] + short * price
-            st["free"] = _add(st["free"], got - 2.0 * short * price)
+            st["free"] = _add(st["free"], _add(got, -2.0 * (short * price)))
         else:
             st["free"] = st["free"] + got
         if pos > 0.0:
@@ -411,13 +434,25 @@ def simulate(
     return _metrics(values, pnls, in_market, periods_per_year)
 
 
+def _return(before, after):
+    """One bar's return as vectorbt defines it (sign kept for a negative
+    account, infinite from an empty one)."""
+    if before == 0.0:
+        return 0.0 if after == 0.0 else math.copysign(math.inf, after)
+    r = (after - before) / before
+    return -r if before < 0.0 else r
+
+
 def _metrics(values, pnls, in_market, periods_per_year):
     n = len(values)
     prev = np.concatenate(([INIT_CASH], values[:-1]))
-    returns = (values - prev) / prev
+    returns = np.array([_return(b, a) for b, a in zip(prev, values)])
     sd = float(np.std(returns, ddof=1)) if n > 1 else 0.0
     sharpe = float(np.mean(returns)) / sd * math.sqrt(periods_per_year) if sd > 0 else math.nan
-    peak = np.maximum.accumulate(values) if n else values
+    # the drawdown of the compounded returns (the value itself, unless the
+    # account went negative)
+    growth = np.cumprod(1.0 + returns)
+    peak = np.maximum.accumulate(growth) if n else growth
     won = lost = 0.0  # summed in trade order (not math.fsum): as the kernel
     n_wins = 0
     for p in pnls:
@@ -435,7 +470,7 @@ def _metrics(values, pnls, in_market, periods_per_year):
     return {
         "total_return": (values[-1] if n else INIT_CASH) / INIT_CASH - 1.0,
         "sharpe": sharpe,
-        "max_drawdown": float(np.min(values / peak - 1.0)) if n else 0.0,
+        "max_drawdown": float(np.min(growth / peak - 1.0)) if n else 0.0,
         "n_trades": float(len(pnls)),
         "win_rate": n_wins / len(pnls) if pnls else math.nan,
         "profit_factor": profit_factor,
