@@ -448,12 +448,14 @@ def sweep(
     sweep resumes locally or on a cluster alike (same file format).
     """
     # (`from . import sweep` would give the function fastpar.sweep)
-    from .sweep import METRICS, _assets, _check_strategy, _costs, expand_grid, to_frame
+    from .sweep import (
+        METRICS, _assets, _check_strategy, _costs, check_spread, expand_grid, to_frame,
+    )
 
     _check_strategy(strategy)
     costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
     assets = _assets(data, strategy)
-    _check_spread(assets, costs)
+    check_spread(assets, costs)
     sets, skipped = expand_grid(strategy, grid)
     threads = _check_threads(threads)
     worker_threads = _worker_threads(client)
@@ -492,59 +494,34 @@ def sweep(
 
 
 class _ClientCheckpoint:
-    """fastpar.sweep's checkpoint file, used from the client: the same
-    file, read and written the way the local sweep does, so that a sweep
-    started on a cluster resumes locally and the other way round."""
+    """fastpar.sweep's checkpoint file, used from the client with the same
+    row numbering, so that a sweep started on a cluster resumes locally and
+    the other way round."""
 
     def __init__(self, path, assets, strategy, sets, costs):
-        from . import sweep_checkpoint
-        from .sweep import METRICS
+        from .sweep import METRICS, open_checkpoint
 
-        self.metrics = METRICS
-        self.n_assets, self.n_sets = len(assets), len(sets)
-        self.con = sweep_checkpoint._open(
-            path, strategy, sweep_checkpoint.fingerprint(assets, strategy, sets, costs)
-        )
+        self.n_assets, self.n_sets, self.n_metrics = len(assets), len(sets), len(METRICS)
+        self.cp = open_checkpoint(path, assets, strategy, sets, costs)
 
     def done(self) -> list[set]:
         """Per asset, the set indices the file holds."""
+        rows, _ = self.cp.done()
         done = [set() for _ in range(self.n_assets)]
-        for a, i in self.con.execute("SELECT asset, set_index FROM results"):
-            done[a].add(i)
+        for r in rows.tolist():
+            done[r // self.n_sets].add(r % self.n_sets)
         return done
 
     def store(self, asset, indices, values):
         """One task's rows of one asset, in one transaction."""
-        marks = ", ".join("?" * (2 + len(self.metrics)))
-        with self.con:
-            self.con.executemany(
-                f"INSERT INTO results VALUES ({marks})",
-                [(asset, i, *map(float, row)) for i, row in zip(indices, values)],
-            )
+        self.cp.store(asset * self.n_sets + np.asarray(indices, dtype=np.int64), values)
 
     def results(self) -> list:
         """Per asset, the (sets, metrics) array of every stored row."""
-        out = []
-        for a in range(self.n_assets):
-            rows = self.con.execute(
-                f"SELECT {', '.join(self.metrics)} FROM results WHERE asset = ? "
-                "ORDER BY set_index", (a,)
-            ).fetchall()
-            out.append(np.array(rows, dtype=np.float64).reshape(self.n_sets, len(self.metrics)))
-        return out
+        rows, values = self.cp.done()
+        full = np.full((self.n_assets * self.n_sets, self.n_metrics), np.nan)
+        full[rows] = values
+        return [full[a * self.n_sets:(a + 1) * self.n_sets] for a in range(self.n_assets)]
 
     def close(self):
-        self.con.close()
-
-
-def _check_spread(assets, costs):
-    """fastpar.sweep's check that half the spread stays below every sell
-    price (the same message)."""
-    for name, bars in assets:
-        lowest = float(np.min(bars["close"])) * (1.0 - costs["slippage"])
-        if costs["spread"] / 2.0 >= lowest:
-            where = "data" if name is None else f"data[{name!r}]"
-            raise ValueError(
-                f"spread {costs['spread']} is too large for {where}: half of it must stay "
-                f"below the lowest sell price ({lowest})"
-            )
+        self.cp.close()

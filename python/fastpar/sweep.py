@@ -444,14 +444,7 @@ def sweep(
     _check_strategy(strategy)
     costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
     assets = _assets(data, strategy)
-    for name, bars in assets:
-        lowest = float(np.min(bars["close"])) * (1.0 - costs["slippage"])
-        if costs["spread"] / 2.0 >= lowest:
-            where = "data" if name is None else f"data[{name!r}]"
-            raise ValueError(
-                f"spread {costs['spread']} is too large for {where}: half of it must stay "
-                f"below the lowest sell price ({lowest})"
-            )
+    check_spread(assets, costs)
     sets, skipped = expand_grid(strategy, grid)
     names = None if assets[0][0] is None else [a for a, _ in assets]
     if checkpoint is not None:
@@ -465,6 +458,29 @@ def sweep(
     return to_frame(strategy, sets, results, names, skipped)
 
 
+def check_spread(assets, costs) -> None:
+    """ValueError unless half the spread stays below every sell price."""
+    for name, bars in assets:
+        lowest = float(np.min(bars["close"])) * (1.0 - costs["slippage"])
+        if costs["spread"] / 2.0 >= lowest:
+            where = "data" if name is None else f"data[{name!r}]"
+            raise ValueError(
+                f"spread {costs['spread']} is too large for {where}: half of it must stay "
+                f"below the lowest sell price ({lowest})"
+            )
+
+
+def open_checkpoint(path, assets, strategy, sets, costs):
+    """The SweepCheckpoint of this sweep (see fastpar.sweep_checkpoint); its
+    rows are numbered asset-major, as in the result table."""
+    from .sweep_checkpoint import SweepCheckpoint, data_fingerprint
+
+    columns = {f"{i}:{name}/{key}": a for i, (name, bars) in enumerate(assets)
+               for key, a in bars.items() if a is not None}
+    return SweepCheckpoint(path, strategy=strategy, data=data_fingerprint(columns), costs=costs,
+                           sets=sets, metrics=METRICS)
+
+
 #: Sets per stored chunk of a checkpointed sweep: small enough that an
 #: interruption loses little, large enough to keep the pool busy.
 CHECKPOINT_CHUNK = 256
@@ -474,14 +490,9 @@ def _checkpointed(path, assets, strategy, sets, skipped, costs, threads, progres
     """sweep() with a checkpoint file: the sets already stored are read
     back, the others run chunk by chunk, each chunk stored as it finishes.
     Result rows are numbered asset-major, as in the returned table."""
-    from .sweep_checkpoint import SweepCheckpoint, data_fingerprint
-
-    columns = {f"{i}:{name}/{key}": a for i, (name, bars) in enumerate(assets)
-               for key, a in bars.items() if a is not None}
     n = len(sets)
     results = np.full((len(assets) * n, len(METRICS)), np.nan)
-    with SweepCheckpoint(path, strategy=strategy, data=data_fingerprint(columns), costs=costs,
-                         sets=sets, metrics=METRICS) as cp:
+    with open_checkpoint(path, assets, strategy, sets, costs) as cp:
         rows, values = cp.done()
         results[rows] = values
         todo = np.ones(len(results), dtype=bool)
