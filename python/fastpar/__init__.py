@@ -19,11 +19,13 @@ from .indicators import (
     wma,
 )
 from .pool import get_num_threads, set_num_threads
+from .sweep import STRATEGIES, sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MAX_PERIOD",
+    "STRATEGIES",
     "atr",
     "bbands",
     "ema",
@@ -35,5 +37,6 @@ __all__ = [
     "sma",
     "stddev",
     "stoch",
+    "sweep",
     "wma",
 ]
