@@ -23,9 +23,10 @@ total_return, max_drawdown and the number of trades. They run through:
 * a fused Numba loop written below: one ``@njit(parallel=True)`` function
   whose ``prange`` iterations each compute the indicator and simulate one
   parameter set; with ``numba.set_num_threads(1)`` and ``(2)``;
-* backtesting.py's ``Backtest.optimize`` on a 27-set subset of the RSI grid
-  on 10,000 bars (one process: it is about a hundred times slower), which
-  fills at the next bar's open: only its speed is compared.
+* backtesting.py's ``Backtest.optimize``, in one process, on a 27-set subset
+  of the RSI grid on 10,000 bars (a Python call per bar makes it three
+  orders of magnitude slower); it fills at the next bar's open: only its
+  speed is compared.
 
 The Numba loop is checked against vectorbt and against fastpar (same
 total_return to 1e-9, same trade counts) so the timings compare the same
@@ -649,6 +650,11 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
     if pool_size < max(threads):
         fastpar.set_num_threads(max(threads))
 
+    from bench_scaling import cpu_capacity  # the same probe as W2's
+
+    spin = 1_000_000 if quick else 5_000_000
+    capacity = [cpu_capacity(cores, spin)]
+    log(f"  CPU probe: {capacity[0]:.2f} ({cores}.0 = {cores} full CPUs)")
     sections, goal_rows, agree_rows, speed = [], [], [], {}
     try:
         for w in workloads(quick):
@@ -707,7 +713,8 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                 "intro": (f"{w.n_backtests:,} backtests of {w.n_bars:,} bars each, fees 0.1%. *time*: the whole "
                           "sweep (indicators, signals, simulation, statistics) of the row's backtests, best of the "
                           "rounds; *ns/bar/set*: that time over bars × backtests; *fastpar (1 thread) is … "
-                          "faster*: fastpar.sweep's backtests per second with 1 thread over this row's."),
+                          "faster*: fastpar.sweep's backtests per second with 1 thread over this row's (below 1: this row "
+                          "is faster)."),
                 "headers": ["implementation", "threads", "backtests", "time", "backtests/s", "ns/bar/set",
                             "fastpar (1 thread) is … faster", "note"],
                 "rows": rows,
@@ -716,6 +723,8 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
             speed[(w.name, w.shape)] = by
             agree_rows.extend(_agreement_rows(w, by))
 
+        capacity.append(cpu_capacity(cores, spin))
+        log(f"  CPU probe: {capacity[1]:.2f}")
         bt_section = _backtesting(quick, sweep, sweep_missing, rounds, log)
     finally:
         if fastpar.get_num_threads() != pool_size:
@@ -740,6 +749,15 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
             f"below. "
             f"fastpar's pool had {max(pool_size, max(threads))} threads; Numba's threads are set with "
             f"numba.set_num_threads, fastpar's with threads=.",
+            f"CPU probe (W2's: {cores} separate processes spinning at once against one alone, {cores}.0 = "
+            f"{cores} full CPUs): {capacity[0]:.2f} before the timings, {capacity[1]:.2f} after them. When it "
+            "reads well below 2.0 the machine is busy with other work, and neither fastpar nor Numba can "
+            "gain much from a second thread.",
+            "The work per bar is not quite the same: fastpar.sweep computes all seven statistics (the "
+            "Sharpe ratio needs every bar's return, win rate and profit factor every trade's P&L, exposure "
+            "a count of bars in the market), the Numba loop only total_return, max_drawdown and the trade "
+            "count, as does the vectorbt pipeline. fastpar also computes an RSI once for all the sets that "
+            "share its period (9 here); the Numba loop computes it per set, as a prange over sets does.",
             malloc_note,
         ],
     })

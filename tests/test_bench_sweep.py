@@ -109,3 +109,6 @@ def test_memory_rows_have_a_growth(sections):
     for r in fp:
         assert r["growth"].endswith(("kB", "MB")), r
         assert r["growth / (data + results)"].endswith("x"), r
+    goal = [g for g in rows_by_label(sections["Goals"])
+            if g["ratio"] == "fastpar peak memory growth / (data + results)"]
+    assert len(goal) == 1 and goal[0]["met"] in ("yes", "**NO**"), goal
