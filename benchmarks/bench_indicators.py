@@ -242,6 +242,15 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
             "headers": ["kernel", "goal", *[f"n = {n:,}" for n in sizes], "goal met"],
             "rows": summary_rows,
             "notes": notes,
+            "chart": {
+                "name": "w1_ratio_to_talib",
+                "title": "W1: TA-Lib time / fastpar time, one thread (> 1: fastpar faster)",
+                "ylabel": "x TA-Lib's speed",
+                "labels": [name for name, (k, _) in summary.items() if k.ta is not None],
+                "series": {f"n = {n:,}": [r[n] for _, (k, r) in summary.items() if k.ta is not None]
+                           for n in sizes},
+                "goal": (1.0, "parity with TA-Lib"),
+            } if talib is not None else None,
         },
         {
             "title": "Detail: nanoseconds per element",

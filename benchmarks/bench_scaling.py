@@ -285,6 +285,19 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                 "headers": ["workload", "batch", "sequential loop"] + [f"T = {t}" for t in thread_counts]
                            + ["identical"],
                 "rows": rows,
+                "chart": {
+                    "name": f"w2_scaling_{n_series}x{length}",
+                    "title": f"W2: RSI(14), {n_series} series × {length:,} prices, speed-up with T threads",
+                    "ylabel": "speed-up over the sequential loop",
+                    "labels": [{"fastpar": "fastpar, ThreadPoolExecutor",
+                                "2-D": "fastpar, one 2-D call (native pool)",
+                                "TA-Lib": "TA-Lib, ThreadPoolExecutor",
+                                "pure Python": "pure Python, ThreadPoolExecutor"}[label]
+                               for label in speedup],
+                    "series": {f"T = {t}": [speedup[label][t] for label in speedup]
+                               for t in thread_counts},
+                    "goal": (GOAL_SPEEDUP, f"goal {GOAL_SPEEDUP}x on 2 cores"),
+                },
             })
 
             if (n_series, length) == (head_series, head_length):

@@ -719,6 +719,17 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                             "fastpar (1 thread) is … faster", "note"],
                 "rows": rows,
                 "notes": _workload_notes(w),
+                "chart": {
+                    "name": "w3_" + "".join(ch if ch.isalnum() else "_" for ch in
+                                            f"{w.name}_{w.shape}").strip("_").lower(),
+                    "title": f"W3: {w.name}, {w.shape} bars: backtests per second (log scale)",
+                    "ylabel": "backtests per second",
+                    "labels": [f"{c.label}, {c.threads} thread{'s' if c.threads > 1 else ''}"
+                               for c in configs if not (c.missing or c.error)],
+                    "series": {"backtests/s": [c.n_backtests / c.best for c in configs
+                                               if not (c.missing or c.error)]},
+                    "log": True,
+                },
             })
             speed[(w.name, w.shape)] = by
             agree_rows.extend(_agreement_rows(w, by))

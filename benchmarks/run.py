@@ -5,7 +5,8 @@
 
 Every ``bench_*.py`` beside this file is a benchmark: a module with a
 ``TITLE`` and a ``run(quick, log)`` that returns a list of sections (a dict
-with ``title``, ``intro``, ``headers``, ``rows`` and ``notes``). This script
+with ``title``, ``intro``, ``headers``, ``rows`` and ``notes``, and an
+optional ``chart``, drawn as a PNG under ``figures/`` beside the page). This script
 runs them in name order, adds what machine and software they ran on, and
 renders everything as Markdown. A full run rewrites docs/benchmarks.md
 (or ``--out PATH``); a ``--quick`` run writes a file only when given
@@ -61,7 +62,10 @@ def render_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join([line(headers), rule] + [line(r) for r in rows])
 
 
-def render_sections(sections: Sequence[Section], level: int = 3) -> str:
+def render_sections(sections: Sequence[Section], level: int = 3,
+                    figures: Path | None = None) -> str:
+    """Markdown of the sections; a section's ``chart`` is drawn into
+    ``figures`` (a directory beside the page) and linked, when given."""
     parts = []
     for s in sections:
         parts.append(f"{'#' * level} {s['title']}")
@@ -69,9 +73,61 @@ def render_sections(sections: Sequence[Section], level: int = 3) -> str:
             parts.append(s["intro"].strip())
         if s.get("headers"):
             parts.append(render_table(s["headers"], s["rows"]))
+        if s.get("chart") and figures is not None:
+            link = draw_chart(s["chart"], figures)
+            if link:
+                parts.append(link)
         for note in s.get("notes", []):
             parts.append(note.strip())
     return "\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------
+# Charts
+
+
+def draw_chart(chart: dict, figures: Path) -> str | None:
+    """A grouped bar chart as ``figures/<name>.png``; returns its Markdown
+    link (relative to the page), or None without matplotlib.
+
+    ``chart``: ``name`` (file stem), ``title``, ``ylabel``, ``labels`` (the
+    groups on the x axis), ``series`` ({legend: one value per label, None
+    for a gap}), optional ``goal`` (a dashed horizontal line: (value,
+    text)) and ``log`` (a logarithmic y axis)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    labels, series = chart["labels"], chart["series"]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(labels) * max(1, len(series)) / 2 + 3), 4))
+    width = 0.8 / max(1, len(series))
+    for k, (legend, values) in enumerate(series.items()):
+        xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(labels))]
+        pairs = [(x, v) for x, v in zip(xs, values) if v is not None]
+        ax.bar([x for x, _ in pairs], [v for _, v in pairs], width, label=legend)
+    if chart.get("goal"):
+        value, text = chart["goal"]
+        ax.axhline(value, color="black", linestyle="--", linewidth=1)
+        ax.annotate(text, (len(labels) - 0.5, value), ha="right", va="bottom", fontsize=8)
+    if chart.get("log"):
+        ax.set_yscale("log")
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=20 if max(map(len, labels)) > 8 else 0, ha="right"
+                       if max(map(len, labels)) > 8 else "center", fontsize=8)
+    ax.set_ylabel(chart.get("ylabel", ""))
+    ax.set_title(chart["title"], fontsize=10)
+    if len(series) > 1:
+        ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    figures.mkdir(parents=True, exist_ok=True)
+    path = figures / f"{chart['name']}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return f"![{chart['title']}]({figures.name}/{path.name})"
 
 
 # --------------------------------------------------------------------------
@@ -291,7 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             module = importlib.import_module(name)
             title = module.TITLE
             log(f"== {name}: {title}")
-            text = render_sections(module.run(quick=args.quick, log=log))
+            figures = out.parent / "figures" if out is not None else None
+            text = render_sections(module.run(quick=args.quick, log=log), figures=figures)
             if hasattr(module, "SIZES_TEXT"):
                 w1_sizes = module.SIZES_TEXT(args.quick)
         except Exception:  # report it, run the others, fail at the end

@@ -102,3 +102,27 @@ def test_a_chunk_is_stored_whole_or_not_at_all(tmp_path):
         with pytest.raises(ValueError, match="shape"):
             cp.store([1, 2], np.zeros((3, 3)))
         assert cp.done()[0].tolist() == [0]
+
+
+def test_an_interrupted_creation_leaves_a_usable_file(tmp_path, monkeypatch):
+    """Ctrl-C while the file is being set up leaves nothing half-made: the
+    next run starts afresh instead of refusing the file."""
+    path = tmp_path / "cp.sqlite"
+    real = SweepCheckpoint._create
+
+    class Exploding(dict):
+        def items(self):  # read after the tables are made, before COMMIT
+            raise KeyboardInterrupt
+
+    def interrupted(self):
+        self._meta = Exploding(self._meta)
+        real(self)
+
+    monkeypatch.setattr(SweepCheckpoint, "_create", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(path)
+    monkeypatch.undo()
+    with sweep(path) as cp:
+        cp.store([0], np.array([[1.0, 2.0, 3.0]]))
+    with sweep(path) as cp:
+        assert cp.done()[0].tolist() == [0]

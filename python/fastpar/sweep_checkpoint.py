@@ -117,12 +117,24 @@ class SweepCheckpoint:
 
     def _create(self) -> None:
         cols = ", ".join(f"m{i} REAL" for i in range(len(self.metrics)))
-        with self._db:
-            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            self._db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            self._db.execute(f"CREATE TABLE results (row INTEGER PRIMARY KEY, {cols})")
-            self._db.executemany("INSERT INTO meta VALUES (?, ?)",
-                                 [(k, str(v)) for k, v in self._meta.items()])
+        db = self._db
+        # One explicit transaction: Python's sqlite3 would otherwise commit
+        # each CREATE at once, and an interruption in between would leave a
+        # file with tables but no description, refused by every rerun.
+        db.isolation_level = None
+        try:
+            db.execute("BEGIN")
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute(f"CREATE TABLE results (row INTEGER PRIMARY KEY, {cols})")
+            db.executemany("INSERT INTO meta VALUES (?, ?)",
+                           [(k, str(v)) for k, v in self._meta.items()])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            db.isolation_level = ""
 
     def done(self) -> tuple[np.ndarray, np.ndarray]:
         """(row numbers, metric values of shape (rows, len(metrics))) of the
