@@ -47,7 +47,7 @@ sample = ScenarioConfigLoader().load_config("sample_scenarios.json")[:2]
 loader = TickDataLoader()
 ticks = loader.get_ticks("EURUSD")
 scenarios.run_scenario(ticks, sample[0])
-scenarios.run_scenarios(ticks, sample, threads=2)
+scenarios.run_scenarios(ticks, sample, threads=2, progress=False)
 BatchOrchestrator(sample, loader, AppConfig(), ScenarioSetPerformanceManager()).run()
 BatchOrchestrator(sample, loader, AppConfig(), ScenarioSetPerformanceManager(), native=True).run()
 cli_main(["run-scenarios", "sample_scenarios.json", "--no-progress"])

@@ -275,7 +275,8 @@ def batch_scenarios():
 def test_batch_equals_single_runs(ticks, broker, threads):
     scenarios = batch_scenarios()
     progress = np.full(len(scenarios), -1, dtype=np.int64)
-    results = run_scenarios(ticks, scenarios, broker, threads=threads, progress=progress)
+    results = run_scenarios(ticks, scenarios, broker=broker, threads=threads, progress=False,
+                            progress_counts=progress)
     for sc, res, done in zip(scenarios, results, progress, strict=True):
         assert not isinstance(res, Exception), res
         assert_same(comparable(reference_run(ticks, sc, broker)), comparable(res))
@@ -297,7 +298,8 @@ def test_progress_is_readable_while_running(ticks, broker):
     th = threading.Thread(target=poll)
     th.start()
     try:
-        results = run_scenarios(ticks, scenarios, broker, threads=2, progress=progress)
+        results = run_scenarios(ticks, scenarios, broker=broker, threads=2, progress=False,
+                                progress_counts=progress)
     finally:
         stop.set()
         th.join()
@@ -327,7 +329,7 @@ def test_errors_are_per_scenario(ticks, broker):
         make_scenario(name="bad_config", rsi=("CORE/rsi", {"period": 0, "timeframe": "M5"})),
         make_scenario(name="ok2", logic=CONSENSUS, start="2025-09-04", end="2025-09-04T12:00"),
     ]
-    results = run_scenarios(raw, scenarios, broker, threads=2)
+    results = run_scenarios(raw, scenarios, broker=broker, threads=2, progress=False)
     ok, nan, unsorted, empty, bad, ok2 = results
     assert_same(comparable(reference_run(raw, scenarios[0], broker)), comparable(ok))
     assert_same(comparable(reference_run(raw, scenarios[5], broker)), comparable(ok2))
@@ -352,3 +354,81 @@ def test_glue_rejects_bad_arguments(ticks):
     with pytest.raises(TypeError):
         _fastpar.run_scenarios(*t, [], None, np.zeros(3, dtype=np.int64))
     assert _fastpar.run_scenarios(*t, [], None, None) == []
+
+
+# -- the public entry point: fastpar.run_scenarios ---------------------------
+
+
+def test_top_level_run_scenarios_reads_files_and_shows_progress(tmp_path, ticks, broker, capsys):
+    """Paths for the ticks and the scenario set give the same results as the
+    loaded objects; progress=True draws a tqdm bar that reaches the total."""
+    import fastpar
+    import pandas as pd
+
+    lo, hi = 0, 40_000
+    frame = pd.DataFrame({
+        "timestamp": pd.to_datetime(ticks.timestamp[lo:hi], utc=True),
+        "bid": ticks.bid[lo:hi],
+        "ask": ticks.ask[lo:hi],
+        "volume": ticks.volume[lo:hi],
+    })
+    tick_file = tmp_path / "EURUSD_ticks.parquet"
+    frame.to_parquet(tick_file)
+    loaded = (ticks.timestamp[lo:hi], ticks.bid[lo:hi], ticks.ask[lo:hi], ticks.volume[lo:hi])
+    scenarios = [make_scenario(name=f"s{i}", start="2025-09-02", end="2025-09-03T12:00",
+                               max_ticks=5000 + 1000 * i) for i in range(3)]
+    expected = run_scenarios(loaded, scenarios, threads=2, progress=False, broker=broker)
+    got = fastpar.run_scenarios(str(tick_file), scenarios, threads=2, progress=True,
+                                broker=broker)
+    for e, g in zip(expected, got, strict=True):
+        assert not isinstance(g, Exception), g
+        assert_same(comparable(e), comparable(g))
+    bar = capsys.readouterr().err
+    total = sum(r.ticks_processed for r in got)
+    assert "scenarios" in bar and f"{total / 1000:.1f}k/{total / 1000:.1f}k" in bar
+
+    sample = fastpar.run_scenarios(loaded, data_path("sample_scenarios.json"), progress=False,
+                                   broker=broker)
+    names = [s.name for s in ScenarioConfigLoader().load_config("sample_scenarios.json")]
+    assert len(sample) == len(names)
+
+
+def test_top_level_run_scenarios_bad_progress_counts(ticks, broker):
+    import fastpar
+
+    with pytest.raises(ValueError, match="progress_counts must be an int64 array of shape"):
+        fastpar.run_scenarios(ticks, [make_scenario()], progress=False,
+                              progress_counts=np.zeros(2, dtype=np.int64))
+
+
+@pytest.mark.thread_unsafe
+@pytest.mark.parametrize("threads", [None, 2])
+def test_ctrl_c_stops_a_long_batch(ticks, broker, threads):
+    """SIGINT while every pool thread is deep inside a long scenario raises
+    KeyboardInterrupt within a fraction of a second (the calling thread only
+    waits, and the kernels see the cancel flag), and the next batch runs."""
+    import os
+    import signal
+    import time
+
+    import fastpar
+
+    heavy = ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 5.0})
+    # About 4 s of load per scenario, far longer than the wait below.
+    long_ones = [make_scenario(rsi=heavy, max_ticks=2_000, name=f"long{i}") for i in range(4)]
+
+    def send():
+        time.sleep(0.4)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        fastpar.run_scenarios(ticks, long_ones, threads=threads, progress=False, broker=broker)
+    elapsed = time.perf_counter() - t0
+    sender.join()
+    assert elapsed < 1.4
+    quick = [make_scenario(name="after", max_ticks=2000)]
+    (after,) = fastpar.run_scenarios(ticks, quick, threads=threads, progress=False, broker=broker)
+    assert after.ticks_processed == 2000

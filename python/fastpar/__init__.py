@@ -3,6 +3,8 @@
 The kernels run in C over NumPy buffers with the GIL released, so a plain
 ``concurrent.futures.ThreadPoolExecutor`` scales across cores, and a 2-D
 input (one series per row) runs on fastpar's own thread pool in one call.
+Trading scenarios run the same way: :func:`run_scenario` on the calling
+thread, :func:`run_scenarios` as one job on the pool.
 """
 
 from .indicators import (
@@ -19,11 +21,13 @@ from .indicators import (
     wma,
 )
 from .pool import get_num_threads, set_num_threads
+from .scenarios import ScenarioError, run_scenario, run_scenarios
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MAX_PERIOD",
+    "ScenarioError",
     "atr",
     "bbands",
     "ema",
@@ -31,6 +35,8 @@ __all__ = [
     "get_num_threads",
     "macd",
     "rsi",
+    "run_scenario",
+    "run_scenarios",
     "set_num_threads",
     "sma",
     "stddev",

@@ -486,7 +486,9 @@ class BatchOrchestrator:
                        ScenarioStatus.RUNNING)
         # run_scenarios with one scenario and threads=1 is run_scenario's
         # kernel call on this thread, plus a progress counter.
-        (result,) = _kernel.run_scenarios(ticks, [scenario], threads=1, progress=counter)
+        (result,) = _kernel.run_scenarios(
+            ticks, [scenario], threads=1, progress=False, progress_counts=counter
+        )
         if isinstance(result, BaseException):
             raise result
         return self._finish_scenario(scenario, scenario_index, result)
@@ -513,7 +515,8 @@ class BatchOrchestrator:
                     self._monitor.watch(index, counters, slot)
             try:
                 outcomes = _kernel.run_scenarios(
-                    ticks, [self.scenarios[i] for i in indices], threads=threads, progress=counters
+                    ticks, [self.scenarios[i] for i in indices], threads=threads,
+                    progress=False, progress_counts=counters,
                 )
             except Exception:  # noqa: BLE001 - e.g. a TypeError from one odd scenario
                 # Find the culprit(s): one scenario per call, so that a
@@ -522,7 +525,7 @@ class BatchOrchestrator:
                 for index in indices:
                     try:
                         (outcome,) = _kernel.run_scenarios(
-                            ticks, [self.scenarios[index]], threads=1
+                            ticks, [self.scenarios[index]], threads=1, progress=False
                         )
                     except Exception as e:  # noqa: BLE001
                         outcome = e

@@ -15,7 +15,9 @@ objects are shared with the reference, so only the tick loop differs.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -32,8 +34,8 @@ from .reference.scenario import (
     select_window,
     warmup_bars_needed,
 )
-from .scenario_config import TIMEFRAME_MINUTES, parse_strategy_config
-from .ticks import iso_utc
+from .scenario_config import TIMEFRAME_MINUTES, ScenarioConfigLoader, parse_strategy_config
+from .ticks import TickDataLoader, iso_utc
 
 __all__ = ["ScenarioError", "prepare_ticks", "run_scenario", "run_scenarios"]
 
@@ -351,17 +353,44 @@ def run_scenario(ticks, scenario, broker=None) -> ScenarioResult:
     return prep.result(r, ts, time.perf_counter() - started)
 
 
-def run_scenarios(ticks, scenarios, broker=None, *, threads=None, progress=None):
+def run_scenarios(ticks, scenarios, threads=None, progress=True, broker=None, *,
+                  progress_counts=None):
     """Run scenarios of one symbol as one native pool job.
+
+    ``ticks``: a DataFrame or dict with timestamp, bid, ask (and volume)
+    columns, a :class:`~fastpar.ticks.TickArrays`, a ``(timestamp, bid,
+    ask, volume)`` tuple, or the path of a parquet or CSV tick file.
+    ``scenarios``: a list of :class:`~fastpar.scenario_config.TestScenario`
+    (or objects or dicts with the same fields), or the path of a
+    scenario-set JSON file.
 
     Returns one entry per scenario, in order: its ScenarioResult, or a
     ScenarioError saying why that scenario could not run (the others are
-    not affected). ``progress``, if given, is a writable int64 array of
+    not affected). ``elapsed_time`` of each result is the whole job's wall
+    time.
+
+    ``threads``: None for the pool's size; 1 runs every scenario on the
+    calling thread (for callers that bring their own threads), and Ctrl-C
+    is then seen between scenarios; otherwise the pool's threads run them
+    and Ctrl-C stops the running scenarios within a fraction of a second
+    and raises KeyboardInterrupt. ``progress``: show a tqdm bar of ticks
+    done. ``progress_counts``, if given, is a writable int64 array of
     len(scenarios) the kernel sets to each scenario's ticks done so far;
-    another thread may read it while this call runs. ``elapsed_time`` of
-    each result is the whole job's wall time.
+    another thread may read it while this call runs.
     """
     started = time.perf_counter()
+    if isinstance(ticks, (str, Path)):
+        ticks = TickDataLoader.load_file(ticks)
+    if isinstance(scenarios, (str, Path)):
+        scenarios = ScenarioConfigLoader().load_config(scenarios)
+    scenarios = list(scenarios)
+    if progress_counts is not None:
+        counts = np.asarray(progress_counts)
+        if counts.dtype != np.int64 or counts.shape != (len(scenarios),):
+            raise ValueError(
+                f"progress_counts must be an int64 array of shape ({len(scenarios)},), "
+                f"got {counts.dtype} {counts.shape}"
+            )
     tick_symbol, ts, bid, ask, vol = prepare_ticks(ticks)
     out: list = [None] * len(scenarios)
     prepared = []
@@ -370,22 +399,58 @@ def run_scenarios(ticks, scenarios, broker=None, *, threads=None, progress=None)
             prepared.append((i, _Prepared(scenario, broker, ts, tick_symbol)))
         except ValueError as e:
             out[i] = e if isinstance(e, ScenarioError) else ScenarioError(str(e))
-    if progress is not None:
-        progress[:] = 0
-    local = np.zeros(len(prepared), dtype=np.int64)
+    # The kernel counts into one slot per prepared scenario; the caller's
+    # array is used directly when every scenario was prepared.
+    if progress_counts is not None and len(prepared) == len(scenarios):
+        counts = progress_counts
+    else:
+        counts = np.zeros(len(prepared), dtype=np.int64)
+    if progress_counts is not None:
+        progress_counts[:] = 0
     specs = [p.spec for _, p in prepared]
-    # The kernel writes progress into `local` (one slot per prepared
-    # scenario); map it onto the caller's array when both line up.
-    direct = progress is not None and len(prepared) == len(scenarios)
-    statuses = _fastpar.run_scenarios(
-        ts, bid, ask, vol, specs, threads, progress if direct else local
-    )
+    bar = _TickBar(counts, sum(p.hi - p.lo for _, p in prepared)) if progress else None
+    try:
+        statuses = _fastpar.run_scenarios(ts, bid, ask, vol, specs, threads, counts)
+    finally:
+        if bar is not None:
+            bar.close()
     elapsed = time.perf_counter() - started
-    for (i, prep), (status, r, message) in zip(prepared, statuses, strict=True):
+    for slot, ((i, prep), (status, r, message)) in enumerate(zip(prepared, statuses, strict=True)):
         if status == 0:
             out[i] = prep.result(r, ts, elapsed)
-            if progress is not None and not direct:
-                progress[i] = r["ticks_processed"]
         else:
             out[i] = _error(prep.name, status, message)
+        if progress_counts is not None and counts is not progress_counts:
+            progress_counts[i] = counts[slot]
     return out
+
+
+class _TickBar:
+    """A tqdm bar of ticks done, fed from the kernel's progress counters by
+    a background thread (the counters are plain int64 reads)."""
+
+    INTERVAL_S = 0.1
+
+    def __init__(self, counts: np.ndarray, total: int):
+        from tqdm import tqdm
+
+        self._counts = counts
+        self._bar = tqdm(total=total, unit="tick", unit_scale=True, desc="scenarios")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="fastpar-progress", daemon=True)
+        self._thread.start()
+
+    def _update(self) -> None:
+        done = int(self._counts.sum())
+        if done > self._bar.n:
+            self._bar.update(done - self._bar.n)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.INTERVAL_S):
+            self._update()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._update()
+        self._bar.close()

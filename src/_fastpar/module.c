@@ -725,11 +725,18 @@ py_run_scenarios(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
     if (n > 0) {
         /* run_job's loop, plus the kernels' own cancel flag so that running
-         * scenarios stop too. */
+         * scenarios stop too. A scenario may run for seconds, so on the
+         * pool this thread runs none: it only waits, in slices, to see
+         * Ctrl-C. threads=1 keeps the work on this thread (what callers
+         * that bring their own threads want), and Ctrl-C is then seen
+         * between scenarios. */
         fp_job job;
         int finished;
         fp_job_init(&job, scenario_task, &c, (size_t)n, status);
-        fp_job_submit(&job, nthreads);
+        if (nthreads == 1)
+            fp_job_submit(&job, 1);
+        else
+            fp_job_submit_waiting(&job, nthreads);
         for (;;) {
             Py_BEGIN_ALLOW_THREADS
             finished = fp_job_work(&job, FPG_SLICE_MS);

@@ -127,7 +127,7 @@ list_remove(fp_job *job)
 static void
 update_restless(void)
 {
-    int restless = pool.nworkers > pool.size - 1;
+    int restless = pool.nworkers > pool.size;
 
     for (fp_job *j = pool.head; j && !restless; j = j->link)
         restless = job_open(j) && j->helpers_active == 0;
@@ -158,7 +158,7 @@ worker_main(void *unused)
 {
     (void)unused;
     pthread_mutex_lock(&pool.mu);
-    while (pool.nworkers <= pool.size - 1) {
+    while (pool.nworkers <= pool.size) {
         fp_job *job = pick_job();
         size_t index;
 
@@ -199,7 +199,7 @@ spawn_workers(void)
     pthread_attr_t attr;
     int rc = FP_OK;
 
-    if (pool.nworkers >= pool.size - 1)
+    if (pool.nworkers >= pool.size)
         return FP_OK;
     /* A new thread inherits its creator's signal mask: blocking every
      * signal around pthread_create leaves no instant at which a worker
@@ -211,7 +211,7 @@ spawn_workers(void)
      * the static pool state on its way out, so detaching it is enough to
      * free its stack. */
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    while (pool.nworkers < pool.size - 1) {
+    while (pool.nworkers < pool.size) {
         pthread_t thread;
 
         if (pthread_create(&thread, &attr, worker_main, NULL) != 0) {
@@ -266,6 +266,7 @@ fp_job_init(fp_job *job, fp_task_fn fn, void *ctx, size_t ntasks, int *status)
     atomic_init(&job->cancelled, 0);
     atomic_init(&job->err_index, ntasks);
     job->err_status = FP_OK;
+    job->submitter_runs = 1;
     job->helpers_wanted = 0;
     job->helpers_active = 0;
     job->queued = 0;
@@ -273,30 +274,50 @@ fp_job_init(fp_job *job, fp_task_fn fn, void *ctx, size_t ntasks, int *status)
     return init_job_sync(job);
 }
 
-int
-fp_job_submit(fp_job *job, int nthreads)
+/* Opens the job to `helpers` pool workers at most (after capping the
+ * request to the pool size and the task count). */
+static int
+open_job(fp_job *job, int nthreads, int submitter_runs)
 {
-    int rc, n;
+    int rc, n, helpers;
 
-    if (nthreads == 1 || job->ntasks < 2)
-        return FP_OK;
     pthread_once(&pool_once, pool_init);
     pthread_mutex_lock(&pool.mu);
     n = nthreads <= 0 || nthreads > pool.size ? pool.size : nthreads;
     if ((size_t)n > job->ntasks)
         n = (int)job->ntasks;
-    rc = n > 1 ? spawn_workers() : FP_OK;
-    if (n > 1 && pool.nworkers > 0) {
-        job->helpers_wanted = n - 1;
+    helpers = submitter_runs ? n - 1 : n;
+    rc = helpers > 0 ? spawn_workers() : FP_OK;
+    if (helpers > 0 && pool.nworkers > 0) {
+        job->helpers_wanted = helpers;
+        job->submitter_runs = submitter_runs;
         list_append(job);
         update_restless();
-        if (n == 2)
+        if (helpers == 1)
             pthread_cond_signal(&pool.wake);
         else
             pthread_cond_broadcast(&pool.wake);
     }
     pthread_mutex_unlock(&pool.mu);
     return rc;
+}
+
+int
+fp_job_submit(fp_job *job, int nthreads)
+{
+    if (nthreads == 1 || job->ntasks < 2)
+        return FP_OK;
+    return open_job(job, nthreads, 1);
+}
+
+int
+fp_job_submit_waiting(fp_job *job, int nthreads)
+{
+    if (job->ntasks == 0)
+        return FP_OK;
+    /* Without any worker (FP_ETHREAD), submitter_runs stays 1 and the
+     * submitter runs the tasks after all. */
+    return open_job(job, nthreads, 0);
 }
 
 static struct timespec
@@ -324,6 +345,17 @@ reached(const struct timespec *deadline)
            (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
+/* Needs pool.mu. Some thread is, or will be, running a task of the job:
+ * a worker on it, or, when the submitter does not run tasks, a task not
+ * yet claimed that a worker will come for. */
+static int
+job_busy(const fp_job *job)
+{
+    return job->helpers_active > 0 ||
+           (!job->submitter_runs && !atomic_load_explicit(&job->cancelled, memory_order_relaxed) &&
+            atomic_load_explicit(&job->next, memory_order_relaxed) < job->ntasks);
+}
+
 int
 fp_job_work(fp_job *job, long timeout_ms)
 {
@@ -335,23 +367,24 @@ fp_job_work(fp_job *job, long timeout_ms)
         deadline = deadline_after(timeout_ms);
     /* The deadline is checked after each task, so every call makes
      * progress even with a timeout shorter than one task. */
-    while (claim(job, &index)) {
+    while (job->submitter_runs && claim(job, &index)) {
         run_task(job, index);
         if (timed && reached(&deadline))
             return 0;
     }
     if (job->helpers_wanted == 0)
         return 1;
-    /* No task is left to claim and workers join only open jobs, so once
-     * the helper count is 0 it stays 0. */
+    /* Once no task is left to claim, workers join only open jobs, so the
+     * helper count can only fall; a waiting submitter is woken when it
+     * reaches 0 and looks again. */
     pthread_mutex_lock(&pool.mu);
-    while (job->helpers_active > 0) {
+    while (job_busy(job)) {
         if (!timed)
             pthread_cond_wait(&job->helpers_gone, &pool.mu);
         else if (pthread_cond_timedwait(&job->helpers_gone, &pool.mu, &deadline) == ETIMEDOUT)
             break;
     }
-    idle = job->helpers_active == 0;
+    idle = !job_busy(job);
     pthread_mutex_unlock(&pool.mu);
     return idle;
 }
@@ -382,6 +415,12 @@ void
 fp_job_cancel(fp_job *job)
 {
     atomic_store(&job->cancelled, 1);
+    /* A submitter that only waits may be waiting for a worker that will
+     * now never come for the unclaimed tasks: let it look again. */
+    pthread_mutex_lock(&pool.mu);
+    if (!job->submitter_runs)
+        pthread_cond_broadcast(&job->helpers_gone);
+    pthread_mutex_unlock(&pool.mu);
 }
 
 size_t

@@ -4,9 +4,10 @@
  * One persistent pool per process. A job is N independent tasks; threads
  * claim task indices from an atomic counter, so uneven tasks balance
  * themselves and there is no chunk size to tune. The thread that submits a
- * job always works on it too, so a job finishes even when every pool
- * worker is busy elsewhere: jobs submitted at once from many threads
- * neither deadlock nor queue behind one global lock.
+ * job works on it too (unless it asks only to wait, for jobs of long
+ * tasks), so a job finishes even when every pool worker is busy
+ * elsewhere: jobs submitted at once from many threads neither deadlock
+ * nor queue behind one global lock.
  *
  * Usage:
  *     fp_job job;
@@ -59,6 +60,7 @@ typedef struct fp_job {
     pthread_mutex_t err_lock; /* pairs err_index with err_status */
 
     /* Owned by the pool, guarded by its mutex. */
+    int submitter_runs; /* 0 after fp_job_submit_waiting */
     int helpers_wanted; /* pool workers that may join (nthreads - 1) */
     int helpers_active; /* pool workers currently on this job */
     int queued;         /* in the pool's list of jobs open to helpers */
@@ -67,8 +69,10 @@ typedef struct fp_job {
 } fp_job;
 
 /* Pool size: total threads that may work on one job, the submitter
- * included. Default: FASTPAR_NUM_THREADS if it holds an integer in
- * [1, FP_POOL_MAX_THREADS], else the number of online CPUs. */
+ * included. The pool keeps that many workers, so that a job submitted
+ * with fp_job_submit_waiting gets as many threads too. Default:
+ * FASTPAR_NUM_THREADS if it holds an integer in [1, FP_POOL_MAX_THREADS],
+ * else the number of online CPUs. */
 int fp_pool_get_num_threads(void);
 /* FP_OK, or FP_EINVAL for n outside [1, FP_POOL_MAX_THREADS]. Running jobs
  * finish normally; surplus workers leave after their current task; extra
@@ -91,6 +95,13 @@ int fp_job_init(fp_job *job, fp_task_fn fn, void *ctx, size_t ntasks, int *statu
  * a worker could not be started: information only, the job still runs, on
  * the caller and whatever workers exist. */
 int fp_job_submit(fp_job *job, int nthreads);
+
+/* Like fp_job_submit, but the submitter runs no task: up to nthreads pool
+ * workers run them all while fp_job_work and fp_job_finish only wait. For
+ * jobs of long tasks, so that the submitter stays free to look for a
+ * signal between two waits and cancel. If no worker could be started
+ * (FP_ETHREAD), the submitter runs the tasks after all. */
+int fp_job_submit_waiting(fp_job *job, int nthreads);
 
 /* The submitter works on the job: runs tasks until none is left to claim
  * or `timeout_ms` has passed (checked between tasks; < 0 means no limit),

@@ -985,6 +985,67 @@ test_thread_creation_failure(void)
 }
 #endif
 
+/* ---- a submitter that only waits ---- */
+
+static int
+slow_task(void *ctx, size_t i)
+{
+    (void)i;
+    sleep_us(*(const long *)ctx);
+    return FP_OK;
+}
+
+/* Slow tasks on a waiting job: the submitter runs none of them, returns
+ * from every slice on time, gets all results, and can cancel between two
+ * slices even while every task is still running. */
+static void
+test_submit_waiting(void)
+{
+    enum { N = 64 };
+    static const int sizes[] = {1, 2, 3};
+
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        uint64_t out[N];
+        int status[N];
+        unsigned char by_helper[N];
+        struct calc c = {5, 1023, out, pthread_self(), by_helper};
+        fp_job job;
+        double t0;
+
+        fp_pool_set_num_threads(sizes[k]);
+        CHECK(fp_job_init(&job, calc_task, &c, N, status) == FP_OK);
+        CHECK(fp_job_submit_waiting(&job, 0) == FP_OK);
+        while (!fp_job_work(&job, 1))
+            ;
+        CHECK(fp_job_done(&job) == N);
+        CHECK(fp_job_finish(&job) == FP_OK);
+        for (size_t i = 0; i < N; i++)
+            CHECK(out[i] == calc_value(5, 1023, i) && status[i] == FP_OK && by_helper[i]);
+
+        /* 200 ms tasks: a 10 ms slice must come back long before the
+         * first task ends, and a cancel then stops the rest. */
+        long us = 200000;
+        CHECK(fp_job_init(&job, slow_task, &us, N, status) == FP_OK);
+        CHECK(fp_job_submit_waiting(&job, 0) == FP_OK);
+        t0 = now_ms();
+        CHECK(fp_job_work(&job, 10) == 0);
+        CHECK(now_ms() - t0 < 150);
+        fp_job_cancel(&job);
+        CHECK(fp_job_finish(&job) == FP_ECANCELLED);
+        CHECK(fp_job_done(&job) <= (size_t)sizes[k]);
+        CHECK(now_ms() - t0 < 1000);
+    }
+    /* Nothing to do is done at once. */
+    {
+        fp_job job;
+        CHECK(fp_job_init(&job, calc_task, NULL, 0, NULL) == FP_OK);
+        CHECK(fp_job_submit_waiting(&job, 0) == FP_OK);
+        CHECK(fp_job_work(&job, 0) == 1);
+        CHECK(fp_job_finish(&job) == FP_OK);
+    }
+    fp_pool_set_num_threads(4);
+}
+
 /* ---- main ---- */
 
 static const struct {
@@ -1003,6 +1064,7 @@ static const struct {
     {"cancel", test_cancel},
     {"progress_and_slices", test_progress_and_slices},
     {"work_waits_for_workers", test_work_waits_for_workers},
+    {"submit_waiting", test_submit_waiting},
     {"resize_while_running", test_resize_while_running},
     {"shrink_and_grow", test_shrink_and_grow},
     {"fork_after_run", test_fork_after_run},
