@@ -534,7 +534,7 @@ def run_benchmark(
                 with ProcessPoolExecutor(max_workers=n, mp_context=mp_context,
                                          initializer=_init_worker, initargs=(ticks, broker)) as pool:
                     return list(pool.map(_run_in_worker, [(impl, sc) for sc in scenarios]))
-            out = _fastpar_run_scenarios(ticks, scenarios, broker, threads=n)
+            out = _fastpar_run_scenarios(ticks, scenarios, threads=n, progress=False, broker=broker)
             for r in out:
                 if isinstance(r, BaseException):
                     raise r
