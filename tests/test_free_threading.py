@@ -34,6 +34,12 @@ fastpar.set_num_threads(2); fastpar.get_num_threads()
 _fastpar._sleep_job(10, 10, 2)
 reference.rsi(c[0], 14)
 
+from fastpar.sweep import _costs, bars_of, expand_grid, run_sets  # fastpar.sweep needs pandas
+sets, _ = expand_grid("bigbar", {"atr_period": 5, "k_atr": [0.5, 1.0], "tail_ratio": 0.5,
+                                 "breakout": 3, "rsi_period": 5, "rsi_max": 90})
+run_sets(bars_of({"high": h[0], "low": l[0], "close": c[0]}, "bigbar"), "bigbar", sets,
+         _costs(0.001, 0.0, 0.0, 0.05, None, "longshort", 252.0), threads=2)
+
 from fastpar import scenarios
 from fastpar.allocator import keep_freed_memory
 from fastpar.batch_orchestrator import BatchOrchestrator

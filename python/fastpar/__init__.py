@@ -22,11 +22,13 @@ from .indicators import (
 )
 from .pool import get_num_threads, set_num_threads
 from .scenarios import ScenarioError, run_scenario, run_scenarios
+from .sweep import STRATEGIES, sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MAX_PERIOD",
+    "STRATEGIES",
     "ScenarioError",
     "atr",
     "bbands",
@@ -41,5 +43,6 @@ __all__ = [
     "sma",
     "stddev",
     "stoch",
+    "sweep",
     "wma",
 ]

@@ -57,3 +57,25 @@ def run_scenarios(
     progress: _I64 | None,
     /,
 ) -> list[tuple[int, dict | None, str]]: ...
+
+# Parameter sweeps (fastpar.sweep expands the grid and checks the data):
+# strategy is the index in fastpar.STRATEGIES, params one row per set (kind
+# as 0 = sma, 1 = ema), stops NaN = off, progress None or a writable int64
+# array of length 1 counting the sets done. Returns (n_sets, 7) metrics.
+def sweep(
+    strategy: int,
+    high: _F64 | None,
+    low: _F64 | None,
+    close: _F64,
+    params: _F64,
+    fees: float,
+    slippage: float,
+    spread: float,
+    stop_loss: float,
+    take_profit: float,
+    longshort: bool,
+    periods_per_year: float,
+    threads: int | None,
+    progress: _I64 | None,
+    /,
+) -> _F64: ...

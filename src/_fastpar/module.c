@@ -23,6 +23,7 @@
 
 #include "indicators.h"
 #include "pool.h"
+#include "strategies.h"
 
 /* How long a waiting caller runs with the GIL released before it looks for
  * a pending signal (Ctrl-C): short enough to feel immediate. */
@@ -800,6 +801,182 @@ done:
 /* End of the scenario kernel section.                                      */
 /* ======================================================================== */
 
+
+/* ======================================================================== */
+/* Parameter sweeps                                                         */
+
+/* A float64 C-contiguous aligned 1-D array of length n (n < 0: any), or
+ * None when allowed; its data in *data (NULL for None). */
+static int
+sweep_series(PyObject *obj, const char *name, Py_ssize_t *n, const double **data)
+{
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (obj == Py_None) {
+        *data = NULL;
+        return 0;
+    }
+    if (!PyArray_Check(obj) || PyArray_TYPE(a) != NPY_DOUBLE || PyArray_NDIM(a) != 1 ||
+        !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
+        PyErr_Format(PyExc_TypeError,
+                     "sweep(): %s must be None or an aligned C-contiguous 1-D float64 array",
+                     name);
+        return -1;
+    }
+    if (*n >= 0 && PyArray_DIM(a, 0) != *n) {
+        PyErr_Format(PyExc_ValueError, "sweep(): %s has %zd bars, close has %zd", name,
+                     (Py_ssize_t)PyArray_DIM(a, 0), *n);
+        return -1;
+    }
+    *n = PyArray_DIM(a, 0);
+    *data = PyArray_DATA(a);
+    return 0;
+}
+
+/* _fastpar.sweep(strategy, high, low, close, params, fees, slippage, spread,
+ * stop_loss, take_profit, longshort, periods_per_year, threads, progress):
+ * the parameter sets (rows of the 2-D float64 array `params`) of strategy
+ * number `strategy` (fastpar's enum fp_strategy) as one pool job. high and
+ * low may be None unless the strategy needs them; stops NaN = off.
+ * `progress` is None or a writable int64 array of length 1 that counts the
+ * sets finished (readable from another thread while this runs). Returns
+ * an (n_sets, 7) float64 array. Ctrl-C cancels and raises
+ * KeyboardInterrupt. */
+static PyObject *
+py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    fp_sweep_bars bars = {NULL, NULL, NULL, 0};
+    fp_costs costs;
+    fp_sweep sw;
+    PyArrayObject *params, *out = NULL;
+    Py_ssize_t n = -1;
+    int nthreads, status;
+    (void)module;
+
+    if (nargs != 14) {
+        PyErr_Format(PyExc_TypeError, "sweep() takes 14 arguments, got %zd", nargs);
+        return NULL;
+    }
+    long strategy = PyLong_AsLong(args[0]);
+    if (strategy == -1 && PyErr_Occurred())
+        return NULL;
+    if (fp_strategy_n_params((int)strategy) < 0 || strategy != (int)strategy) {
+        PyErr_Format(PyExc_ValueError, "sweep(): unknown strategy number %ld", strategy);
+        return NULL;
+    }
+    if (sweep_series(args[3], "close", &n, &bars.close) < 0 || bars.close == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "sweep(): close is required");
+        return NULL;
+    }
+    if (sweep_series(args[1], "high", &n, &bars.high) < 0 ||
+        sweep_series(args[2], "low", &n, &bars.low) < 0)
+        return NULL;
+    bars.n = (size_t)n;
+    if (strategy == FP_BIGBAR && (bars.high == NULL || bars.low == NULL)) {
+        PyErr_SetString(PyExc_ValueError, "sweep(): this strategy needs high and low");
+        return NULL;
+    }
+    params = (PyArrayObject *)args[4];
+    if (!PyArray_Check(args[4]) || PyArray_TYPE(params) != NPY_DOUBLE ||
+        PyArray_NDIM(params) != 2 || !PyArray_IS_C_CONTIGUOUS(params) ||
+        !PyArray_ISALIGNED(params) ||
+        PyArray_DIM(params, 1) != fp_strategy_n_params((int)strategy)) {
+        PyErr_Format(PyExc_TypeError,
+                     "sweep(): params must be an aligned C-contiguous 2-D float64 array of "
+                     "%d columns",
+                     fp_strategy_n_params((int)strategy));
+        return NULL;
+    }
+    double *dst[5] = {&costs.fees, &costs.slippage, &costs.spread, &costs.stop_loss,
+                      &costs.take_profit};
+    for (int i = 0; i < 5; i++) {
+        *dst[i] = PyFloat_AsDouble(args[5 + i]);
+        if (*dst[i] == -1.0 && PyErr_Occurred())
+            return NULL;
+    }
+    costs.longshort = PyObject_IsTrue(args[10]);
+    if (costs.longshort < 0)
+        return NULL;
+    costs.periods_per_year = PyFloat_AsDouble(args[11]);
+    if (costs.periods_per_year == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (parse_threads(args[12], &nthreads) < 0)
+        return NULL;
+    atomic_size_t *progress = NULL;
+    if (args[13] != Py_None) {
+        PyArrayObject *p = (PyArrayObject *)args[13];
+        if (!PyArray_Check(args[13]) || PyArray_TYPE(p) != NPY_INT64 || PyArray_NDIM(p) != 1 ||
+            !PyArray_IS_C_CONTIGUOUS(p) || !PyArray_ISALIGNED(p) || !PyArray_ISWRITEABLE(p) ||
+            PyArray_DIM(p, 0) != 1) {
+            PyErr_SetString(PyExc_TypeError,
+                            "sweep(): progress must be None or a writable aligned int64 array "
+                            "of length 1");
+            return NULL;
+        }
+        progress = PyArray_DATA(p);
+        atomic_store_explicit(progress, 0, memory_order_relaxed);
+    }
+
+    npy_intp dims[2] = {PyArray_DIM(params, 0), FP_SWEEP_N_METRICS};
+    out = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_DOUBLE);
+    if (out == NULL)
+        return NULL;
+    status = fp_sweep_init(&sw, (int)strategy, &bars, PyArray_DATA(params), (size_t)dims[0],
+                           &costs, PyArray_DATA(out));
+    if (status != FP_OK) {
+        if (status == FP_EINVAL)
+            PyErr_SetString(PyExc_ValueError,
+                            "sweep(): invalid parameter set, costs or missing bars");
+        else if (status == FP_ENONFINITE)
+            PyErr_SetString(PyExc_ValueError, "sweep(): bars contain NaN or inf");
+        else
+            set_status_error(status, "sweep()");
+        Py_DECREF(out);
+        return NULL;
+    }
+    sw.progress = progress;
+    if (sw.n_tasks > 0) {
+        /* run_job's loop, plus the sweep's own cancel flag so that running
+         * tasks stop too. */
+        fp_job job;
+        int finished, interrupted = 0;
+        fp_job_init(&job, fp_sweep_task, &sw, sw.n_tasks, NULL);
+        fp_job_submit(&job, nthreads);
+        for (;;) {
+            Py_BEGIN_ALLOW_THREADS
+            finished = fp_job_work(&job, FPG_SLICE_MS);
+            Py_END_ALLOW_THREADS
+            if (finished)
+                break;
+            if (!interrupted && PyErr_CheckSignals() < 0) {
+                interrupted = 1;
+                fp_sweep_cancel(&sw);
+                fp_job_cancel(&job);
+            }
+        }
+        Py_BEGIN_ALLOW_THREADS
+        status = fp_job_finish(&job);
+        Py_END_ALLOW_THREADS
+        if (interrupted)
+            status = FP_ECANCELLED;
+    }
+    fp_sweep_free(&sw);
+    if (status != FP_OK) {
+        set_status_error(status, "sweep()");
+        Py_DECREF(out);
+        return NULL;
+    }
+    return (PyObject *)out;
+}
+
+#define FPG_SWEEP_METHODS                                                                     \
+    FASTCALL("sweep", py_sweep,                                                               \
+             "sweep(strategy, high, low, close, params, fees, slippage, spread, stop_loss, "  \
+             "take_profit, longshort, periods_per_year, threads, progress)"),
+
+/* End of the parameter sweep section.                                      */
+/* ======================================================================== */
+
 /* ------------------------------------------------------------------------ */
 /* Module definition                                                        */
 
@@ -819,6 +996,7 @@ static PyMethodDef fastpar_methods[] = {
     FASTCALL("stoch", py_stoch,
              "stoch(high, low, close, fastk_period, slowk_period, slowd_period, threads)"),
     FPG_SCENARIO_METHODS
+    FPG_SWEEP_METHODS
     {"get_num_threads", py_get_num_threads, METH_NOARGS, "get_num_threads()"},
     {"set_num_threads", py_set_num_threads, METH_O, "set_num_threads(n)"},
     {"_sleep_job", py_sleep_job, METH_VARARGS, "_sleep_job(ntasks, task_us, threads): for tests"},

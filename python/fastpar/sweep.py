@@ -1,0 +1,469 @@
+"""Parameter sweeps: one strategy over a grid of parameter sets, in C.
+
+``fastpar.sweep(data, strategy, grid, ...)`` backtests every parameter set
+of the grid on fastpar's native thread pool, over one shared copy of the
+bars, and returns a DataFrame with one row of metrics per set. The rules,
+the fill model (vectorbt's ``Portfolio.from_signals`` with all-in sizing)
+and the metrics are in ``docs/sweeps.md``; the slow, readable definition
+the kernel is tested against is :mod:`fastpar.reference.strategies`.
+
+The work is split so that a caller can run part of a sweep (a checkpoint
+resuming where it stopped, a cluster taking a slice of the grid):
+
+- :func:`expand_grid`: the list of parameter sets of a grid, in order;
+- :func:`run_sets`: the metrics of any list of sets on one asset's bars;
+- :func:`to_frame`: the result table of sets and their metrics.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+import threading
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from . import _fastpar
+
+__all__ = ["STRATEGIES", "METRICS", "sweep", "expand_grid", "run_sets", "to_frame", "bars_of"]
+
+#: Strategy name -> its parameter names, in order.
+STRATEGIES = {
+    "rsi_threshold": ("period", "low", "high"),
+    "ma_cross": ("fast", "slow", "kind"),
+    "bbands_reversion": ("period", "nbdev"),
+    "envelope": ("period", "deviation"),
+    "bigbar": ("atr_period", "k_atr", "tail_ratio", "breakout", "rsi_period", "rsi_max"),
+}
+
+#: The result columns after the parameters.
+METRICS = (
+    "total_return",
+    "sharpe",
+    "max_drawdown",
+    "n_trades",
+    "win_rate",
+    "profit_factor",
+    "exposure",
+)
+
+# The kernel's strategy numbers (enum fp_strategy in strategies.h).
+_IDS = {name: i for i, name in enumerate(STRATEGIES)}
+_MA_KINDS = ("sma", "ema")  # kind -> its index is the kernel's code
+_COLUMNS = {name: ("close",) for name in STRATEGIES}
+_COLUMNS["bigbar"] = ("high", "low", "close")
+_BAR_KEYS = ("open", "high", "low", "close", "volume")
+
+
+def _positive(v):
+    return v > 0
+
+
+def _open_percent(v):
+    return 0 < v < 100
+
+
+def _fraction(v):
+    return 0 <= v <= 1
+
+
+def _rsi_max(v):
+    return 0 < v <= 100
+
+
+# Per parameter: (integer?, minimum for integers or check for floats,
+# description for messages). "kind" is handled on its own.
+_RULES = {
+    "rsi_threshold": {
+        "period": (True, 2, "an integer >= 2"),
+        "low": (False, _open_percent, "a number in (0, 100)"),
+        "high": (False, _open_percent, "a number in (0, 100)"),
+    },
+    "ma_cross": {
+        "fast": (True, 1, "an integer >= 1"),
+        "slow": (True, 1, "an integer >= 1"),
+    },
+    "bbands_reversion": {
+        "period": (True, 2, "an integer >= 2"),
+        "nbdev": (False, _positive, "a number > 0"),
+    },
+    "envelope": {
+        "period": (True, 1, "an integer >= 1"),
+        "deviation": (False, _positive, "a fraction > 0"),
+    },
+    "bigbar": {
+        "atr_period": (True, 1, "an integer >= 1"),
+        "k_atr": (False, _positive, "a number > 0"),
+        "tail_ratio": (False, _fraction, "a number in [0, 1]"),
+        "breakout": (True, 1, "an integer >= 1"),
+        "rsi_period": (True, 2, "an integer >= 2"),
+        "rsi_max": (False, _rsi_max, "a number in (0, 100]"),
+    },
+}
+
+
+def _check_strategy(strategy):
+    if not isinstance(strategy, str) or strategy not in STRATEGIES:
+        raise ValueError(
+            f"unknown strategy {strategy!r}; valid strategies: {', '.join(STRATEGIES)}"
+        )
+
+
+def _check_value(strategy, name, v):
+    """The parameter value as the result stores it (int, float or str)."""
+    if name == "kind":
+        if not isinstance(v, str) or v.lower() not in _MA_KINDS:
+            raise ValueError(f"{strategy}: kind must be 'sma' or 'ema', got {v!r}")
+        return v.lower()
+    is_int, check, what = _RULES[strategy][name]
+    bad = ValueError(f"{strategy}: {name} must be {what}, got {v!r}")
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise bad
+    if is_int:
+        if not (isinstance(v, numbers.Integral) or (math.isfinite(v) and v == int(v))):
+            raise bad
+        v = int(v)
+        if v < check:
+            raise bad
+        if v > _fastpar.MAX_PERIOD:
+            raise ValueError(
+                f"{strategy}: {name} must be {what} (at most {_fastpar.MAX_PERIOD}), got {v}"
+            )
+        return v
+    v = float(v)
+    if not math.isfinite(v) or not check(v):
+        raise bad
+    return v
+
+
+def _possible(strategy, s):
+    """False for a combination that cannot be traded (skipped, not an error)."""
+    if strategy == "rsi_threshold":
+        return s[1] < s[2]
+    if strategy == "ma_cross":
+        return s[0] < s[1]
+    return True
+
+
+def expand_grid(strategy, grid):
+    """The parameter sets of `grid` and the number of impossible ones skipped.
+
+    `grid` maps each parameter of `strategy` to a value or an iterable of
+    values. Sets are tuples in the order of ``STRATEGIES[strategy]``, listed
+    as ``itertools.product`` over the grid's keys in the order given (the
+    last key varies fastest). Combinations that cannot trade (rsi_threshold
+    with low >= high, ma_cross with fast >= slow) are left out and counted.
+    Raises ValueError for an unknown strategy or parameter, a missing
+    parameter, an empty grid or list, or an invalid value.
+    """
+    _check_strategy(strategy)
+    names = STRATEGIES[strategy]
+    if not isinstance(grid, Mapping):
+        raise TypeError(f"grid must be a dict of parameter -> values, got {type(grid).__name__}")
+    if not grid:
+        raise ValueError(f"empty grid; {strategy} takes: {', '.join(names)}")
+    unknown = [k for k in grid if k not in names]
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))} for {strategy}; "
+            f"valid parameters: {', '.join(names)}"
+        )
+    missing = [k for k in names if k not in grid]
+    if missing:
+        raise ValueError(
+            f"grid is missing parameter(s) {', '.join(missing)} of {strategy} "
+            f"(it takes: {', '.join(names)})"
+        )
+    keys = list(grid)
+    columns = []
+    for k in keys:
+        values = grid[k]
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            values = [values]
+        values = [_check_value(strategy, k, v) for v in values]
+        if not values:
+            raise ValueError(f"empty grid: no values for {k!r}")
+        columns.append(values)
+    position = [keys.index(name) for name in names]
+    sets, skipped = [], 0
+    for combo in itertools.product(*columns):
+        s = tuple(combo[i] for i in position)
+        if _possible(strategy, s):
+            sets.append(s)
+        else:
+            skipped += 1
+    return sets, skipped
+
+
+def _params_array(strategy, sets):
+    """The sets as the kernel's float64 rows (kind as its code)."""
+    names = STRATEGIES[strategy]
+    out = np.empty((len(sets), len(names)), dtype=np.float64)
+    for i, s in enumerate(sets):
+        out[i] = [_MA_KINDS.index(v) if isinstance(v, str) else v for v in s]
+    return out
+
+
+def _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year):
+    """The cost settings, checked, as a dict of floats (stops NaN = off)."""
+
+    def number(name, v, ok, what):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name} must be a number, got {v!r}")
+        v = float(v)
+        if not math.isfinite(v) or not ok(v):
+            raise ValueError(f"{name} must be {what}, got {v!r}")
+        return v
+
+    if direction not in ("long", "longshort"):
+        raise ValueError(f"direction must be 'long' or 'longshort', got {direction!r}")
+    return {
+        "fees": number("fees", fees, lambda v: 0 <= v < 1, "in [0, 1)"),
+        "slippage": number("slippage", slippage, lambda v: 0 <= v < 1, "in [0, 1)"),
+        "spread": number("spread", spread, lambda v: v >= 0, ">= 0"),
+        "stop_loss": math.nan
+        if stop_loss is None
+        else number("stop_loss", stop_loss, lambda v: v > 0, "None or a fraction > 0"),
+        "take_profit": math.nan
+        if take_profit is None
+        else number("take_profit", take_profit, lambda v: v > 0, "None or a fraction > 0"),
+        "longshort": direction == "longshort",
+        "periods_per_year": number(
+            "periods_per_year", periods_per_year, lambda v: v > 0, "> 0"
+        ),
+    }
+
+
+def bars_of(data, strategy, name="data"):
+    """One asset's bars as float64 arrays: {"high", "low", "close"} (those
+    the strategy needs; the others None). `data`: a DataFrame or a dict of
+    1-D arrays, column names case-insensitive."""
+    columns = getattr(data, "columns", None)
+    if columns is not None:
+        keys = list(columns)
+    elif isinstance(data, Mapping):
+        keys = list(data)
+    else:
+        raise TypeError(
+            f"{name} must be a pandas DataFrame or a dict of arrays, got {type(data).__name__}"
+        )
+    lower = {}
+    for k in keys:
+        if isinstance(k, str) and k.lower() in _BAR_KEYS:
+            if k.lower() in lower:
+                raise ValueError(f"{name} has two {k.lower()!r} columns")
+            lower[k.lower()] = k
+    need = _COLUMNS[strategy]
+    missing = [c for c in need if c not in lower]
+    if missing:
+        raise ValueError(
+            f"{name} is missing column(s) {', '.join(missing)} needed by {strategy} "
+            f"(has: {', '.join(map(str, keys)) or 'nothing'})"
+        )
+    out = {"high": None, "low": None, "close": None}
+    n = None
+    for c in need:
+        try:
+            a = np.ascontiguousarray(np.asarray(data[lower[c]]), dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{name}[{lower[c]!r}] must hold numbers: {e}") from None
+        if a.ndim != 1:
+            raise ValueError(f"{name}[{lower[c]!r}] must be 1-D, got shape {a.shape}")
+        if n is None:
+            n = len(a)
+        elif len(a) != n:
+            raise ValueError(
+                f"{name}: column {lower[c]!r} has {len(a)} bars, {lower[need[0]]!r} has {n}"
+            )
+        bad = np.flatnonzero(~np.isfinite(a))
+        if bad.size:
+            raise ValueError(
+                f"{name}[{lower[c]!r}] holds NaN or inf (first at position {bad[0]}); "
+                "drop or fill those bars first"
+            )
+        out[c] = a
+    if n == 0:
+        raise ValueError(f"{name} has no bars")
+    return out
+
+
+def _assets(data, strategy):
+    """[(asset name or None, bars)] of a single- or multi-asset `data`."""
+    if isinstance(data, Mapping) and data:
+        values = list(data.values())
+        nested = [isinstance(v, Mapping) or hasattr(v, "columns") for v in values]
+        if all(nested):
+            return [(k, bars_of(v, strategy, f"data[{k!r}]")) for k, v in data.items()]
+        if any(nested):
+            raise TypeError(
+                "data must be one asset (a dict of arrays) or several "
+                "({asset: DataFrame or dict}), not a mix"
+            )
+    if isinstance(data, Mapping) and not data:
+        raise ValueError("data is empty")
+    return [(None, bars_of(data, strategy))]
+
+
+class _ProgressBar:
+    """A tqdm bar over `total` sets that follows kernel counters from a
+    background thread (the calling thread is inside the kernel)."""
+
+    def __init__(self, total, desc):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, unit="set")
+        self.base = 0  # sets of earlier run_sets calls
+        self.counter = np.zeros(1, dtype=np.int64)
+        self._shown = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="fastpar-sweep-progress", daemon=True)
+        self._thread.start()
+
+    def _refresh(self):
+        now = self.base + int(self.counter[0])
+        if now > self._shown:
+            self.bar.update(now - self._shown)
+            self._shown = now
+
+    def _loop(self):
+        while not self._stop.wait(0.1):
+            self._refresh()
+
+    def advance(self, n):
+        """A run_sets call of n sets has finished."""
+        self.base += n
+        self.counter[0] = 0
+        self._refresh()
+
+    def close(self):
+        self._stop.set()
+        self._thread.join()
+        self._refresh()
+        self.bar.close()
+
+
+def run_sets(bars, strategy, sets, costs, threads=None, progress=None):
+    """Metrics of the parameter sets `sets` (tuples as expand_grid gives)
+    on one asset's `bars` (as bars_of gives): an (len(sets), 7) float64
+    array, columns METRICS. `costs`: as ``_costs`` returns. `progress`:
+    None or a _ProgressBar to advance."""
+    params = _params_array(strategy, sets)
+    counter = progress.counter if progress is not None else None
+    out = _fastpar.sweep(
+        _IDS[strategy],
+        bars["high"],
+        bars["low"],
+        bars["close"],
+        params,
+        costs["fees"],
+        costs["slippage"],
+        costs["spread"],
+        costs["stop_loss"],
+        costs["take_profit"],
+        costs["longshort"],
+        costs["periods_per_year"],
+        threads,
+        counter,
+    )
+    if progress is not None:
+        progress.advance(len(sets))
+    return out
+
+
+def to_frame(strategy, sets, results, assets=None, skipped=0):
+    """The result DataFrame: `results` holds one metrics array per asset
+    (rows matching `sets`); `assets` their names (None: one unnamed asset,
+    no asset column)."""
+    import pandas as pd
+
+    names = STRATEGIES[strategy]
+    frames = []
+    for i, res in enumerate(results):
+        cols = {}
+        if assets is not None:
+            cols["asset"] = [assets[i]] * len(sets)
+        for j, name in enumerate(names):
+            values = [s[j] for s in sets]
+            if name == "kind":
+                cols[name] = pd.Series(values, dtype=object)
+            elif _RULES[strategy][name][0]:
+                cols[name] = np.array(values, dtype=np.int64)
+            else:
+                cols[name] = np.array(values, dtype=np.float64)
+        res = np.asarray(res, dtype=np.float64).reshape(len(sets), len(METRICS))
+        for j, m in enumerate(METRICS):
+            cols[m] = res[:, j].astype(np.int64) if m == "n_trades" else res[:, j]
+        frames.append(pd.DataFrame(cols))
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df.attrs["skipped"] = skipped * len(results)
+    df.attrs["strategy"] = strategy
+    return df
+
+
+def sweep(
+    data,
+    strategy,
+    grid,
+    *,
+    threads=None,
+    progress=True,
+    checkpoint=None,
+    fees=0.0,
+    slippage=0.0,
+    spread=0.0,
+    stop_loss=None,
+    take_profit=None,
+    direction="long",
+    periods_per_year=252.0,
+):
+    """Backtest `strategy` over every parameter set of `grid`; a DataFrame.
+
+    data: a DataFrame with open/high/low/close(/volume) columns (any case;
+        only those the strategy needs are required), a dict of 1-D arrays,
+        or a dict {asset: DataFrame or dict} for several assets.
+    strategy: a name of ``fastpar.STRATEGIES``.
+    grid: parameter -> value or iterable of values; the cartesian product,
+        last key varying fastest. Impossible combinations (low >= high,
+        fast >= slow) are skipped; their number is ``df.attrs["skipped"]``.
+    threads: pool threads (None: the pool's size). Results do not depend
+        on it.
+    progress: show a tqdm bar of sets done.
+    checkpoint: path of a SQLite file keeping finished results, so that a
+        rerun of the same sweep resumes (see docs/sweeps.md).
+    fees, slippage: proportional, per fill. spread: absolute, half paid on
+        each fill. stop_loss, take_profit: fractions of the entry close, or
+        None. direction: "long" or "longshort". periods_per_year: for the
+        Sharpe ratio.
+
+    Returns one row per set (assets outer, with an ``asset`` first column
+    when `data` holds several): the parameters, then METRICS. Ctrl-C stops
+    the sweep within a second and raises KeyboardInterrupt.
+    """
+    _check_strategy(strategy)
+    costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
+    assets = _assets(data, strategy)
+    for name, bars in assets:
+        lowest = float(np.min(bars["close"])) * (1.0 - costs["slippage"])
+        if costs["spread"] / 2.0 >= lowest:
+            where = "data" if name is None else f"data[{name!r}]"
+            raise ValueError(
+                f"spread {costs['spread']} is too large for {where}: half of it must stay "
+                f"below the lowest sell price ({lowest})"
+            )
+    sets, skipped = expand_grid(strategy, grid)
+    names = None if assets[0][0] is None else [a for a, _ in assets]
+    if checkpoint is not None:
+        from .sweep_checkpoint import _checkpointed
+
+        return _checkpointed(
+            checkpoint, assets, strategy, sets, skipped, costs, threads=threads, progress=progress
+        )
+    bar = _ProgressBar(len(sets) * len(assets), f"sweep {strategy}") if progress else None
+    try:
+        results = [run_sets(bars, strategy, sets, costs, threads, bar) for _, bars in assets]
+    finally:
+        if bar is not None:
+            bar.close()
+    return to_frame(strategy, sets, results, names, skipped)

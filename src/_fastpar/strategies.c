@@ -1,0 +1,758 @@
+/*
+ * strategies.c - fused bar-by-bar backtests for parameter sweeps.
+ *
+ * Three layers, top-down:
+ *   - the plan: sets sorted by the indicator they share, cut into tasks
+ *     of at most FP_SWEEP_GROUP sets (fp_sweep_init);
+ *   - one loop per strategy: per bar, the shared indicator is advanced
+ *     once, then each set of the task turns it into an entry / exit
+ *     signal and steps its own account (run_* functions);
+ *   - the account: vectorbt's all-in order arithmetic (sim_*), kept
+ *     operation for operation equal to the reference's so that the two
+ *     agree to the last bit.
+ *
+ * Indicators are TA-Lib's definitions computed as streams (the same
+ * recurrences as the reference, not the block-vectorised kernels of
+ * indicators.c, whose rounding differs slightly): a signal at a threshold
+ * must flip exactly where the reference flips it.
+ */
+#include "strategies.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pool.h"
+
+/* Bars between two looks at the cancel flag. */
+#define CANCEL_STRIDE 4096
+
+/* ------------------------------------------------------------------ */
+/* Parameters                                                          */
+/* ------------------------------------------------------------------ */
+
+static const int n_params[FP_N_STRATEGIES] = {3, 3, 2, 2, 6};
+
+int fp_strategy_n_params(int strategy)
+{
+    if (strategy < 0 || strategy >= FP_N_STRATEGIES)
+        return -1;
+    return n_params[strategy];
+}
+
+static int is_int_in(double v, double lo, double hi)
+{
+    return v >= lo && v <= hi && v == floor(v);
+}
+
+static int all_finite(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+int fp_sweep_check_params(int strategy, const double *p)
+{
+    const double maxp = (double)FP_MAX_PERIOD;
+    int np = fp_strategy_n_params(strategy);
+    if (np < 0 || p == NULL || !all_finite(p, (size_t)np))
+        return FP_EINVAL;
+    int ok = 0;
+    switch (strategy) {
+    case FP_RSI_THRESHOLD:
+        ok = is_int_in(p[0], 2, maxp) && p[1] > 0.0 && p[1] < p[2] && p[2] < 100.0;
+        break;
+    case FP_MA_CROSS:
+        ok = is_int_in(p[0], 1, maxp) && is_int_in(p[1], 1, maxp) && p[0] < p[1] &&
+             (p[2] == FP_MA_SMA || p[2] == FP_MA_EMA);
+        break;
+    case FP_BBANDS_REVERSION:
+        ok = is_int_in(p[0], 2, maxp) && p[1] > 0.0;
+        break;
+    case FP_ENVELOPE:
+        ok = is_int_in(p[0], 1, maxp) && p[1] > 0.0;
+        break;
+    case FP_BIGBAR:
+        ok = is_int_in(p[0], 1, maxp) && p[1] > 0.0 && p[2] >= 0.0 && p[2] <= 1.0 &&
+             is_int_in(p[3], 1, maxp) && is_int_in(p[4], 2, maxp) && p[5] > 0.0 &&
+             p[5] <= 100.0;
+        break;
+    }
+    return ok ? FP_OK : FP_EINVAL;
+}
+
+static int stop_ok(double s)
+{
+    return isnan(s) || (isfinite(s) && s > 0.0);
+}
+
+int fp_sweep_check_costs(const fp_costs *c)
+{
+    if (c == NULL)
+        return FP_EINVAL;
+    int ok = isfinite(c->fees) && c->fees >= 0.0 && c->fees < 1.0 && isfinite(c->slippage) &&
+             c->slippage >= 0.0 && c->slippage < 1.0 && isfinite(c->spread) &&
+             c->spread >= 0.0 && stop_ok(c->stop_loss) && stop_ok(c->take_profit) &&
+             isfinite(c->periods_per_year) && c->periods_per_year > 0.0 &&
+             (c->longshort == 0 || c->longshort == 1);
+    return ok ? FP_OK : FP_EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The account: vectorbt's order arithmetic                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    double cash, free_cash, pos, debt;
+    double base; /* close of the bar the position was entered, for stops */
+    /* the open trade: direction (+1, -1, 0 = none), size, price, fees */
+    double t_dir, t_size, t_price, t_fees;
+    /* metrics so far; growth: product of (1 + return), as vectorbt's
+     * drawdown compounds returns */
+    double value, growth, peak, max_dd, sum_r, sum_r2, win_sum, loss_sum;
+    size_t n_trades, n_wins, in_market;
+} sim;
+
+static void sim_init(sim *s)
+{
+    memset(s, 0, sizeof *s);
+    s->cash = s->free_cash = s->value = FP_SWEEP_INIT_CASH;
+    s->growth = 1.0;
+    s->peak = -INFINITY;
+}
+
+/* a + b, snapped to 0 when it is 0 up to rounding (vectorbt's add_nb). */
+static inline double add_snap(double a, double b)
+{
+    double c = a + b, m = fmax(fabs(a), fabs(b));
+    return fabs(c) <= fmax(1e-9 * m, 1e-12) ? 0.0 : c;
+}
+
+/* a == b up to rounding (vectorbt's is_close_nb). */
+static inline int is_close(double a, double b)
+{
+    if (a == b)
+        return 1;
+    return isfinite(a) && isfinite(b) && fabs(a - b) <= fmax(1e-9 * fmax(fabs(a), fabs(b)), 1e-12);
+}
+
+/* a <= b up to rounding (vectorbt's is_close_or_less_nb). */
+static inline int close_or_less(double a, double b)
+{
+    return a <= b || is_close(a, b);
+}
+
+/* vectorbt's default min_size: smaller orders are not placed. */
+#define MIN_SIZE 1e-8
+
+static inline int too_small(double size)
+{
+    return size < MIN_SIZE && !is_close(size, MIN_SIZE);
+}
+
+/* One bar's return as vectorbt defines it: sign kept for a negative
+ * account, infinite from an empty one. */
+static inline double bar_return(double before, double after)
+{
+    if (before == 0.0)
+        return after == 0.0 ? 0.0 : copysign(INFINITY, after);
+    double r = (after - before) / before;
+    return before < 0.0 ? -r : r;
+}
+
+static void trade_close(sim *s, double size, double price, double fee)
+{
+    double share = s->t_fees * size / s->t_size;
+    double pnl = s->t_dir * size * (price - s->t_price) - share - fee;
+    s->n_trades++;
+    if (pnl > 0.0) {
+        s->n_wins++;
+        s->win_sum += pnl;
+    } else if (pnl < 0.0) {
+        s->loss_sum += pnl;
+    }
+    if (size < s->t_size) {
+        s->t_size = s->t_size - size;
+        s->t_fees = s->t_fees - share;
+    } else {
+        s->t_dir = 0.0;
+    }
+}
+
+static void trade_open(sim *s, double dir, double size, double price, double fee)
+{
+    s->t_dir = dir;
+    s->t_size = size;
+    s->t_price = price;
+    s->t_fees = fee;
+}
+
+/* Buy up to `want` shares (INFINITY: all the cash) at `price`. */
+static void sim_buy(sim *s, double price, double want, double fees)
+{
+    double cash = s->cash, pos = s->pos, size, fee, spent;
+    if (isinf(want) && cash == 0.0)
+        return;
+    double req = want * price;
+    if (isfinite(want) && close_or_less(req + req * fees, cash)) {
+        size = want;
+        fee = req * fees;
+        spent = req + req * fees;
+    } else {
+        double spend = cash / (1.0 + fees);
+        if (spend <= 0.0)
+            return;
+        size = spend / price;
+        fee = cash - spend;
+        spent = cash;
+    }
+    if (too_small(size))
+        return;
+    s->cash = add_snap(cash, -spent);
+    s->pos = add_snap(pos, size);
+    if (pos < 0.0) {
+        double covered = s->pos < 0.0 ? size : -pos;
+        double debt_diff = covered * (s->debt / -pos);
+        s->debt = add_snap(s->debt, -debt_diff);
+        s->free_cash = add_snap(s->free_cash + 2.0 * debt_diff, -spent);
+        trade_close(s, covered, price, fee * covered / size);
+    } else {
+        s->free_cash = add_snap(s->free_cash, -spent);
+    }
+    if (s->pos > 0.0) {
+        double opened = s->pos - fmax(pos, 0.0);
+        trade_open(s, 1.0, opened, price, fee * opened / size);
+    }
+}
+
+/* Sell `size` shares at `price` (closing a long, opening or adding to a
+ * short). */
+static void sim_sell(sim *s, double price, double size, double fees)
+{
+    double pos = s->pos;
+    if (is_close(size, 0.0) || too_small(size))
+        return;
+    double acq = size * price;
+    double fee = acq * fees;
+    double got = acq - fee;
+    if (got < 0.0)
+        return;
+    s->cash = s->cash + got;
+    s->pos = add_snap(pos, -size);
+    if (s->pos < 0.0) {
+        double shorted = pos < 0.0 ? size : -s->pos;
+        double short_value = shorted * price;
+        s->debt = s->debt + short_value;
+        s->free_cash = add_snap(s->free_cash, add_snap(got, -2.0 * short_value));
+    } else {
+        s->free_cash = s->free_cash + got;
+    }
+    if (pos > 0.0) {
+        double closed = fmin(pos, size);
+        trade_close(s, closed, price, fee * closed / size);
+    }
+    if (s->pos < 0.0) {
+        double opened = -s->pos - fmax(-pos, 0.0);
+        trade_open(s, -1.0, opened, price, fee * opened / size);
+    }
+}
+
+/* Close any long, then short all that the free cash allows. */
+static void sim_short_all(sim *s, double price, double fees)
+{
+    double pos = s->pos, size;
+    double long_size = fmax(pos, 0.0);
+    double total_free = add_snap(s->free_cash, long_size * price * (1.0 - fees));
+    if (total_free <= 0.0) {
+        if (pos <= 0.0)
+            return;
+        size = long_size;
+    } else {
+        size = add_snap(long_size, total_free / (price * (1.0 + fees)));
+        if (size <= 0.0)
+            return;
+    }
+    sim_sell(s, price, size, fees);
+}
+
+/* One bar: stops, then the bar's signals, then the metrics. */
+static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs *k)
+{
+    const double half = k->spread / 2.0;
+    double pos = s->pos;
+    int stopped = 0;
+    if (pos != 0.0) {
+        if (pos > 0.0) {
+            stopped = c <= s->base * (1.0 - k->stop_loss) || c >= s->base * (1.0 + k->take_profit);
+            if (stopped)
+                sim_sell(s, c - half, pos, k->fees);
+        } else {
+            stopped = c >= s->base * (1.0 + k->stop_loss) || c <= s->base * (1.0 - k->take_profit);
+            if (stopped)
+                sim_buy(s, c + half, -pos, k->fees);
+        }
+    }
+    if (!stopped && entry != exit) {
+        if (entry && pos <= 0.0)
+            sim_buy(s, c * (1.0 + k->slippage) + half, INFINITY, k->fees);
+        else if (exit && pos > 0.0 && !k->longshort)
+            sim_sell(s, c * (1.0 - k->slippage) - half, pos, k->fees);
+        else if (exit && pos >= 0.0 && k->longshort)
+            sim_short_all(s, c * (1.0 - k->slippage) - half, k->fees);
+        if (s->pos != pos)
+            s->base = c;
+    }
+    double v = s->cash + s->pos * c;
+    double r = bar_return(s->value, v);
+    s->value = v;
+    s->sum_r += r;
+    s->sum_r2 += r * r;
+    s->growth *= 1.0 + r;
+    if (s->growth > s->peak)
+        s->peak = s->growth;
+    double dd = s->growth / s->peak - 1.0;
+    if (dd < s->max_dd)
+        s->max_dd = dd;
+    s->in_market += s->pos != 0.0;
+}
+
+static void sim_finish(sim *s, const fp_sweep_bars *b, const fp_costs *k, double *out)
+{
+    const size_t n = b->n;
+    if (s->t_dir != 0.0) {
+        double pnl = s->t_dir * s->t_size * (b->close[n - 1] - s->t_price) - s->t_fees;
+        s->n_trades++;
+        if (pnl > 0.0) {
+            s->n_wins++;
+            s->win_sum += pnl;
+        } else if (pnl < 0.0) {
+            s->loss_sum += pnl;
+        }
+    }
+    double sharpe = NAN;
+    if (n > 1) {
+        double mean = s->sum_r / (double)n;
+        double var = (s->sum_r2 - s->sum_r * mean) / (double)(n - 1);
+        if (var > 0.0)
+            sharpe = mean / sqrt(var) * sqrt(k->periods_per_year);
+    }
+    double pf = NAN;
+    if (s->loss_sum < 0.0)
+        pf = s->win_sum / -s->loss_sum;
+    else if (s->win_sum > 0.0)
+        pf = INFINITY;
+    out[0] = s->value / FP_SWEEP_INIT_CASH - 1.0;
+    out[1] = sharpe;
+    out[2] = s->max_dd;
+    out[3] = (double)s->n_trades;
+    out[4] = s->n_trades > 0 ? (double)s->n_wins / (double)s->n_trades : NAN;
+    out[5] = s->n_trades > 0 ? pf : NAN;
+    out[6] = n > 0 ? (double)s->in_market / (double)n : NAN;
+}
+
+/* ------------------------------------------------------------------ */
+/* Streaming indicators (NaN until defined)                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    size_t p;
+    double g, l;
+} rsi_state;
+
+static inline double rsi_next(rsi_state *st, const double *x, size_t i)
+{
+    const size_t p = st->p;
+    if (i == 0)
+        return NAN;
+    double d = x[i] - x[i - 1];
+    double up = d > 0.0 ? d : 0.0;
+    if (i < p) {
+        st->g += up;
+        st->l += up - d;
+        return NAN;
+    }
+    if (i == p) {
+        st->g += up;
+        st->l += up - d;
+        st->g /= (double)p;
+        st->l /= (double)p;
+    } else {
+        st->g = (st->g * (double)(p - 1) + up) / (double)p;
+        st->l = (st->l * (double)(p - 1) + (up - d)) / (double)p;
+    }
+    double s = st->g + st->l;
+    return s > 0.0 ? st->g / s * 100.0 : 0.0;
+}
+
+/* SMA (running sum, as TA-Lib) or EMA (TA-Lib's: SMA seed, then
+ * (x - y) k + y). */
+typedef struct {
+    size_t p;
+    int ema;
+    double total, k;
+} ma_state;
+
+static void ma_init(ma_state *st, size_t p, int ema)
+{
+    st->p = p;
+    st->ema = ema;
+    st->total = 0.0;
+    st->k = 2.0 / (double)(p + 1);
+}
+
+static inline double ma_next(ma_state *st, const double *x, size_t i)
+{
+    const size_t p = st->p;
+    if (st->ema) {
+        if (i + 1 < p) {
+            st->total += x[i];
+            return NAN;
+        }
+        if (i + 1 == p) {
+            st->total += x[i];
+            st->total /= (double)p;
+        } else {
+            st->total = (x[i] - st->total) * st->k + st->total;
+        }
+        return st->total;
+    }
+    st->total += x[i];
+    if (i + 1 < p)
+        return NAN;
+    double m = st->total / (double)p;
+    st->total -= x[i + 1 - p];
+    return m;
+}
+
+/* Bollinger middle band and population std, TA-Lib's running sums. */
+typedef struct {
+    size_t p;
+    double s1, s2;
+} bb_state;
+
+static inline double bb_next(bb_state *st, const double *x, size_t i, double *sd)
+{
+    const size_t p = st->p;
+    st->s1 += x[i];
+    st->s2 += x[i] * x[i];
+    if (i + 1 < p) {
+        *sd = NAN;
+        return NAN;
+    }
+    double m = st->s1 / (double)p;
+    double var = st->s2 / (double)p - m * m;
+    *sd = var > 0.0 ? sqrt(var) : 0.0;
+    double old = x[i + 1 - p];
+    st->s1 -= old;
+    st->s2 -= old * old;
+    return m;
+}
+
+/* Wilder's ATR, first value at index p. */
+typedef struct {
+    size_t p;
+    double a;
+} atr_state;
+
+static inline double atr_next(atr_state *st, const fp_sweep_bars *b, size_t i)
+{
+    const size_t p = st->p;
+    if (i == 0)
+        return NAN;
+    const double *h = b->high, *l = b->low, *c = b->close;
+    double tr = fmax(h[i] - l[i], fmax(fabs(c[i - 1] - h[i]), fabs(c[i - 1] - l[i])));
+    if (i < p) {
+        st->a += tr;
+        return NAN;
+    }
+    if (i == p) {
+        st->a += tr;
+        st->a /= (double)p;
+    } else {
+        st->a = (st->a * (double)(p - 1) + tr) / (double)p;
+    }
+    return st->a;
+}
+
+/* ------------------------------------------------------------------ */
+/* One loop per strategy over the sets idx[0..k) that share a key      */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    const fp_sweep *sw;
+    const size_t *idx;
+    size_t k;
+    sim acc[FP_SWEEP_GROUP];
+} group;
+
+static inline const double *set_params(const group *g, size_t j)
+{
+    return g->sw->params + g->idx[j] * (size_t)n_params[g->sw->strategy];
+}
+
+static inline int cancelled(const group *g, size_t t)
+{
+    return (t % CANCEL_STRIDE) == 0 &&
+           atomic_load_explicit(&((fp_sweep *)g->sw)->cancel, memory_order_relaxed);
+}
+
+static int run_rsi_threshold(group *g)
+{
+    const fp_sweep_bars *b = &g->sw->bars;
+    const fp_costs *k = &g->sw->costs;
+    double low[FP_SWEEP_GROUP], high[FP_SWEEP_GROUP];
+    for (size_t j = 0; j < g->k; j++) {
+        low[j] = set_params(g, j)[1];
+        high[j] = set_params(g, j)[2];
+    }
+    rsi_state r = {(size_t)set_params(g, 0)[0], 0.0, 0.0};
+    for (size_t t = 0; t < b->n; t++) {
+        if (cancelled(g, t))
+            return FP_ECANCELLED;
+        double v = rsi_next(&r, b->close, t), c = b->close[t];
+        for (size_t j = 0; j < g->k; j++)
+            sim_bar(&g->acc[j], c, v < low[j], v > high[j], k);
+    }
+    return FP_OK;
+}
+
+static int run_ma_cross(group *g)
+{
+    const fp_sweep_bars *b = &g->sw->bars;
+    const double *p = set_params(g, 0);
+    ma_state fast, slow;
+    ma_init(&fast, (size_t)p[0], p[2] == FP_MA_EMA);
+    ma_init(&slow, (size_t)p[1], p[2] == FP_MA_EMA);
+    for (size_t t = 0; t < b->n; t++) {
+        if (cancelled(g, t))
+            return FP_ECANCELLED;
+        double f = ma_next(&fast, b->close, t), s = ma_next(&slow, b->close, t);
+        for (size_t j = 0; j < g->k; j++)
+            sim_bar(&g->acc[j], b->close[t], f > s, f < s, &g->sw->costs);
+    }
+    return FP_OK;
+}
+
+static int run_bbands_reversion(group *g)
+{
+    const fp_sweep_bars *b = &g->sw->bars;
+    double nbdev[FP_SWEEP_GROUP];
+    for (size_t j = 0; j < g->k; j++)
+        nbdev[j] = set_params(g, j)[1];
+    bb_state st = {(size_t)set_params(g, 0)[0], 0.0, 0.0};
+    for (size_t t = 0; t < b->n; t++) {
+        if (cancelled(g, t))
+            return FP_ECANCELLED;
+        double sd, c = b->close[t];
+        double m = bb_next(&st, b->close, t, &sd);
+        for (size_t j = 0; j < g->k; j++)
+            sim_bar(&g->acc[j], c, c < m - nbdev[j] * sd, c > m, &g->sw->costs);
+    }
+    return FP_OK;
+}
+
+static int run_envelope(group *g)
+{
+    const fp_sweep_bars *b = &g->sw->bars;
+    double dev[FP_SWEEP_GROUP];
+    for (size_t j = 0; j < g->k; j++)
+        dev[j] = set_params(g, j)[1];
+    ma_state st;
+    ma_init(&st, (size_t)set_params(g, 0)[0], 0);
+    for (size_t t = 0; t < b->n; t++) {
+        if (cancelled(g, t))
+            return FP_ECANCELLED;
+        double c = b->close[t], m = ma_next(&st, b->close, t);
+        for (size_t j = 0; j < g->k; j++)
+            sim_bar(&g->acc[j], c, c < m * (1.0 - dev[j]), c > m * (1.0 + dev[j]), &g->sw->costs);
+    }
+    return FP_OK;
+}
+
+static int run_bigbar(group *g)
+{
+    const fp_sweep_bars *b = &g->sw->bars;
+    const double *h = b->high, *lo = b->low, *cl = b->close;
+    double k_atr[FP_SWEEP_GROUP], tail[FP_SWEEP_GROUP], rsi_max[FP_SWEEP_GROUP];
+    for (size_t j = 0; j < g->k; j++) {
+        k_atr[j] = set_params(g, j)[1];
+        tail[j] = set_params(g, j)[2];
+        rsi_max[j] = set_params(g, j)[5];
+    }
+    const double *p = set_params(g, 0);
+    const size_t brk = (size_t)p[3];
+    atr_state a = {(size_t)p[0], 0.0};
+    rsi_state r = {(size_t)p[4], 0.0, 0.0};
+    double atr_prev = NAN;
+    for (size_t t = 0; t < b->n; t++) {
+        if (cancelled(g, t))
+            return FP_ECANCELLED;
+        double rv = rsi_next(&r, cl, t), c = cl[t];
+        if (t < brk) {
+            for (size_t j = 0; j < g->k; j++)
+                sim_bar(&g->acc[j], c, 0, 0, &g->sw->costs);
+        } else {
+            /* the window is short next to a task's sets; a plain scan
+             * keeps it simple */
+            double hh = h[t - brk], ll = lo[t - brk];
+            for (size_t i = t - brk + 1; i < t; i++) {
+                hh = fmax(hh, h[i]);
+                ll = fmin(ll, lo[i]);
+            }
+            double rng = h[t] - lo[t];
+            int up = c > hh, down = c < ll;
+            for (size_t j = 0; j < g->k; j++) {
+                int e = rng > k_atr[j] * atr_prev && c >= lo[t] + tail[j] * rng && up &&
+                        rv <= rsi_max[j];
+                sim_bar(&g->acc[j], c, e, down, &g->sw->costs);
+            }
+        }
+        atr_prev = atr_next(&a, b, t);
+    }
+    return FP_OK;
+}
+
+typedef int (*group_fn)(group *g);
+static const group_fn runners[FP_N_STRATEGIES] = {
+    run_rsi_threshold, run_ma_cross, run_bbands_reversion, run_envelope, run_bigbar,
+};
+
+int fp_sweep_task(void *ctx, size_t index)
+{
+    fp_sweep *sw = ctx;
+    group g;
+    g.sw = sw;
+    g.idx = sw->order + sw->task_start[index];
+    g.k = sw->task_start[index + 1] - sw->task_start[index];
+    for (size_t j = 0; j < g.k; j++)
+        sim_init(&g.acc[j]);
+    int status = runners[sw->strategy](&g);
+    if (status != FP_OK)
+        return status;
+    for (size_t j = 0; j < g.k; j++)
+        sim_finish(&g.acc[j], &sw->bars, &sw->costs, sw->out + g.idx[j] * FP_SWEEP_N_METRICS);
+    atomic_fetch_add_explicit(&sw->done, g.k, memory_order_relaxed);
+    if (sw->progress != NULL)
+        atomic_fetch_add_explicit(sw->progress, g.k, memory_order_relaxed);
+    return FP_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The plan                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Which parameters make up the shared indicator of each strategy. */
+static const int key_params[FP_N_STRATEGIES][3] = {
+    {0, -1, -1}, /* RSI period */
+    {0, 1, 2},   /* both averages: sets share only if identical */
+    {0, -1, -1}, /* Bollinger window */
+    {0, -1, -1}, /* SMA window */
+    {0, 3, 4},   /* ATR period, breakout window, RSI period */
+};
+
+typedef struct {
+    double key[3];
+    size_t index;
+} keyed;
+
+static int keyed_cmp(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    for (int i = 0; i < 3; i++)
+        if (a->key[i] != b->key[i])
+            return a->key[i] < b->key[i] ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const double *params,
+                  size_t n_sets, const fp_costs *costs, double *out)
+{
+    memset(sw, 0, sizeof *sw);
+    int np = fp_strategy_n_params(strategy);
+    if (np < 0 || bars == NULL || costs == NULL || (n_sets > 0 && (params == NULL || out == NULL)))
+        return FP_EINVAL;
+    if (fp_sweep_check_costs(costs) != FP_OK)
+        return FP_EINVAL;
+    if (bars->n > 0 && (bars->close == NULL ||
+                        (strategy == FP_BIGBAR && (bars->high == NULL || bars->low == NULL))))
+        return FP_EINVAL;
+    for (size_t i = 0; i < n_sets; i++)
+        if (fp_sweep_check_params(strategy, params + i * (size_t)np) != FP_OK)
+            return FP_EINVAL;
+    if (bars->n > 0) {
+        if (!all_finite(bars->close, bars->n))
+            return FP_ENONFINITE;
+        if (strategy == FP_BIGBAR && (!all_finite(bars->high, bars->n) ||
+                                      !all_finite(bars->low, bars->n)))
+            return FP_ENONFINITE;
+    }
+
+    keyed *ks = malloc((n_sets + 1) * sizeof *ks);
+    sw->order = malloc((n_sets + 1) * sizeof *sw->order);
+    sw->task_start = malloc((n_sets + 1) * sizeof *sw->task_start);
+    if (ks == NULL || sw->order == NULL || sw->task_start == NULL) {
+        free(ks);
+        fp_sweep_free(sw);
+        return FP_ENOMEM;
+    }
+    for (size_t i = 0; i < n_sets; i++) {
+        for (int j = 0; j < 3; j++) {
+            int kp = key_params[strategy][j];
+            ks[i].key[j] = kp < 0 ? 0.0 : params[i * (size_t)np + (size_t)kp];
+        }
+        ks[i].index = i;
+    }
+    qsort(ks, n_sets, sizeof *ks, keyed_cmp);
+    size_t t = 0;
+    for (size_t i = 0; i < n_sets; i++) {
+        sw->order[i] = ks[i].index;
+        if (i == 0 || i - sw->task_start[t - 1] == FP_SWEEP_GROUP ||
+            memcmp(ks[i].key, ks[i - 1].key, sizeof ks[i].key) != 0)
+            sw->task_start[t++] = i;
+    }
+    sw->task_start[t] = n_sets;
+    free(ks);
+
+    sw->strategy = strategy;
+    sw->bars = *bars;
+    sw->costs = *costs;
+    sw->n_sets = n_sets;
+    sw->params = params;
+    sw->out = out;
+    sw->n_tasks = t;
+    atomic_init(&sw->done, 0);
+    atomic_init(&sw->cancel, 0);
+    return FP_OK;
+}
+
+size_t fp_sweep_done(const fp_sweep *sw)
+{
+    return atomic_load_explicit(&((fp_sweep *)sw)->done, memory_order_relaxed);
+}
+
+void fp_sweep_cancel(fp_sweep *sw)
+{
+    atomic_store_explicit(&sw->cancel, 1, memory_order_relaxed);
+}
+
+void fp_sweep_free(fp_sweep *sw)
+{
+    free(sw->order);
+    free(sw->task_start);
+    sw->order = NULL;
+    sw->task_start = NULL;
+}
+
+int fp_sweep_run(int strategy, const fp_sweep_bars *bars, const double *params, size_t n_sets,
+                 const fp_costs *costs, double *out, int nthreads)
+{
+    fp_sweep sw;
+    int status = fp_sweep_init(&sw, strategy, bars, params, n_sets, costs, out);
+    if (status != FP_OK)
+        return status;
+    status = fp_pool_run(fp_sweep_task, &sw, sw.n_tasks, nthreads, NULL);
+    fp_sweep_free(&sw);
+    return status;
+}

@@ -1,0 +1,270 @@
+"""fastpar.sweep's Python API: data forms, grid expansion and order, the
+result table, progress, Ctrl-C, and clear errors for bad input."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import fastpar
+from fastpar.sweep import METRICS, expand_grid, run_sets
+
+pd = pytest.importorskip("pandas")
+
+RSI_GRID = {"period": [5, 14], "low": [25, 30], "high": [70, 75]}
+
+
+@pytest.fixture(scope="module")
+def ohlc():
+    rng = np.random.default_rng(8)
+    n = 800
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.015, n)))
+    return pd.DataFrame({
+        "Open": close, "High": close * 1.01, "Low": close * 0.99, "Close": close,
+        "Volume": np.ones(n)})
+
+
+def metrics(df):
+    return df[list(METRICS)].to_numpy(dtype=float)
+
+
+# ---- data forms ----
+
+def test_exports():
+    assert fastpar.STRATEGIES["rsi_threshold"] == ("period", "low", "high")
+    assert set(fastpar.STRATEGIES) == {
+        "rsi_threshold", "ma_cross", "bbands_reversion", "envelope", "bigbar"}
+    assert callable(fastpar.sweep)
+
+
+def test_dataframe_and_dict_give_the_same(ohlc):
+    a = fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False)
+    b = fastpar.sweep({"close": ohlc.Close.to_numpy()}, "rsi_threshold", RSI_GRID,
+                      progress=False)
+    c = fastpar.sweep({"CLOSE": list(ohlc.Close)}, "rsi_threshold", RSI_GRID, progress=False)
+    np.testing.assert_array_equal(metrics(a), metrics(b))
+    np.testing.assert_array_equal(metrics(a), metrics(c))
+    assert (a.n_trades > 0).all()
+
+
+def test_only_needed_columns_are_required(ohlc):
+    df = fastpar.sweep(ohlc[["Close"]], "envelope", {"period": 10, "deviation": 0.01},
+                       progress=False)
+    assert len(df) == 1
+    with pytest.raises(ValueError, match=r"missing column\(s\) high, low needed by bigbar"):
+        fastpar.sweep(ohlc[["Close"]], "bigbar", {
+            "atr_period": 14, "k_atr": 1, "tail_ratio": 0.5, "breakout": 5, "rsi_period": 14,
+            "rsi_max": 70}, progress=False)
+
+
+def test_several_assets(ohlc):
+    other = ohlc.iloc[::-1].reset_index(drop=True)
+    df = fastpar.sweep({"AAA": ohlc, "BBB": {"close": other.Close.to_numpy()}},
+                       "rsi_threshold", RSI_GRID, progress=False)
+    assert list(df.columns[:4]) == ["asset", "period", "low", "high"]
+    assert list(df.asset) == ["AAA"] * 8 + ["BBB"] * 8
+    alone = fastpar.sweep(other, "rsi_threshold", RSI_GRID, progress=False)
+    np.testing.assert_array_equal(metrics(df.iloc[8:]), metrics(alone))
+    assert not np.array_equal(metrics(df.iloc[:8]), metrics(alone))
+
+
+# ---- grid expansion ----
+
+def test_grid_order_and_columns(ohlc):
+    df = fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False)
+    assert list(df.columns) == ["period", "low", "high", *METRICS]
+    assert list(zip(df.period, df.low, df.high)) == [
+        (p, lo, h) for p in [5, 14] for lo in [25, 30] for h in [70, 75]]
+    assert df.period.dtype == np.int64 and df.low.dtype == np.float64
+    assert df.n_trades.dtype == np.int64
+    # the grid's key order sets the order of the rows, not of the columns
+    df2 = fastpar.sweep(ohlc, "rsi_threshold", {"high": [70, 75], "period": [5, 14],
+                                                "low": [25, 30]}, progress=False)
+    assert list(df2.columns) == list(df.columns)
+    assert list(zip(df2.high, df2.period, df2.low)) == [
+        (h, p, lo) for h in [70, 75] for p in [5, 14] for lo in [25, 30]]
+
+
+def test_scalars_ranges_and_kind(ohlc):
+    df = fastpar.sweep(ohlc, "ma_cross", {"fast": 3, "slow": range(10, 31, 10), "kind": "EMA"},
+                       progress=False)
+    assert list(df.slow) == [10, 20, 30]
+    assert list(df.kind) == ["ema"] * 3
+    both = fastpar.sweep(ohlc, "ma_cross", {"fast": 3, "slow": 10, "kind": ["sma", "ema"]},
+                         progress=False)
+    assert not np.array_equal(metrics(both.iloc[[0]]), metrics(both.iloc[[1]]))
+
+
+def test_impossible_combinations_are_skipped(ohlc):
+    df = fastpar.sweep(ohlc, "rsi_threshold", {"period": 14, "low": [30, 70], "high": [50, 80]},
+                       progress=False)
+    assert list(zip(df.low, df.high)) == [(30, 50), (30, 80), (70, 80)]
+    assert df.attrs["skipped"] == 1
+    sets, skipped = expand_grid("ma_cross", {"fast": [5, 10, 20], "slow": [10, 20],
+                                             "kind": "sma"})
+    assert sets == [(5, 10, "sma"), (5, 20, "sma"), (10, 20, "sma")] and skipped == 3
+    empty = fastpar.sweep(ohlc, "ma_cross", {"fast": 20, "slow": 10, "kind": "sma"},
+                          progress=False)
+    assert len(empty) == 0 and empty.attrs["skipped"] == 1
+    assert list(empty.columns) == ["fast", "slow", "kind", *METRICS]
+
+
+def test_run_sets_runs_any_subset(ohlc):
+    """The seam for checkpoints and clusters: a slice of the sets gives the
+    rows of the whole sweep."""
+    from fastpar.sweep import _costs, bars_of
+
+    full = fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, fees=0.001, progress=False)
+    sets, _ = expand_grid("rsi_threshold", RSI_GRID)
+    costs = _costs(0.001, 0.0, 0.0, None, None, "long", 252.0)
+    part = run_sets(bars_of(ohlc, "rsi_threshold"), "rsi_threshold", sets[3:6], costs)
+    np.testing.assert_array_equal(part, metrics(full)[3:6])
+
+
+def test_threads_do_not_change_results(ohlc):
+    grid = {"period": range(2, 30), "low": [20, 30], "high": [70, 80]}
+    one = fastpar.sweep(ohlc, "rsi_threshold", grid, threads=1, progress=False)
+    two = fastpar.sweep(ohlc, "rsi_threshold", grid, threads=2, progress=False)
+    default = fastpar.sweep(ohlc, "rsi_threshold", grid, progress=False)
+    np.testing.assert_array_equal(metrics(one), metrics(two))
+    np.testing.assert_array_equal(metrics(one), metrics(default))
+
+
+def test_costs_change_results(ohlc):
+    base = fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False)
+    for kw in [{"fees": 0.001}, {"slippage": 0.001}, {"spread": 0.05}, {"stop_loss": 0.02},
+               {"take_profit": 0.02}, {"direction": "longshort"}]:
+        other = fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False, **kw)
+        assert not np.array_equal(metrics(base), metrics(other)), kw
+    fees = fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, fees=0.001, progress=False)
+    assert (fees.total_return < base.total_return).all()
+    year = fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, periods_per_year=4 * 252,
+                         progress=False)
+    np.testing.assert_allclose(year.sharpe, 2 * base.sharpe, rtol=1e-12)
+
+
+# ---- progress and Ctrl-C ----
+
+def test_progress_bar(ohlc, capsys):
+    fastpar.sweep({"a": ohlc, "b": ohlc}, "rsi_threshold", RSI_GRID, progress=True)
+    err = capsys.readouterr().err
+    assert "sweep rsi_threshold" in err and "16/16" in err
+
+
+@pytest.mark.thread_unsafe
+def test_ctrl_c_stops_a_sweep_and_the_pool_still_works():
+    """SIGINT during a sweep that would run for tens of seconds raises
+    KeyboardInterrupt within a second; the next sweep runs normally."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    rng = np.random.default_rng(1)
+    data = {"close": 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, 1_000_000)))}
+    grid = {"period": range(2, 202), "low": [20, 25, 30, 35, 40], "high": [60, 65]}
+
+    def send():
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        fastpar.sweep(data, "rsi_threshold", grid, threads=2, progress=False)
+    elapsed = time.perf_counter() - t0
+    sender.join()
+    assert elapsed < 1.5
+    small = {"close": data["close"][:1000]}
+    df = fastpar.sweep(small, "rsi_threshold", RSI_GRID, threads=2, progress=False)
+    assert len(df) == 8
+
+
+# ---- errors ----
+
+@pytest.mark.parametrize("grid, match", [
+    ({}, "empty grid; rsi_threshold takes: period, low, high"),
+    ({"period": [], "low": 30, "high": 70}, "no values for 'period'"),
+    ({"period": 14, "low": 30, "high": 70, "width": 3},
+     r"unknown parameter\(s\) 'width' for rsi_threshold; valid parameters: period, low, high"),
+    ({"period": 14, "low": 30}, r"missing parameter\(s\) high"),
+    ({"period": 1, "low": 30, "high": 70}, "period must be an integer >= 2, got 1"),
+    ({"period": 2.5, "low": 30, "high": 70}, "period must be an integer >= 2, got 2.5"),
+    ({"period": True, "low": 30, "high": 70}, "period must be an integer"),
+    ({"period": 14, "low": 0, "high": 70}, r"low must be a number in \(0, 100\), got 0"),
+    ({"period": 14, "low": 30, "high": float("nan")}, "high must be a number"),
+    ({"period": 14, "low": "30", "high": 70}, "low must be a number"),
+    ({"period": 10**7, "low": 30, "high": 70}, "at most"),
+])
+def test_bad_grids(ohlc, grid, match):
+    with pytest.raises(ValueError, match=match):
+        fastpar.sweep(ohlc, "rsi_threshold", grid, progress=False)
+
+
+def test_bad_grid_values_per_strategy(ohlc):
+    with pytest.raises(ValueError, match="kind must be 'sma' or 'ema', got 'wma'"):
+        fastpar.sweep(ohlc, "ma_cross", {"fast": 3, "slow": 10, "kind": "wma"}, progress=False)
+    with pytest.raises(ValueError, match=r"tail_ratio must be a number in \[0, 1\]"):
+        expand_grid("bigbar", {"atr_period": 14, "k_atr": 1, "tail_ratio": 1.5, "breakout": 5,
+                               "rsi_period": 14, "rsi_max": 70})
+    with pytest.raises(ValueError, match="deviation must be a fraction > 0"):
+        expand_grid("envelope", {"period": 10, "deviation": 0})
+    with pytest.raises(TypeError, match="grid must be a dict"):
+        expand_grid("envelope", [("period", 10)])
+
+
+def test_unknown_strategy(ohlc):
+    with pytest.raises(ValueError, match="unknown strategy 'macd'; valid strategies: "
+                       "rsi_threshold, ma_cross, bbands_reversion, envelope, bigbar"):
+        fastpar.sweep(ohlc, "macd", {"period": 3}, progress=False)
+
+
+def test_bad_bars(ohlc):
+    close = ohlc.Close.to_numpy().copy()
+    close[17] = np.nan
+    with pytest.raises(ValueError, match=r"data\['close'\] holds NaN or inf \(first at position 17\)"):
+        fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)
+    close[17] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)
+    bars = {"high": ohlc.High.to_numpy()[:-1], "low": ohlc.Low.to_numpy(),
+            "close": ohlc.Close.to_numpy()}
+    with pytest.raises(ValueError, match="column 'low' has 800 bars, 'high' has 799"):
+        fastpar.sweep(bars, "bigbar", {"atr_period": 14, "k_atr": 1, "tail_ratio": 0.5,
+                                       "breakout": 5, "rsi_period": 14, "rsi_max": 70},
+                      progress=False)
+    with pytest.raises(ValueError, match=r"data is missing column\(s\) close"):
+        fastpar.sweep({"price": close}, "rsi_threshold", RSI_GRID, progress=False)
+    with pytest.raises(ValueError, match="must be 1-D"):
+        fastpar.sweep({"close": np.ones((3, 4))}, "rsi_threshold", RSI_GRID, progress=False)
+    with pytest.raises(TypeError, match="must hold numbers"):
+        fastpar.sweep({"close": ["a", "b"]}, "rsi_threshold", RSI_GRID, progress=False)
+    with pytest.raises(ValueError, match="data has no bars"):
+        fastpar.sweep({"close": []}, "rsi_threshold", RSI_GRID, progress=False)
+    with pytest.raises(ValueError, match="data is empty"):
+        fastpar.sweep({}, "rsi_threshold", RSI_GRID, progress=False)
+    with pytest.raises(TypeError, match="DataFrame or a dict"):
+        fastpar.sweep(close, "rsi_threshold", RSI_GRID, progress=False)
+    with pytest.raises(TypeError, match="not a mix"):
+        fastpar.sweep({"a": ohlc, "close": close}, "rsi_threshold", RSI_GRID, progress=False)
+    with pytest.raises(ValueError, match=r"data\['b'\] is missing column"):
+        fastpar.sweep({"a": ohlc, "b": {"x": close}}, "rsi_threshold", RSI_GRID,
+                      progress=False)
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    ({"fees": -0.1}, ValueError, r"fees must be in \[0, 1\)"),
+    ({"fees": "0.1"}, TypeError, "fees must be a number"),
+    ({"slippage": 1.0}, ValueError, "slippage"),
+    ({"spread": -1}, ValueError, "spread must be >= 0"),
+    ({"spread": 1000.0}, ValueError, "spread 1000.0 is too large"),
+    ({"stop_loss": 0}, ValueError, "stop_loss must be None or a fraction > 0"),
+    ({"take_profit": -0.1}, ValueError, "take_profit"),
+    ({"direction": "short"}, ValueError, "direction must be 'long' or 'longshort'"),
+    ({"periods_per_year": 0}, ValueError, "periods_per_year must be > 0"),
+    ({"threads": 0}, ValueError, "threads must be None or in"),
+])
+def test_bad_costs_and_threads(ohlc, kw, exc, match):
+    with pytest.raises(exc, match=match):
+        fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False, **kw)
