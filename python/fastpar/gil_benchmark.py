@@ -118,6 +118,8 @@ def build_info() -> dict[str, Any]:
         "usable_cpus": usable_cpus(),
         "machine": platform.machine(),
         "platform": platform.platform(),
+        # Other work on the machine bounds any speed-up: record how busy it was.
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -420,7 +422,8 @@ class GilBenchmark:
             f"{self.label}: {self.n_scenarios} scenarios, {self.total_ticks:,} ticks "
             f"(largest scenario {self.balance:.0%} of them); Python {b['python']} "
             f"({'free-threaded' if b['free_threaded_build'] else 'GIL'} build, {gil}), "
-            f"{b['usable_cpus']} usable CPUs",
+            f"{b['usable_cpus']} usable CPUs"
+            + (f", load average {b['load_average'][0]:.2f} at the end" if b.get("load_average") else ""),
             "",
             "| implementation | mode | time | speed-up | efficiency | ticks/s per thread | identical |",
             "|---|---|---:|---:|---:|---:|---|",
