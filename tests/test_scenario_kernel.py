@@ -384,6 +384,9 @@ def test_top_level_run_scenarios_reads_files_and_shows_progress(tmp_path, ticks,
         assert not isinstance(g, Exception), g
         assert_same(comparable(e), comparable(g))
     bar = capsys.readouterr().err
+    from_frame = fastpar.run_scenarios(frame, scenarios, threads=2, progress=False, broker=broker)
+    for e, g in zip(expected, from_frame, strict=True):
+        assert_same(comparable(e), comparable(g))
     total = sum(r.ticks_processed for r in got)
     assert "scenarios" in bar and f"{total / 1000:.1f}k/{total / 1000:.1f}k" in bar
 

@@ -69,7 +69,7 @@ import numpy as np
 from . import scenarios as _kernel
 from .performance import ScenarioStatus
 from .reference.scenario import _get, select_window
-from .ticks import TickArrays, to_ns
+from .ticks import TickArrays, frame_timestamps
 
 __all__ = ["BatchOrchestrator"]
 
@@ -120,26 +120,6 @@ def _scenario_name(scenario) -> str:
     return f"{_get(scenario, 'symbol')}_{_get(scenario, 'start_date')}_{_get(scenario, 'end_date')}"
 
 
-def _frame_timestamps(df) -> np.ndarray:
-    import pandas as pd
-
-    if "timestamp" in df.columns:
-        ts = df["timestamp"]
-    elif isinstance(df.index, pd.DatetimeIndex):
-        ts = pd.Series(df.index)
-    else:
-        raise ValueError(
-            f"tick data has no 'timestamp' column or DatetimeIndex; columns: {list(df.columns)}"
-        )
-    if ts.dtype.kind == "M":
-        if getattr(ts.dt, "tz", None) is not None:
-            ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-        return ts.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    if ts.dtype.kind in "iu":
-        return ts.to_numpy(dtype=np.int64)
-    return np.array([to_ns(str(t)) for t in ts], dtype=np.int64)
-
-
 def as_tick_arrays(symbol: str, data) -> TickArrays:
     """One symbol's ticks as validated read-only arrays, from what a data
     worker returned: TickArrays (used as is), a DataFrame or a dict."""
@@ -161,7 +141,7 @@ def as_tick_arrays(symbol: str, data) -> TickArrays:
         volume = data["volume"].to_numpy() if "volume" in columns else None
         return TickArrays.from_arrays(
             symbol,
-            _frame_timestamps(data),
+            frame_timestamps(data),
             data["bid"].to_numpy(),
             data["ask"].to_numpy(),
             volume,

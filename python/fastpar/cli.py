@@ -134,12 +134,171 @@ def run_scenarios_main(argv: Sequence[str]) -> int:
     return 1 if any("error" in e for e in summary["scenario_results"]) else 0
 
 
+# ---------------------------------------------------------------------------
+# fastpar sweep
+# ---------------------------------------------------------------------------
+
+
+# A guard against a typo such as period=2:5000000000 eating all memory.
+MAX_GRID_VALUES = 1_000_000
+
+
+def _grid_value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_grid(items: Sequence[str]) -> dict:
+    """``["period=2:50", "low=20,25,30", "kind=sma,ema", "k=0.5:2:0.5"]`` ->
+    ``{"period": range(2, 51), "low": [20, 25, 30], ...}``.
+
+    ``a:b`` is every integer from a to b inclusive; ``a:b:step`` steps by
+    ``step`` (integers or decimals, b included when reached); ``x,y,z`` is a
+    list; a single value is a list of one. Numbers stay numbers, anything
+    else is a string. Raises ValueError naming the item for anything else.
+    """
+    grid: dict = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or not spec.strip():
+            raise ValueError(f"--grid {item!r}: expected NAME=VALUES, e.g. period=2:50 or low=20,30")
+        if name in grid:
+            raise ValueError(f"--grid {item!r}: {name} is given twice")
+        if ":" in spec:
+            parts = spec.split(":")
+            if len(parts) not in (2, 3) or not all(p.strip() for p in parts):
+                raise ValueError(f"--grid {item!r}: a range is START:STOP or START:STOP:STEP")
+            nums = [_grid_value(p.strip()) for p in parts]
+            if any(isinstance(v, str) or v != v or v in (float("inf"), float("-inf"))
+                   for v in nums):
+                raise ValueError(f"--grid {item!r}: range bounds and step must be finite numbers")
+            start, stop = nums[0], nums[1]
+            step = nums[2] if len(nums) == 3 else 1
+            if step <= 0:
+                raise ValueError(f"--grid {item!r}: the step must be > 0")
+            if stop < start:
+                raise ValueError(f"--grid {item!r}: STOP is below START")
+            count = int((stop - start) / step + 1e-9) + 1
+            if count > MAX_GRID_VALUES:
+                raise ValueError(f"--grid {item!r}: more than {MAX_GRID_VALUES:,} values")
+            if all(isinstance(v, int) for v in (start, stop, step)):
+                values = list(range(start, stop + 1, step))
+            else:
+                values = [round(start + i * step, 12) for i in range(count)]
+        else:
+            parts = [p.strip() for p in spec.split(",")]
+            if not all(parts):
+                raise ValueError(f"--grid {item!r}: empty value in the list")
+            values = [_grid_value(p) for p in parts]
+        grid[name] = values
+    if not grid:
+        raise ValueError("--grid: give at least one NAME=VALUES")
+    return grid
+
+
+def _read_bars(path: Path):
+    """A bar file as one DataFrame, or {asset: DataFrame} when it has a
+    ``symbol`` or ``asset`` column."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise FileNotFoundError(f"--data: no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame = pd.read_csv(path)
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        raise ValueError(f"--data {path}: unsupported file type {suffix!r} (use .csv or .parquet)")
+    for key in ("symbol", "asset"):
+        column = next((c for c in frame.columns if str(c).lower() == key), None)
+        if column is not None:
+            return {str(name): part.drop(columns=column).reset_index(drop=True)
+                    for name, part in frame.groupby(column, sort=False)}
+    return frame
+
+
+def _sweep_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fastpar sweep",
+        description="Backtest a strategy over a parameter grid on fastpar's native pool.",
+    )
+    p.add_argument("--data", metavar="FILE",
+                   help="bars (.csv or .parquet) with open/high/low/close columns, and a symbol "
+                        "column for several assets; default: embedded synthetic bars")
+    p.add_argument("--strategy", required=True, metavar="NAME")
+    p.add_argument("--grid", nargs="+", required=True, metavar="NAME=VALUES",
+                   help="e.g. period=2:50 low=20,25,30 high=70,75,80")
+    p.add_argument("--threads", type=int, metavar="N", help="default: the pool's size")
+    p.add_argument("--checkpoint", metavar="FILE.sqlite",
+                   help="store results as they come; a rerun skips what is done")
+    p.add_argument("--out", metavar="FILE", help="write every result (.csv or .parquet)")
+    p.add_argument("--fees", type=float, default=0.0, help="proportional, per fill (0.001 = 0.1%%)")
+    p.add_argument("--slippage", type=float, default=0.0, help="proportional, per fill")
+    p.add_argument("--direction", choices=("long", "longshort"), default="long")
+    p.add_argument("--top", type=int, default=10, metavar="N", help="best sets printed")
+    p.add_argument("--sort-by", default="total_return", metavar="METRIC")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def sweep_main(argv: Sequence[str]) -> int:
+    import time
+
+    import fastpar
+
+    args = _sweep_parser().parse_args(argv)
+    try:
+        grid = parse_grid(args.grid)
+        if args.data is None:
+            from .synthetic import random_walk_ohlc
+
+            bars = random_walk_ohlc(1, 10_000, seed=42)
+            data = {k: v[0] for k, v in bars.items()}
+        else:
+            data = _read_bars(Path(args.data))
+        started = time.perf_counter()
+        result = fastpar.sweep(
+            data, args.strategy, grid, threads=args.threads, progress=not args.no_progress,
+            checkpoint=args.checkpoint, fees=args.fees, slippage=args.slippage,
+            direction=args.direction,
+        )
+        elapsed = time.perf_counter() - started
+        if args.sort_by not in result.columns:
+            raise ValueError(f"--sort-by {args.sort_by!r}: not a result column; "
+                             f"choose from {list(result.columns)}")
+    except (OSError, ValueError, TypeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    best = result.sort_values(args.sort_by, ascending=False, kind="stable").head(args.top)
+    print(best.to_string(index=False))
+    skipped = result.attrs.get("skipped", 0)
+    rate = len(result) / elapsed if elapsed > 0 else float("inf")
+    print(f"\n{len(result):,} backtests in {elapsed:.2f} s ({rate:,.0f}/s)"
+          + (f"; {skipped:,} impossible parameter sets skipped" if skipped else ""))
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() == ".parquet":
+            result.to_parquet(out, index=False)
+        else:
+            result.to_csv(out, index=False)
+        print(f"all results: {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fastpar", description="GIL-free kernels for Python batches")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="the GIL problem and its fix on an indicator batch",
                         add_help=False)
     commands.add_parser("run-scenarios", help="run a scenario set on the C kernel",
+                        add_help=False)
+    commands.add_parser("sweep", help="backtest a strategy over a parameter grid",
                         add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
@@ -148,6 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo.main(rest)
     if args.command == "run-scenarios":
         return run_scenarios_main(rest)
+    if args.command == "sweep":
+        return sweep_main(rest)
     parser.error(f"unknown command {args.command!r}")
     return 2
 

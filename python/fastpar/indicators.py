@@ -23,8 +23,6 @@ calling these functions run in parallel.
 
 from __future__ import annotations
 
-import math
-import operator
 import sys
 from typing import Any, Callable, Sequence, Tuple
 
@@ -58,83 +56,36 @@ def _series_type() -> type | None:
     return pandas.Series if pandas is not None else None
 
 
-def _as_series_array(x: ArrayLike, name: str) -> np.ndarray:
-    if type(x) is not np.ndarray:  # the common case skips the DataFrame check
-        pandas = sys.modules.get("pandas")
-        if pandas is not None and isinstance(x, pandas.DataFrame):
-            raise TypeError(
-                f"{name}: pass a Series, or a 2-D array with one series per row "
-                f"(for one column per series: df.to_numpy().T), not a DataFrame"
-            )
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    if arr.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} must be 1-D (one series) or 2-D (one series per row), "
-            f"got {arr.ndim} dimensions"
+def _as_array(x: ArrayLike, name: str) -> np.ndarray:
+    if type(x) is np.ndarray:
+        return x
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(x, pandas.DataFrame):
+        raise TypeError(
+            f"{name}: pass a Series, or a 2-D array with one series per row "
+            f"(for one column per series: df.to_numpy().T), not a DataFrame"
         )
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape})")
-    return np.ascontiguousarray(arr, dtype=np.float64)
+    return np.asarray(x)
 
 
-def _period(value: Any, name: str) -> int:
-    try:
-        period = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if not 1 <= period <= MAX_PERIOD:
-        raise ValueError(f"{name} must be in [1, {MAX_PERIOD}], got {period}")
-    return period
-
-
-def _real(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    return v
-
-
-def _threads(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        n = operator.index(value)
-    except TypeError:
-        raise TypeError(f"threads must be None or an integer, got {type(value).__name__}") from None
-    if not 1 <= n <= _fastpar.MAX_THREADS:
-        raise ValueError(f"threads must be None or in [1, {_fastpar.MAX_THREADS}], got {n}")
-    return n
+# Every function below calls its C kernel directly when its inputs are NumPy
+# arrays: the kernel checks and converts everything (dtype, shape, layout,
+# parameters) with the messages users see, because at 1,000 prices any
+# work in Python would cost as much as the kernel. Other inputs go through
+# _call.
 
 
 def _call(
     kernel: Callable[..., Any],
-    inputs: Sequence[Tuple[str, ArrayLike]],
+    names: Sequence[str],
+    inputs: Sequence[ArrayLike],
     params: Sequence[Any],
     threads: Any,
 ) -> Any:
-    """Convert the inputs, run one C kernel, wrap the result like the input.
-
-    Written with plain loops: this runs on every call, and at 1,000 prices
-    its cost is comparable to the kernel's."""
-    arrays = []
-    for name, x in inputs:
-        arr = _as_series_array(x, name)
-        if arrays and arr.shape != arrays[0].shape:
-            raise ValueError(
-                f"{inputs[0][0]} and {name} must have the same shape, "
-                f"got {arrays[0].shape} and {arr.shape}"
-            )
-        arrays.append(arr)
-    result = kernel(*arrays, *params, None if threads is None else _threads(threads))
-
-    first = inputs[0][1]
-    if type(first) is np.ndarray:
-        return result
+    """Run one C kernel on inputs that are not all NumPy arrays: they become
+    arrays first, and the results for a pandas Series are wrapped like it."""
+    first = inputs[0]
+    result = kernel(*(_as_array(x, n) for x, n in zip(inputs, names)), *params, threads)
     series = _series_type()
     if series is None or not isinstance(first, series):
         return result
@@ -145,6 +96,11 @@ def _call(
     return tuple(wrap(a) for a in result) if isinstance(result, tuple) else wrap(result)
 
 
+_ndarray = np.ndarray
+_X = ("x",)
+_HLC = ("high", "low", "close")
+
+
 def sma(x: ArrayLike, period: int, *, threads: int | None = None) -> Result:
     """Simple moving average over ``period`` values. Lookback: period - 1.
 
@@ -152,7 +108,9 @@ def sma(x: ArrayLike, period: int, *, threads: int | None = None) -> Result:
     ValueError for empty or >2-D input, a period outside [1, MAX_PERIOD], or
     NaN/inf after the leading NaNs.
     """
-    return _call(_fastpar.sma, (("x", x),), (_period(period, "period"),), threads)
+    if type(x) is _ndarray:
+        return _fastpar.sma(x, period, threads)
+    return _call(_fastpar.sma, _X, (x,), (period,), threads)
 
 
 def ema(x: ArrayLike, period: int, *, threads: int | None = None) -> Result:
@@ -161,7 +119,9 @@ def ema(x: ArrayLike, period: int, *, threads: int | None = None) -> Result:
 
     Raises as :func:`sma`.
     """
-    return _call(_fastpar.ema, (("x", x),), (_period(period, "period"),), threads)
+    if type(x) is _ndarray:
+        return _fastpar.ema(x, period, threads)
+    return _call(_fastpar.ema, _X, (x,), (period,), threads)
 
 
 def wma(x: ArrayLike, period: int, *, threads: int | None = None) -> Result:
@@ -170,7 +130,12 @@ def wma(x: ArrayLike, period: int, *, threads: int | None = None) -> Result:
 
     Raises as :func:`sma`.
     """
-    return _call(_fastpar.wma, (("x", x),), (_period(period, "period"),), threads)
+    if type(x) is _ndarray:
+        return _fastpar.wma(x, period, threads)
+    return _call(_fastpar.wma, _X, (x,), (period,), threads)
+
+
+_RSI_METHODS = {"wilder": _fastpar.rsi, "simple": _fastpar.rsi_simple}
 
 
 def rsi(
@@ -187,10 +152,12 @@ def rsi(
 
     Raises as :func:`sma`, and ValueError for an unknown ``method``.
     """
-    kernels = {"wilder": _fastpar.rsi, "simple": _fastpar.rsi_simple}
-    if method not in kernels:
-        raise ValueError(f"method must be one of {sorted(kernels)}, got {method!r}")
-    return _call(kernels[method], (("x", x),), (_period(period, "period"),), threads)
+    kernel = _RSI_METHODS.get(method) if isinstance(method, str) else None
+    if kernel is None:
+        raise ValueError(f"method must be one of {sorted(_RSI_METHODS)}, got {method!r}")
+    if type(x) is _ndarray:
+        return kernel(x, period, threads)
+    return _call(kernel, _X, (x,), (period,), threads)
 
 
 def stddev(
@@ -201,8 +168,9 @@ def stddev(
 
     Raises as :func:`sma`, and ValueError for a non-finite ``nbdev``.
     """
-    params = [_period(period, "period"), _real(nbdev, "nbdev")]
-    return _call(_fastpar.stddev, (("x", x),), params, threads)
+    if type(x) is _ndarray:
+        return _fastpar.stddev(x, period, nbdev, threads)
+    return _call(_fastpar.stddev, _X, (x,), (period, nbdev), threads)
 
 
 def bbands(
@@ -219,8 +187,9 @@ def bbands(
 
     Raises as :func:`sma`, and ValueError for non-finite ``nbdev_up``/``nbdev_dn``.
     """
-    params = [_period(period, "period"), _real(nbdev_up, "nbdev_up"), _real(nbdev_dn, "nbdev_dn")]
-    return _call(_fastpar.bbands, (("x", x),), params, threads)
+    if type(x) is _ndarray:
+        return _fastpar.bbands(x, period, nbdev_up, nbdev_dn, threads)
+    return _call(_fastpar.bbands, _X, (x,), (period, nbdev_up, nbdev_dn), threads)
 
 
 def envelope(
@@ -232,8 +201,9 @@ def envelope(
 
     Raises as :func:`sma`, and ValueError for a non-finite ``deviation``.
     """
-    params = [_period(period, "period"), _real(deviation, "deviation")]
-    return _call(_fastpar.envelope, (("x", x),), params, threads)
+    if type(x) is _ndarray:
+        return _fastpar.envelope(x, period, deviation, threads)
+    return _call(_fastpar.envelope, _X, (x,), (period, deviation), threads)
 
 
 def macd(
@@ -244,11 +214,9 @@ def macd(
 
     Raises as :func:`sma`, and ValueError unless fast < slow.
     """
-    fast_, slow_ = _period(fast, "fast"), _period(slow, "slow")
-    if fast_ >= slow_:
-        raise ValueError(f"macd needs fast < slow, got fast={fast_}, slow={slow_}")
-    params = [fast_, slow_, _period(signal, "signal")]
-    return _call(_fastpar.macd, (("x", x),), params, threads)
+    if type(x) is _ndarray:
+        return _fastpar.macd(x, fast, slow, signal, threads)
+    return _call(_fastpar.macd, _X, (x,), (fast, slow, signal), threads)
 
 
 def atr(
@@ -263,8 +231,9 @@ def atr(
 
     Raises as :func:`sma`, and ValueError when high, low and close differ in shape.
     """
-    inputs = (("high", high), ("low", low), ("close", close))
-    return _call(_fastpar.atr, inputs, (_period(period, "period"),), threads)
+    if type(high) is type(low) is type(close) is _ndarray:
+        return _fastpar.atr(high, low, close, period, threads)
+    return _call(_fastpar.atr, _HLC, (high, low, close), (period,), threads)
 
 
 def stoch(
@@ -282,11 +251,8 @@ def stoch(
 
     Raises as :func:`sma`, and ValueError when high, low and close differ in shape.
     """
-    inputs = (("high", high), ("low", low), ("close", close))
-    params = [
-        _period(fastk_period, "fastk_period"),
-        _period(slowk_period, "slowk_period"),
-        _period(slowd_period, "slowd_period"),
-    ]
-    return _call(_fastpar.stoch, inputs, params, threads)
+    params = (fastk_period, slowk_period, slowd_period)
+    if type(high) is type(low) is type(close) is _ndarray:
+        return _fastpar.stoch(high, low, close, *params, threads)
+    return _call(_fastpar.stoch, _HLC, (high, low, close), params, threads)
 

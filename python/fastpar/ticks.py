@@ -141,6 +141,29 @@ def validate_ticks(timestamp, bid, ask, volume=None, *, source="ticks"):
     return tuple(out)
 
 
+def frame_timestamps(df) -> np.ndarray:
+    """int64 ns UTC timestamps of a tick DataFrame: its ``timestamp`` column
+    (datetimes, with or without a time zone, integers in ns, or text) or
+    its DatetimeIndex."""
+    import pandas as pd
+
+    if "timestamp" in df.columns:
+        ts = df["timestamp"]
+    elif isinstance(df.index, pd.DatetimeIndex):
+        ts = pd.Series(df.index)
+    else:
+        raise ValueError(
+            f"tick data has no 'timestamp' column or DatetimeIndex; columns: {list(df.columns)}"
+        )
+    if ts.dtype.kind == "M":
+        if getattr(ts.dt, "tz", None) is not None:
+            ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+        return ts.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    if ts.dtype.kind in "iu":
+        return ts.to_numpy(dtype=np.int64)
+    return np.array([to_ns(str(t)) for t in ts], dtype=np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class TickArrays:
     """One symbol's ticks: four equal-length read-only arrays."""

@@ -1,12 +1,14 @@
 /*
  * module.c - the glue between Python and fastpar's pure C code.
  *
- * Every kernel entry point has the same shape: check the (already
- * converted) arguments, allocate the outputs, release the GIL, run one pure
- * C function (directly for one series, as a pool job for one series per
- * row), map its status to a Python exception, return. Argument conversion
- * with friendly messages lives in the Python package (fastpar/indicators.py);
- * the checks here only guard against misuse of this private module.
+ * Every kernel entry point has the same shape: convert and check the
+ * arguments, allocate the outputs, release the GIL, run one pure C function
+ * (directly for one series, as a pool job for one series per row), map its
+ * status to a Python exception, return. The indicator entry points convert
+ * and check their arguments here, with the messages users see: at a
+ * thousand prices, a conversion in Python would cost as much as the kernel.
+ * fastpar/indicators.py only turns other inputs (lists, pandas Series) into
+ * arrays first, and wraps the results back.
  *
  * The module uses multi-phase initialisation, imports NumPy's C API in its
  * exec slot and declares that it does not need the GIL: it keeps no Python
@@ -16,6 +18,7 @@
 #include <Python.h>
 
 #include <errno.h>
+#include <math.h>
 #include <time.h>
 
 #define NPY_NO_DEPRECATED_API NPY_1_21_API_VERSION
@@ -103,6 +106,10 @@ typedef struct {
     const char *name;
     int n_in, n_out, n_int, n_dbl;
     kernel_fn run;
+    /* Argument names, for error messages. */
+    const char *in_names[FPG_MAX_IN];
+    const char *int_names[FPG_MAX_INT];
+    const char *dbl_names[FPG_MAX_DBL];
 } kernel_spec;
 
 static int
@@ -181,18 +188,26 @@ k_stoch(const double *const *in, size_t n, const int *ip, const double *dp, doub
     return fp_stoch_f64(in[0], in[1], in[2], n, ip[0], ip[1], ip[2], out[0], out[1]);
 }
 
-/*                                  name     in out int dbl */
-static const kernel_spec SMA = {"sma", 1, 1, 1, 0, k_sma};
-static const kernel_spec EMA = {"ema", 1, 1, 1, 0, k_ema};
-static const kernel_spec WMA = {"wma", 1, 1, 1, 0, k_wma};
-static const kernel_spec RSI = {"rsi", 1, 1, 1, 0, k_rsi};
-static const kernel_spec RSI_SIMPLE = {"rsi_simple", 1, 1, 1, 0, k_rsi_simple};
-static const kernel_spec STDDEV = {"stddev", 1, 1, 1, 1, k_stddev};
-static const kernel_spec BBANDS = {"bbands", 1, 3, 1, 2, k_bbands};
-static const kernel_spec ENVELOPE = {"envelope", 1, 3, 1, 1, k_envelope};
-static const kernel_spec MACD = {"macd", 1, 3, 3, 0, k_macd};
-static const kernel_spec ATR = {"atr", 3, 1, 1, 0, k_atr};
-static const kernel_spec STOCH = {"stoch", 3, 2, 3, 0, k_stoch};
+#define X {"x"}
+#define HLC {"high", "low", "close"}
+#define PERIOD {"period"}
+static const kernel_spec SMA = {"sma", 1, 1, 1, 0, k_sma, X, PERIOD, {0}};
+static const kernel_spec EMA = {"ema", 1, 1, 1, 0, k_ema, X, PERIOD, {0}};
+static const kernel_spec WMA = {"wma", 1, 1, 1, 0, k_wma, X, PERIOD, {0}};
+static const kernel_spec RSI = {"rsi", 1, 1, 1, 0, k_rsi, X, PERIOD, {0}};
+static const kernel_spec RSI_SIMPLE = {"rsi_simple", 1, 1, 1, 0, k_rsi_simple, X, PERIOD, {0}};
+static const kernel_spec STDDEV = {"stddev", 1, 1, 1, 1, k_stddev, X, PERIOD, {"nbdev"}};
+static const kernel_spec BBANDS = {"bbands", 1, 3, 1, 2, k_bbands, X, PERIOD,
+                                   {"nbdev_up", "nbdev_dn"}};
+static const kernel_spec ENVELOPE = {"envelope", 1, 3, 1, 1, k_envelope, X, PERIOD,
+                                     {"deviation"}};
+static const kernel_spec MACD = {"macd", 1, 3, 3, 0, k_macd, X, {"fast", "slow", "signal"}, {0}};
+static const kernel_spec ATR = {"atr", 3, 1, 1, 0, k_atr, HLC, PERIOD, {0}};
+static const kernel_spec STOCH = {"stoch", 3, 2, 3, 0, k_stoch, HLC,
+                                  {"fastk_period", "slowk_period", "slowd_period"}, {0}};
+#undef X
+#undef HLC
+#undef PERIOD
 
 /* Everything one call needs, shared read-only by the rows' tasks. */
 typedef struct {
@@ -221,6 +236,36 @@ kernel_row_task(void *ctx, size_t row)
     return c->spec->run(in, c->n, c->ip, c->dp, out);
 }
 
+/* An integer argument (anything with __index__) in [1, max], as a long;
+ * -1 with TypeError "<type_msg>, got <type>" or ValueError "<range_msg> in
+ * [1, max], got <value>" otherwise. */
+static long
+index_in_range(PyObject *obj, const char *type_msg, const char *range_msg, long max)
+{
+    int overflow;
+    long v;
+    PyObject *index = PyNumber_Index(obj);
+
+    if (index == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "%s, got %s", type_msg, Py_TYPE(obj)->tp_name);
+        }
+        return -1;
+    }
+    v = PyLong_AsLongAndOverflow(index, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        Py_DECREF(index);
+        return -1;
+    }
+    if (overflow != 0 || v < 1 || v > max) {
+        PyErr_Format(PyExc_ValueError, "%s in [1, %ld], got %R", range_msg, max, index);
+        v = -1;
+    }
+    Py_DECREF(index);
+    return v;
+}
+
 static int
 parse_threads(PyObject *obj, int *nthreads)
 {
@@ -228,25 +273,72 @@ parse_threads(PyObject *obj, int *nthreads)
         *nthreads = 0; /* the pool's size */
         return 0;
     }
-    long v = PyLong_AsLong(obj);
-    if (v == -1 && PyErr_Occurred())
+    long v = index_in_range(obj, "threads must be None or an integer", "threads must be None or",
+                            FP_POOL_MAX_THREADS);
+    if (v < 0)
         return -1;
-    if (v < 1 || v > FP_POOL_MAX_THREADS) {
-        PyErr_Format(PyExc_ValueError, "threads must be None or in [1, %d], got %ld",
-                     FP_POOL_MAX_THREADS, v);
-        return -1;
-    }
     *nthreads = (int)v;
     return 0;
 }
 
+static PyObject *
+shape_of(PyArrayObject *a)
+{
+    return PyArray_IntTupleFromIntp(PyArray_NDIM(a), PyArray_DIMS(a));
+}
+
+/* A NumPy array of real numbers, 1-D (one series) or 2-D (one series per
+ * row) and not empty, as an aligned C-contiguous float64 array: a new
+ * reference to the same array when it already is one (no copy), else to a
+ * converted copy. NULL with TypeError or ValueError otherwise. */
+static PyArrayObject *
+as_series_array(PyObject *obj, const char *name)
+{
+    PyArrayObject *a = (PyArrayObject *)obj;
+    char kind;
+    int ndim;
+
+    if (!PyArray_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a NumPy array, got %s", name,
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    kind = PyArray_DESCR(a)->kind;
+    if (kind != 'i' && kind != 'u' && kind != 'f') {
+        PyErr_Format(PyExc_TypeError, "%s must hold real numbers, got dtype %S", name,
+                     (PyObject *)PyArray_DESCR(a));
+        return NULL;
+    }
+    ndim = PyArray_NDIM(a);
+    if (ndim != 1 && ndim != 2) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s must be 1-D (one series) or 2-D (one series per row), got %d "
+                     "dimensions",
+                     name, ndim);
+        return NULL;
+    }
+    if (PyArray_SIZE(a) == 0) {
+        PyObject *shape = shape_of(a);
+        if (shape != NULL)
+            PyErr_Format(PyExc_ValueError, "%s is empty (shape %R)", name, shape);
+        Py_XDECREF(shape);
+        return NULL;
+    }
+    /* Casts from any integer or float type, swaps the byte order, makes
+     * it contiguous; returns `a` itself when there is nothing to do. */
+    return (PyArrayObject *)PyArray_FROM_OTF(obj, NPY_DOUBLE,
+                                             NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST);
+}
+
 /* _fastpar.<kernel>(*inputs, *int_params, *float_params, threads). Inputs
- * are float64, C-contiguous, 1-D or 2-D arrays of one shape (a 2-D array
- * holds one series per row); the result is one array or a tuple. */
+ * are NumPy arrays of real numbers, 1-D or 2-D, all of one shape (a 2-D
+ * array holds one series per row); the result is one float64 array, or a
+ * tuple of them, of that shape. */
 static PyObject *
 call_kernel(const kernel_spec *spec, PyObject *const *args, Py_ssize_t nargs)
 {
     kernel_call c = {.spec = spec};
+    PyArrayObject *in[FPG_MAX_IN] = {NULL};
     PyArrayObject *out[FPG_MAX_OUT] = {NULL};
     PyObject *result = NULL;
     int *row_status = NULL;
@@ -261,43 +353,60 @@ call_kernel(const kernel_spec *spec, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     for (int i = 0; i < spec->n_in; i++) {
-        PyArrayObject *a = (PyArrayObject *)args[i];
-        if (!PyArray_Check(args[i]) || PyArray_TYPE(a) != NPY_DOUBLE ||
-            !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a) || PyArray_NDIM(a) < 1 ||
-            PyArray_NDIM(a) > 2) {
-            PyErr_Format(PyExc_TypeError,
-                         "%s(): input %d must be an aligned C-contiguous float64 array of "
-                         "1 or 2 dimensions",
-                         spec->name, i);
-            return NULL;
+        in[i] = as_series_array(args[i], spec->in_names[i]);
+        if (in[i] == NULL)
+            goto done;
+        if (i > 0 && !PyArray_SAMESHAPE(in[i], in[0])) {
+            PyObject *s0 = shape_of(in[0]), *si = shape_of(in[i]);
+            if (s0 != NULL && si != NULL)
+                PyErr_Format(PyExc_ValueError, "%s and %s must have the same shape, got %R and %R",
+                             spec->in_names[0], spec->in_names[i], s0, si);
+            Py_XDECREF(s0);
+            Py_XDECREF(si);
+            goto done;
         }
-        if (i > 0 && !PyArray_SAMESHAPE(a, (PyArrayObject *)args[0])) {
-            PyErr_Format(PyExc_ValueError, "%s(): inputs must have the same shape", spec->name);
-            return NULL;
-        }
-        c.in[i] = PyArray_DATA(a);
+        c.in[i] = PyArray_DATA(in[i]);
     }
     for (int i = 0; i < spec->n_int; i++) {
-        long v = PyLong_AsLong(args[spec->n_in + i]);
-        if (v == -1 && PyErr_Occurred())
-            return NULL;
-        if (v < 1 || v > FP_MAX_PERIOD) {
-            PyErr_Format(PyExc_ValueError, "%s(): period %ld out of range [1, %d]", spec->name,
-                         v, FP_MAX_PERIOD);
-            return NULL;
-        }
+        char type_msg[64], range_msg[64];
+        PyOS_snprintf(type_msg, sizeof type_msg, "%s must be an integer", spec->int_names[i]);
+        PyOS_snprintf(range_msg, sizeof range_msg, "%s must be", spec->int_names[i]);
+        long v = index_in_range(args[spec->n_in + i], type_msg, range_msg, FP_MAX_PERIOD);
+        if (v < 0)
+            goto done;
         c.ip[i] = (int)v;
     }
     for (int i = 0; i < spec->n_dbl; i++) {
-        c.dp[i] = PyFloat_AsDouble(args[spec->n_in + spec->n_int + i]);
-        if (c.dp[i] == -1.0 && PyErr_Occurred())
-            return NULL;
+        PyObject *arg = args[spec->n_in + spec->n_int + i];
+        double v = PyFloat_AsDouble(arg);
+        if (v == -1.0 && PyErr_Occurred()) {
+            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError, "%s must be a real number, got %s",
+                             spec->dbl_names[i], Py_TYPE(arg)->tp_name);
+            }
+            goto done;
+        }
+        if (!isfinite(v)) {
+            PyObject *f = PyFloat_FromDouble(v);
+            if (f != NULL)
+                PyErr_Format(PyExc_ValueError, "%s must be finite, got %R", spec->dbl_names[i],
+                             f);
+            Py_XDECREF(f);
+            goto done;
+        }
+        c.dp[i] = v;
+    }
+    if (spec == &MACD && c.ip[0] >= c.ip[1]) {
+        PyErr_Format(PyExc_ValueError, "macd needs fast < slow, got fast=%d, slow=%d", c.ip[0],
+                     c.ip[1]);
+        goto done;
     }
     if (parse_threads(args[nargs - 1], &nthreads) < 0)
-        return NULL;
+        goto done;
 
-    ndim = PyArray_NDIM((PyArrayObject *)args[0]);
-    dims = PyArray_DIMS((PyArrayObject *)args[0]);
+    ndim = PyArray_NDIM(in[0]);
+    dims = PyArray_DIMS(in[0]);
     rows = ndim == 2 ? (size_t)dims[0] : 1;
     c.n = (size_t)dims[ndim - 1];
     for (int i = 0; i < spec->n_out; i++) {
@@ -349,6 +458,8 @@ call_kernel(const kernel_spec *spec, PyObject *const *args, Py_ssize_t nargs)
     }
 
 done:
+    for (int i = 0; i < spec->n_in; i++)
+        Py_XDECREF(in[i]);
     for (int i = 0; i < spec->n_out; i++)
         Py_XDECREF(out[i]);
     PyMem_Free(row_status);

@@ -154,7 +154,7 @@ from ..scenario_config import (
     load_broker_config,
     parse_strategy_config,
 )
-from ..ticks import NS_PER_MINUTE, TickArrays, iso_utc, to_ns
+from ..ticks import NS_PER_MINUTE, TickArrays, frame_timestamps, iso_utc, to_ns
 from .indicators import macd as reference_macd
 
 __all__ = [
@@ -851,7 +851,8 @@ def _get(scenario, key, default=None):
 
 
 def _tick_columns(ticks):
-    """(symbol or None, timestamp, bid, ask, volume) of the accepted inputs."""
+    """(symbol or None, timestamp, bid, ask, volume) of the accepted inputs:
+    TickArrays, a dict or DataFrame of columns, or a 4-tuple of arrays."""
     if isinstance(ticks, TickArrays):
         return ticks.symbol, ticks.timestamp, ticks.bid, ticks.ask, ticks.volume
     if isinstance(ticks, dict):
@@ -863,6 +864,13 @@ def _tick_columns(ticks):
             ticks["ask"],
             (np.zeros(len(ticks["bid"])) if vol is None else vol),
         )
+    columns = getattr(ticks, "columns", None)
+    if columns is not None:  # a pandas DataFrame
+        missing = [k for k in ("bid", "ask") if k not in columns]
+        if missing:
+            raise ValueError(f"tick data: missing column(s) {missing}; found {list(columns)}")
+        vol = ticks["volume"].to_numpy() if "volume" in columns else np.zeros(len(ticks))
+        return None, frame_timestamps(ticks), ticks["bid"].to_numpy(), ticks["ask"].to_numpy(), vol
     timestamp, bid, ask, volume = ticks
     return None, timestamp, bid, ask, volume
 
