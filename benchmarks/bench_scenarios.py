@@ -59,12 +59,15 @@ def run(quick: bool = False, log=print) -> list[dict]:
     sections = []
     for label, ticks, scenarios in sets:
         log(f"-- {label}")
-        study = gb.run_benchmark(ticks, scenarios, label=label, repeats=size["repeats"],
+        study = gb.run_benchmark(ticks, scenarios, label=label, repeats=size["repeats"], probe=True,
                                  log=lambda m: log("   " + m))
         headers, rows = _table(study)
         notes = [f"Reference and fastpar results agree (every count equal, amounts to 1e-9): "
                  f"{'yes' if study.agree else '**NO**'}. Largest scenario: {study.balance:.0%} of the "
-                 f"batch's {study.total_ticks:,} ticks."]
+                 f"batch's {study.total_ticks:,} ticks.",
+                 f"CPU probe (separate processes spinning at once against one alone; "
+                 f"{study.build['usable_cpus']}.0 = every CPU free): {study.capacity[0]:.2f} before "
+                 f"this set, {study.capacity[1]:.2f} after it. No speed-up can exceed it."]
         sections.append({
             "title": f"{label}: table",
             "intro": (f"{study.n_scenarios} scenarios, one task each. Speed-up: the implementation's "

@@ -207,3 +207,16 @@ def test_bad_arguments(small_set):
         gb.run_benchmark(ticks, [])
     with pytest.raises(TypeError, match="TickArrays"):
         gb.run_benchmark({"bid": []}, scenarios)
+
+
+def test_cpu_capacity_probe(small_set):
+    ticks, scenarios = small_set
+    study = gb.run_benchmark(ticks, scenarios[:2], implementations=["fastpar"], workers=2,
+                             native=False, repeats=1, probe=True)
+    before, after = study.capacity
+    assert 0 < before < 10 and 0 < after < 10
+    assert "CPU capacity" in study.to_markdown()
+    assert gb.run_benchmark(ticks, scenarios[:1], implementations=["fastpar"], workers=1,
+                            repeats=1).capacity is None
+    with pytest.raises(ValueError, match="processes"):
+        gb.cpu_capacity(0)

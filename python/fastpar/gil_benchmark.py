@@ -56,6 +56,7 @@ import dataclasses
 import math
 import os
 import platform
+import subprocess
 import sys
 import sysconfig
 import time
@@ -76,6 +77,7 @@ __all__ = [
     "Row",
     "balanced_scenarios",
     "build_info",
+    "cpu_capacity",
     "evaluate_criteria",
     "run_benchmark",
     "sample_scenarios",
@@ -121,6 +123,49 @@ def build_info() -> dict[str, Any]:
         # Other work on the machine bounds any speed-up: record how busy it was.
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
+
+
+_SPIN = """
+import sys, time
+start, n = float(sys.argv[1]), int(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))
+t0 = time.perf_counter()
+s = 0
+for i in range(n):
+    s += i
+print(time.perf_counter() - t0)
+"""
+
+
+def cpu_capacity(processes: int | None = None, iterations: int = 3_000_000, tries: int = 2) -> float:
+    """How many CPUs' worth of work the machine gives right now.
+
+    One process spins alone, then ``processes`` (default: the usable CPUs)
+    spin at once; separate interpreters, so no GIL is shared. The capacity
+    is ``processes * time alone / mean time together``: 2.0 means two full
+    cores, 1.0 one core shared by both. Best of ``tries``. On a shared or
+    virtual machine it moves with the load of the host; no speed-up of N
+    workers can exceed it.
+    """
+    processes = usable_cpus() if processes is None else int(processes)
+    if processes < 1:
+        raise ValueError(f"processes must be >= 1, got {processes}")
+
+    def spin(k: int) -> float:
+        start = time.time() + 0.15  # after every child's interpreter start-up
+        children = [
+            subprocess.Popen([sys.executable, "-c", _SPIN, repr(start), str(iterations)],
+                             stdout=subprocess.PIPE, text=True)
+            for _ in range(k)
+        ]
+        times = [float(c.communicate()[0]) for c in children]
+        return sum(times) / len(times)
+
+    alone = together = math.inf
+    for _ in range(max(1, tries)):
+        alone = min(alone, spin(1))
+        together = min(together, spin(processes))
+    return processes * alone / together
 
 
 # ---------------------------------------------------------------------------
@@ -391,6 +436,8 @@ class GilBenchmark:
     repeats: dict[str, int]
     build: dict[str, Any]
     scenario_ticks: list[int]  # ticks per scenario, in order
+    # cpu_capacity() before and after the runs (None: not probed)
+    capacity: tuple[float, float] | None = None
     results: dict[str, list] = dataclasses.field(default_factory=dict, repr=False)
 
     def row(self, implementation: str, mode: str) -> Row:
@@ -423,7 +470,9 @@ class GilBenchmark:
             f"(largest scenario {self.balance:.0%} of them); Python {b['python']} "
             f"({'free-threaded' if b['free_threaded_build'] else 'GIL'} build, {gil}), "
             f"{b['usable_cpus']} usable CPUs"
-            + (f", load average {b['load_average'][0]:.2f} at the end" if b.get("load_average") else ""),
+            + (f", load average {b['load_average'][0]:.2f} at the end" if b.get("load_average") else "")
+            + (f"; CPU capacity {self.capacity[0]:.2f} before, {self.capacity[1]:.2f} after "
+               f"({b['usable_cpus']}.0 = every CPU free)" if self.capacity else ""),
             "",
             "| implementation | mode | time | speed-up | efficiency | ticks/s per thread | identical |",
             "|---|---|---:|---:|---:|---:|---|",
@@ -479,6 +528,7 @@ def run_benchmark(
     broker: BrokerConfig | None = None,
     mp_context=None,
     label: str = "scenario batch",
+    probe: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> GilBenchmark:
     """Run the study; see the module documentation.
@@ -495,6 +545,8 @@ def run_benchmark(
     broker: the BrokerConfig (default: the shipped one), loaded once.
     mp_context: a multiprocessing context for the process pools (default:
         the platform's default start method).
+    probe: measure :func:`cpu_capacity` before and after the runs (about a
+        second each), to show how much of the machine the runs could use.
     log: called with a line of progress now and then.
 
     A scenario that fails raises: a benchmark of failed runs means nothing.
@@ -521,6 +573,7 @@ def run_benchmark(
     scenarios = list(scenarios)
     say = log or (lambda _msg: None)
 
+    capacity_before = cpu_capacity(max(workers)) if probe else None
     rows: list[Row] = []
     results: dict[str, list] = {}
     for impl in implementations:
@@ -567,6 +620,7 @@ def run_benchmark(
             ))
         results[impl] = baseline
 
+    capacity = (capacity_before, cpu_capacity(max(workers))) if probe else None
     agree = None
     if len(results) == 2:
         agree = _agree(results["reference"], results["fastpar"])
@@ -581,6 +635,7 @@ def run_benchmark(
         repeats=repeats,
         build=build_info(),
         scenario_ticks=[r["ticks_processed"] for r in first],
+        capacity=capacity,
         results=results,
     )
 
@@ -606,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ticks, scenarios = balanced_scenarios(args.scenarios, args.ticks, strategy=args.strategy)
         label = f"balanced set ({args.scenarios} x {args.ticks:,} ticks, {args.strategy})"
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    study = run_benchmark(ticks, scenarios, workers=args.workers, label=label, log=log)
+    study = run_benchmark(ticks, scenarios, workers=args.workers, label=label, probe=True, log=log)
     print(study.to_markdown())
     ok = all(r.identical for r in study.rows) and study.agree is not False
     return 0 if ok else 1
