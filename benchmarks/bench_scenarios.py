@@ -7,7 +7,7 @@ on fastpar's C kernel (``fastpar.scenarios.run_scenario``; also as one job
 of fastpar's native pool). The work is :mod:`fastpar.gil_benchmark`; this
 file renders its tables for benchmarks/run.py. Sets:
 
-* balanced, simple consensus: 8 equal scenarios of 40,000 synthetic ticks,
+* balanced, simple consensus: 8 equal scenarios of 150,000 synthetic ticks,
   a strategy that trades rarely, so the C kernel dominates each scenario;
 * balanced, aggressive trend: the same windows with the sample set's global
   strategy, which trades every few hundred ticks (the Python side that turns
@@ -26,7 +26,7 @@ from fastpar import gil_benchmark as gb
 
 TITLE = "W4: scenario batches, sequential vs threads vs processes"
 
-FULL = {"scenarios": 8, "ticks": 40_000, "repeats": {"reference": 1, "fastpar": 7}}
+FULL = {"scenarios": 8, "ticks": 150_000, "repeats": {"reference": 1, "fastpar": 7}}
 QUICK = {"scenarios": 4, "ticks": 4_000, "repeats": {"reference": 1, "fastpar": 2}}
 
 
