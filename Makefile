@@ -25,7 +25,8 @@ FT_DEPS := --prefer-binary \
 	--only-binary numpy,pandas,pyarrow,matplotlib,contourpy,kiwisolver,pillow,pyzmq,psutil \
 	"numpy>=2.1,<2.5" "pandas>=2.0" "pyarrow>=15" \
 	"scikit-build-core>=0.10" cmake ninja "pytest>=8" "pytest-run-parallel>=0.4" \
-	"nbclient>=0.10" "nbformat>=5.9" "ipykernel>=6.25" "matplotlib>=3.8" "psutil>=5.9"
+	"nbclient>=0.10" "nbformat>=5.9" "ipykernel>=6.25" "matplotlib>=3.8" "psutil>=5.9" \
+	"dask[distributed]>=2024.1"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

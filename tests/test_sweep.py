@@ -155,7 +155,8 @@ def test_progress_bar(ohlc, capsys):
 
 
 @pytest.mark.thread_unsafe
-def test_ctrl_c_stops_a_sweep_and_the_pool_still_works():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_stops_a_sweep_and_the_pool_still_works(threads):
     """SIGINT during a sweep that would run for tens of seconds raises
     KeyboardInterrupt within a second; the next sweep runs normally."""
     if threading.current_thread() is not threading.main_thread():
@@ -172,12 +173,12 @@ def test_ctrl_c_stops_a_sweep_and_the_pool_still_works():
     sender.start()
     t0 = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
-        fastpar.sweep(data, "rsi_threshold", grid, threads=2, progress=False)
+        fastpar.sweep(data, "rsi_threshold", grid, threads=threads, progress=False)
     elapsed = time.perf_counter() - t0
     sender.join()
     assert elapsed < 1.5
     small = {"close": data["close"][:1000]}
-    df = fastpar.sweep(small, "rsi_threshold", RSI_GRID, threads=2, progress=False)
+    df = fastpar.sweep(small, "rsi_threshold", RSI_GRID, threads=threads, progress=False)
     assert len(df) == 8
 
 
@@ -268,3 +269,29 @@ def test_bad_bars(ohlc):
 def test_bad_costs_and_threads(ohlc, kw, exc, match):
     with pytest.raises(exc, match=match):
         fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False, **kw)
+
+
+def test_private_entry_point_guards():
+    """_fastpar.sweep itself refuses misuse with exceptions, never a crash."""
+    from fastpar import _fastpar
+
+    c = np.linspace(1.0, 2.0, 50)
+    ok = np.array([[2.0, 30.0, 70.0]])
+    rest = (0.0, 0.0, 0.0, np.nan, np.nan, False, 252.0, 1, None)
+    cases = [
+        ((7, None, None, c, ok, *rest), ValueError, "unknown strategy number 7"),
+        ((4, None, None, c, np.zeros((1, 6)), *rest), ValueError, "needs high and low"),
+        ((0, None, None, c, np.array([[1.0, 30, 70]]), *rest), ValueError, "invalid parameter"),
+        ((0, None, None, c, ok, -1.0, *rest[1:]), ValueError, "invalid parameter set, costs"),
+        ((0, c[:3], None, c, ok, *rest), ValueError, "high has 3 bars, close has 50"),
+        ((0, None, None, c[::2], ok, *rest), TypeError, "close must be an aligned"),
+        ((0, None, None, c, ok[:, :2], *rest), TypeError, "params must be"),
+        ((0, None, None, c, ok, *rest[:-1], np.zeros(2)), TypeError, "progress must be"),
+        ((0, None, None, c, ok), TypeError, "takes 14 arguments"),
+    ]
+    for args, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            _fastpar.sweep(*args)
+    counter = np.zeros(1, dtype=np.int64)
+    out = _fastpar.sweep(0, None, None, c, np.repeat(ok, 3, axis=0), *rest[:-1], counter)
+    assert out.shape == (3, 7) and counter[0] == 3

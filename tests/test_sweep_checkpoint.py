@@ -1,116 +1,104 @@
-"""fastpar.sweep(checkpoint=...): results kept in SQLite, reruns resume,
-a file of another sweep or of something else is refused."""
+"""fastpar.sweep_checkpoint: results survive a reopen, another sweep or a
+foreign file is refused with a clear ValueError, and a chunk is stored
+whole or not at all."""
 
+import math
 import sqlite3
 
 import numpy as np
 import pytest
+from fastpar.sweep_checkpoint import SweepCheckpoint, data_fingerprint
 
-import fastpar
-from fastpar import sweep_checkpoint
-from fastpar.sweep import METRICS
-
-pd = pytest.importorskip("pandas")
-
-GRID = {"period": range(2, 12), "low": [20, 30], "high": [70, 80]}  # 40 sets
+METRICS = ["total_return", "sharpe", "n_trades"]
 
 
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(12)
-    return {"close": 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.015, 1500)))}
+def sweep(path, **change):
+    desc = dict(
+        strategy="rsi_threshold",
+        data=data_fingerprint({"close": np.linspace(1.0, 2.0, 50)}),
+        costs={"fees": 0.001},
+        sets=[(p, lo, 70) for p in range(2, 6) for lo in (20, 30)],
+        metrics=METRICS,
+    )
+    desc.update(change)
+    return SweepCheckpoint(path, **desc)
 
 
-@pytest.fixture
-def small_chunks(monkeypatch):
-    monkeypatch.setattr(sweep_checkpoint, "CHUNK", 8)
+def test_stored_rows_come_back_after_reopening(tmp_path):
+    path = tmp_path / "cp.sqlite"
+    with sweep(path) as cp:
+        rows, values = cp.done()
+        assert rows.size == 0 and values.shape == (0, 3)
+        cp.store([3, 1], np.array([[0.5, math.nan, 4], [-0.25, 1.5, 2]]))
+        cp.store([5], np.array([[math.inf, -1.0, 0]]))
+    with sweep(path) as cp:
+        rows, values = cp.done()
+    assert rows.tolist() == [1, 3, 5]
+    np.testing.assert_array_equal(values, [[-0.25, 1.5, 2], [0.5, math.nan, 4], [math.inf, -1, 0]])
 
 
-def count_sets(monkeypatch, fail_on_call=None):
-    """Make sweep_checkpoint.run_sets count the sets it runs (and raise
-    KeyboardInterrupt on call number `fail_on_call`)."""
-    calls = []
-    real = sweep_checkpoint.run_sets
-    total = [0]
-
-    def counting(bars, strategy, sets, *args, **kw):
-        calls.append(len(sets))
-        total[0] += 1
-        if total[0] == fail_on_call:
-            raise KeyboardInterrupt
-        return real(bars, strategy, sets, *args, **kw)
-
-    monkeypatch.setattr(sweep_checkpoint, "run_sets", counting)
-    return calls
-
-
-def test_same_table_as_without(tmp_path, data, small_chunks):
-    plain = fastpar.sweep(data, "rsi_threshold", GRID, fees=0.001, progress=False)
-    path = tmp_path / "run.sqlite"
-    kept = fastpar.sweep(data, "rsi_threshold", GRID, fees=0.001, progress=False,
-                         checkpoint=path)
-    pd.testing.assert_frame_equal(plain, kept)
-    assert kept.attrs == plain.attrs
-    with sqlite3.connect(path) as con:
-        assert con.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 40
-    again = fastpar.sweep(data, "rsi_threshold", GRID, fees=0.001, progress=False,
-                          checkpoint=str(path))
-    pd.testing.assert_frame_equal(plain, again)
+@pytest.mark.parametrize(
+    "change, what",
+    [
+        ({"strategy": "ma_cross"}, "strategy"),
+        ({"data": data_fingerprint({"close": np.linspace(1.0, 2.0, 51)})}, "data"),
+        ({"costs": {"fees": 0.002}}, "costs"),
+        ({"sets": [(p, 20, 70) for p in range(2, 10)]}, "parameter grid"),
+        ({"metrics": METRICS[:2]}, "result columns"),
+    ],
+)
+def test_another_sweep_in_the_same_file_is_refused(tmp_path, change, what):
+    path = tmp_path / "cp.sqlite"
+    with sweep(path) as cp:
+        cp.store([0], np.array([[1.0, 2.0, 3.0]]))
+    with pytest.raises(ValueError, match=f"belongs to another sweep: .*{what}"):
+        sweep(path, **change)
+    with sweep(path) as cp:  # the file is untouched
+        assert cp.done()[0].tolist() == [0]
 
 
-def test_rerun_after_interruption_runs_only_the_rest(tmp_path, data, small_chunks,
-                                                     monkeypatch):
-    path = tmp_path / "run.sqlite"
-    calls = count_sets(monkeypatch, fail_on_call=3)
-    with pytest.raises(KeyboardInterrupt):
-        fastpar.sweep(data, "rsi_threshold", GRID, progress=False, checkpoint=path)
-    assert calls == [8, 8, 8]
-    calls.clear()
-    resumed = fastpar.sweep(data, "rsi_threshold", GRID, progress=False, checkpoint=path)
-    assert sum(calls) == 40 - 16  # the two chunks stored before the interruption are kept
-    plain = fastpar.sweep(data, "rsi_threshold", GRID, progress=False)
-    pd.testing.assert_frame_equal(plain, resumed)
-    calls.clear()
-    fastpar.sweep(data, "rsi_threshold", GRID, progress=True, checkpoint=path)
-    assert calls == []
+def test_data_fingerprint_sees_values_names_and_dtypes():
+    a = np.arange(10.0)
+    base = data_fingerprint({"close": a})
+    assert data_fingerprint({"close": a.copy()}) == base
+    assert data_fingerprint({"close": a + 1e-12}) != base
+    assert data_fingerprint({"open": a}) != base
+    assert data_fingerprint({"close": a.astype(np.float32)}) != base
 
 
-def test_several_assets(tmp_path, data):
-    two = {"a": data, "b": {"close": data["close"][::-1].copy()}}
-    plain = fastpar.sweep(two, "rsi_threshold", GRID, progress=False)
-    kept = fastpar.sweep(two, "rsi_threshold", GRID, progress=False,
-                         checkpoint=tmp_path / "two.sqlite")
-    pd.testing.assert_frame_equal(plain, kept)
-    assert list(kept.columns) == ["asset", "period", "low", "high", *METRICS]
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(ValueError, match="not a fastpar sweep checkpoint"):
+        sweep(path)
+    assert path.read_text().startswith("these are my notes")
 
 
-@pytest.mark.parametrize("change", [
-    {"grid": {"period": range(2, 13), "low": [20, 30], "high": [70, 80]}},
-    {"strategy": "envelope", "grid": {"period": [5], "deviation": [0.01]}},
-    {"fees": 0.002},
-    {"direction": "longshort"},
-    {"data": "other"},
-])
-def test_another_sweep_in_the_same_file_is_refused(tmp_path, data, change):
-    path = tmp_path / "run.sqlite"
-    fastpar.sweep(data, "rsi_threshold", GRID, fees=0.001, progress=False, checkpoint=path)
-    args = {"data": data, "strategy": "rsi_threshold", "grid": GRID, "fees": 0.001}
-    args.update(change)
-    if isinstance(args["data"], str):
-        args["data"] = {"close": data["close"] * 1.0001}
-    with pytest.raises(ValueError, match="holds a different sweep"):
-        fastpar.sweep(args.pop("data"), args.pop("strategy"), args.pop("grid"),
-                      progress=False, checkpoint=path, **args)
+def test_another_programs_database_is_refused(tmp_path):
+    path = tmp_path / "other.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE trades (id INTEGER, price REAL)")
+    db.commit()
+    db.close()
+    with pytest.raises(ValueError, match="SQLite database but not a fastpar sweep checkpoint"):
+        sweep(path)
 
 
-def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path, data):
-    text = tmp_path / "notes.sqlite"
-    text.write_text("just some text, not a database\n" * 20)
-    with pytest.raises(ValueError, match="is not a fastpar sweep checkpoint"):
-        fastpar.sweep(data, "rsi_threshold", GRID, progress=False, checkpoint=text)
-    other = tmp_path / "other.sqlite"
-    with sqlite3.connect(other) as con:
-        con.execute("CREATE TABLE t (x)")
-    with pytest.raises(ValueError, match="is not a fastpar sweep checkpoint"):
-        fastpar.sweep(data, "rsi_threshold", GRID, progress=False, checkpoint=other)
-    assert text.read_text().startswith("just some text")
+def test_a_directory_or_an_unreachable_path_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="directory"):
+        sweep(tmp_path)
+    with pytest.raises(ValueError, match="cannot open"):
+        sweep(tmp_path / "no" / "such" / "dir" / "cp.sqlite")
+
+
+def test_a_chunk_is_stored_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "cp.sqlite"
+    with sweep(path) as cp:
+        cp.store([0], np.array([[1.0, 2.0, 3.0]]))
+        # The third row fails after two were written: the transaction
+        # rolls back, as when Ctrl-C interrupts a write.
+        with pytest.raises(ValueError):
+            cp.store([1, 2, "not a row number"], np.zeros((3, 3)))
+        with pytest.raises(ValueError, match="shape"):
+            cp.store([1, 2], np.zeros((3, 3)))
+        assert cp.done()[0].tolist() == [0]

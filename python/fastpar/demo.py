@@ -99,6 +99,24 @@ def scenario_batches(threads: int) -> list[tuple[str, float, float, bool]]:
     return rows
 
 
+def sweep_batch(threads: int):
+    """The RSI-threshold grid of 441 parameter sets (period 2-50, low 20/25/30,
+    high 70/75/80, 0.1% fees) over 100,000 bars, on one thread and on the
+    native pool. Returns the table row and the results."""
+    bars = random_walk_ohlc(1, 100_000, seed=11)
+    data = {k: v[0] for k, v in bars.items()}
+    grid = {"period": range(2, 51), "low": [20, 25, 30], "high": [70, 75, 80]}
+
+    def run(t):
+        return fastpar.sweep(data, "rsi_threshold", grid, threads=t, progress=False, fees=0.001)
+
+    one_time, one = _best_of(2, lambda: run(1))
+    pool_time, pooled = _best_of(2, lambda: run(threads))
+    row = (f"fastpar sweep, {len(one)} RSI-threshold sets x 100,000 bars (native pool)",
+           one_time, pool_time, one.equals(pooled))
+    return row, pooled
+
+
 def _same(a: Sequence, b: Sequence) -> bool:
     def flat(r):
         return r if isinstance(r, (list, tuple)) else [r]
@@ -156,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     fp_rate = args.series * args.length / seq_rsi
 
     rows += scenario_batches(args.threads)
+    sweep_row, sweep_result = sweep_batch(args.threads)
+    rows.append(sweep_row)
 
     width = max(len(r[0]) for r in rows)
     print(f"\n{'workload':<{width}}  {'sequential':>10}  {'threads':>10}  {'speed-up':>8}  identical")
@@ -163,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name:<{width}}  {s:9.3f}s  {t:9.3f}s  {s / t:7.2f}x  {'yes' if same else 'NO'}")
     print(f"\nRSI per thread: fastpar {fp_rate / 1e6:,.0f} M prices/s, pure Python "
           f"{py_rate / 1e6:,.2f} M prices/s ({fp_rate / py_rate:,.0f}x)")
+    best = sweep_result.sort_values("total_return", ascending=False, kind="stable").head(3)
+    print("\nBest RSI-threshold sets by total return:")
+    print(best.to_string(index=False))
     if not all(r[3] for r in rows):
         print("error: threaded results differ from sequential ones", file=sys.stderr)
         return 1

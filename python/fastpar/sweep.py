@@ -444,6 +444,22 @@ def sweep(
     _check_strategy(strategy)
     costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
     assets = _assets(data, strategy)
+    check_spread(assets, costs)
+    sets, skipped = expand_grid(strategy, grid)
+    names = None if assets[0][0] is None else [a for a, _ in assets]
+    if checkpoint is not None:
+        return _checkpointed(checkpoint, assets, strategy, sets, skipped, costs, threads, progress)
+    bar = _ProgressBar(len(sets) * len(assets), f"sweep {strategy}") if progress else None
+    try:
+        results = [run_sets(bars, strategy, sets, costs, threads, bar) for _, bars in assets]
+    finally:
+        if bar is not None:
+            bar.close()
+    return to_frame(strategy, sets, results, names, skipped)
+
+
+def check_spread(assets, costs) -> None:
+    """ValueError unless half the spread stays below every sell price."""
     for name, bars in assets:
         lowest = float(np.min(bars["close"])) * (1.0 - costs["slippage"])
         if costs["spread"] / 2.0 >= lowest:
@@ -452,18 +468,49 @@ def sweep(
                 f"spread {costs['spread']} is too large for {where}: half of it must stay "
                 f"below the lowest sell price ({lowest})"
             )
-    sets, skipped = expand_grid(strategy, grid)
-    names = None if assets[0][0] is None else [a for a, _ in assets]
-    if checkpoint is not None:
-        from .sweep_checkpoint import _checkpointed
 
-        return _checkpointed(
-            checkpoint, assets, strategy, sets, skipped, costs, threads=threads, progress=progress
-        )
-    bar = _ProgressBar(len(sets) * len(assets), f"sweep {strategy}") if progress else None
-    try:
-        results = [run_sets(bars, strategy, sets, costs, threads, bar) for _, bars in assets]
-    finally:
-        if bar is not None:
-            bar.close()
-    return to_frame(strategy, sets, results, names, skipped)
+
+def open_checkpoint(path, assets, strategy, sets, costs):
+    """The SweepCheckpoint of this sweep (see fastpar.sweep_checkpoint); its
+    rows are numbered asset-major, as in the result table."""
+    from .sweep_checkpoint import SweepCheckpoint, data_fingerprint
+
+    columns = {f"{i}:{name}/{key}": a for i, (name, bars) in enumerate(assets)
+               for key, a in bars.items() if a is not None}
+    return SweepCheckpoint(path, strategy=strategy, data=data_fingerprint(columns), costs=costs,
+                           sets=sets, metrics=METRICS)
+
+
+#: Sets per stored chunk of a checkpointed sweep: small enough that an
+#: interruption loses little, large enough to keep the pool busy.
+CHECKPOINT_CHUNK = 256
+
+
+def _checkpointed(path, assets, strategy, sets, skipped, costs, threads, progress):
+    """sweep() with a checkpoint file: the sets already stored are read
+    back, the others run chunk by chunk, each chunk stored as it finishes.
+    Result rows are numbered asset-major, as in the returned table."""
+    n = len(sets)
+    results = np.full((len(assets) * n, len(METRICS)), np.nan)
+    with open_checkpoint(path, assets, strategy, sets, costs) as cp:
+        rows, values = cp.done()
+        results[rows] = values
+        todo = np.ones(len(results), dtype=bool)
+        todo[rows] = False
+        bar = _ProgressBar(len(results), f"sweep {strategy}") if progress else None
+        try:
+            if bar is not None:
+                bar.advance(len(rows))
+            for a, (_, bars) in enumerate(assets):
+                left = np.flatnonzero(todo[a * n:(a + 1) * n])
+                for start in range(0, len(left), CHECKPOINT_CHUNK):
+                    idx = left[start:start + CHECKPOINT_CHUNK]
+                    out = run_sets(bars, strategy, [sets[i] for i in idx], costs, threads, bar)
+                    cp.store(a * n + idx, out)
+                    results[a * n + idx] = out
+        finally:
+            if bar is not None:
+                bar.close()
+    names = None if assets[0][0] is None else [name for name, _ in assets]
+    return to_frame(strategy, sets, [results[a * n:(a + 1) * n] for a in range(len(assets))],
+                    names, skipped)

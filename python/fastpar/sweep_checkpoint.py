@@ -1,121 +1,159 @@
-"""Checkpoints of parameter sweeps in a SQLite file.
+"""Sweep checkpoints: finished results stored in SQLite as they come.
 
-``fastpar.sweep(..., checkpoint="run.sqlite")`` stores each finished chunk
-of parameter sets as it comes; a rerun of the same sweep (same data,
-strategy, costs and grid) computes only the sets not stored yet, then
-assembles the whole table from the file.
+A checkpoint file belongs to one sweep: the same data, strategy, costs and
+parameter sets. Its ``meta`` table records a fingerprint of those; a rerun
+with the same fingerprint reads back what is done and runs only the rest,
+while a different sweep pointed at the same file is an error rather than a
+silent mix of two sweeps' rows. Results are keyed by their row number in
+the sweep's result table, and each chunk is committed in one transaction,
+so an interrupted sweep leaves every finished chunk and nothing partial.
 
-The file holds two tables:
-
-- ``meta(key, value)``: ``format`` = ``fastpar-sweep-checkpoint``,
-  ``version``, ``strategy`` and ``fingerprint``, a SHA-256 over the
-  strategy, the costs, the parameter sets in order, the asset names and the
-  bars' bytes;
-- ``results(asset, set_index, <metrics>)``: one row per finished set.
-
-A file with another fingerprint is a ValueError (a different sweep), and
-so is a file that is not a fastpar checkpoint.
+The file is marked as fastpar's with SQLite's ``application_id``; any other
+file (not SQLite, or another program's database) is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+import math
 import sqlite3
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .sweep import METRICS, _ProgressBar, run_sets, to_frame
+__all__ = ["SweepCheckpoint", "data_fingerprint"]
 
-FORMAT = "fastpar-sweep-checkpoint"
-VERSION = "1"
-#: Sets per stored chunk: small enough that an interruption loses little,
-#: large enough that each chunk keeps the pool busy.
-CHUNK = 256
+# "fpsw" in ASCII: marks the file as a fastpar sweep checkpoint.
+APPLICATION_ID = 0x66707377
+FORMAT_VERSION = 1
 
 
-def fingerprint(assets, strategy, sets, costs):
-    """SHA-256 (hex) of everything the results depend on."""
+def data_fingerprint(columns: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of ``columns``
+    (e.g. ``{"AAPL/close": array, ...}``), in sorted name order."""
     h = hashlib.sha256()
-    h.update(json.dumps([strategy, sorted((k, repr(v)) for k, v in costs.items()),
-                         [list(map(repr, s)) for s in sets]]).encode())
-    for name, bars in assets:
-        h.update(repr(name).encode())
-        for key in ("high", "low", "close"):
-            a = bars[key]
-            h.update(key.encode())
-            if a is not None:
-                h.update(len(a).to_bytes(8, "little"))
-                h.update(np.ascontiguousarray(a, dtype="<f8").tobytes())
+    for name in sorted(columns):
+        a = np.ascontiguousarray(columns[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
     return h.hexdigest()
 
 
-def _open(path, strategy, digest):
-    """A connection to a new or matching checkpoint file."""
-    path = os.fspath(path)
-    fresh = not os.path.exists(path) or os.path.getsize(path) == 0
-    con = sqlite3.connect(path)
-    try:
-        if fresh:
-            with con:
-                con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                cols = ", ".join(f"{m} REAL" for m in METRICS)
-                con.execute(f"CREATE TABLE results (asset INTEGER, set_index INTEGER, {cols}, "
-                            "PRIMARY KEY (asset, set_index))")
-                con.executemany("INSERT INTO meta VALUES (?, ?)", [
-                    ("format", FORMAT), ("version", VERSION), ("strategy", strategy),
-                    ("fingerprint", digest)])
-            return con
+def _sets_fingerprint(sets: Iterable[Sequence]) -> str:
+    h = hashlib.sha256()
+    for s in sets:
+        h.update(json.dumps(list(s), default=str).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+class SweepCheckpoint:
+    """One sweep's results on disk.
+
+    ``sweep`` describes the sweep: ``strategy``, ``data`` (a
+    :func:`data_fingerprint`), ``costs`` (a dict), ``sets`` (the parameter
+    sets, in row order; only their fingerprint is stored) and ``metrics``
+    (the names of the stored result columns).
+
+    Raises ValueError if ``path`` is not a fastpar sweep checkpoint, or
+    holds another sweep's results.
+    """
+
+    def __init__(self, path, *, strategy: str, data: str, costs: Mapping, sets: Sequence,
+                 metrics: Sequence[str]):
+        self.path = Path(path)
+        self.metrics = list(metrics)
+        self.n_rows = len(sets)
+        self._meta = {
+            "format": FORMAT_VERSION,
+            "strategy": strategy,
+            "data": data,
+            "costs": json.dumps(dict(costs), sort_keys=True, default=str),
+            "sets": _sets_fingerprint(sets),
+            "rows": self.n_rows,
+            "metrics": json.dumps(self.metrics),
+        }
+        if self.path.is_dir():
+            raise ValueError(f"checkpoint {self.path} is a directory, not a file")
         try:
-            meta = dict(con.execute("SELECT key, value FROM meta"))
-        except sqlite3.DatabaseError:
-            meta = {}
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a fastpar sweep checkpoint")
-        if meta.get("version") != VERSION:
-            raise ValueError(f"{path}: checkpoint version {meta.get('version')!r}, "
-                             f"this fastpar writes {VERSION!r}")
-        if meta.get("fingerprint") != digest:
+            self._db = sqlite3.connect(self.path)
+        except sqlite3.Error as e:
+            raise ValueError(f"checkpoint {self.path}: cannot open it ({e})") from None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as e:
+            self._db.close()
             raise ValueError(
-                f"{path} holds a different sweep (strategy {meta.get('strategy')!r}; data, "
-                "costs or grid differ): use another checkpoint file or delete this one")
-        return con
-    except BaseException:
-        con.close()
-        raise
+                f"{self.path} is not a fastpar sweep checkpoint (not an SQLite database: {e})"
+            ) from None
+        except BaseException:
+            self._db.close()
+            raise
 
+    def _open(self) -> None:
+        db = self._db
+        (app_id,) = db.execute("PRAGMA application_id").fetchone()
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if app_id == 0 and not tables:
+            self._create()
+            return
+        if app_id != APPLICATION_ID or not {"meta", "results"} <= tables:
+            raise ValueError(
+                f"{self.path} is an SQLite database but not a fastpar sweep checkpoint"
+            )
+        stored = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        differs = [k for k, v in self._meta.items() if stored.get(k) != str(v)]
+        if differs:
+            what = {"data": "the data", "sets": "the parameter grid", "costs": "the costs",
+                    "strategy": "the strategy", "rows": "the number of parameter sets",
+                    "metrics": "the result columns", "format": "the file format version"}
+            raise ValueError(
+                f"checkpoint {self.path} belongs to another sweep: "
+                + ", ".join(what[k] for k in differs)
+                + " differ; use another file, or delete this one to start over"
+            )
 
-def _checkpointed(path, assets, strategy, sets, skipped, costs, threads=None, progress=True):
-    """fastpar.sweep with a checkpoint file: the same DataFrame."""
-    con = _open(path, strategy, fingerprint(assets, strategy, sets, costs))
-    try:
-        done = [set() for _ in assets]
-        for a, i in con.execute("SELECT asset, set_index FROM results"):
-            done[a].add(i)
-        todo = [[i for i in range(len(sets)) if i not in done[a]] for a in range(len(assets))]
-        bar = None
-        if progress:
-            bar = _ProgressBar(len(sets) * len(assets), f"sweep {strategy}")
-            bar.advance(sum(len(d) for d in done))
-        try:
-            marks = ", ".join("?" * (2 + len(METRICS)))
-            for a, (_, bars) in enumerate(assets):
-                for start in range(0, len(todo[a]), CHUNK):
-                    idx = todo[a][start : start + CHUNK]
-                    out = run_sets(bars, strategy, [sets[i] for i in idx], costs, threads, bar)
-                    with con:
-                        con.executemany(f"INSERT INTO results VALUES ({marks})",
-                                        [(a, i, *map(float, row)) for i, row in zip(idx, out)])
-        finally:
-            if bar is not None:
-                bar.close()
-        results = []
-        for a in range(len(assets)):
-            rows = con.execute(f"SELECT {', '.join(METRICS)} FROM results WHERE asset = ? "
-                               "ORDER BY set_index", (a,)).fetchall()
-            results.append(np.array(rows, dtype=np.float64).reshape(len(sets), len(METRICS)))
-    finally:
-        con.close()
-    names = None if assets[0][0] is None else [n for n, _ in assets]
-    return to_frame(strategy, sets, results, names, skipped)
+    def _create(self) -> None:
+        cols = ", ".join(f"m{i} REAL" for i in range(len(self.metrics)))
+        with self._db:
+            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self._db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._db.execute(f"CREATE TABLE results (row INTEGER PRIMARY KEY, {cols})")
+            self._db.executemany("INSERT INTO meta VALUES (?, ?)",
+                                 [(k, str(v)) for k, v in self._meta.items()])
+
+    def done(self) -> tuple[np.ndarray, np.ndarray]:
+        """(row numbers, metric values of shape (rows, len(metrics))) of the
+        results already stored, in row order."""
+        cols = ", ".join(f"m{i}" for i in range(len(self.metrics)))
+        rows = self._db.execute(f"SELECT row, {cols} FROM results ORDER BY row").fetchall()
+        index = np.array([r[0] for r in rows], dtype=np.int64)
+        # SQLite stores NaN as NULL.
+        values = np.array([[math.nan if v is None else v for v in r[1:]] for r in rows],
+                          dtype=np.float64).reshape(len(rows), len(self.metrics))
+        return index, values
+
+    def store(self, rows: Sequence[int], values: np.ndarray) -> None:
+        """Store results (one row of metric values per row number) in one
+        transaction."""
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (len(rows), len(self.metrics)):
+            raise ValueError(f"expected values of shape {(len(rows), len(self.metrics))}, "
+                             f"got {values.shape}")
+        marks = ", ".join("?" * (len(self.metrics) + 1))
+        with self._db:
+            self._db.executemany(
+                f"INSERT OR REPLACE INTO results VALUES ({marks})",
+                ((int(r), *map(float, v)) for r, v in zip(rows, values)),
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "SweepCheckpoint":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -929,7 +929,7 @@ sweep_series(PyObject *obj, const char *name, Py_ssize_t *n, const double **data
     if (!PyArray_Check(obj) || PyArray_TYPE(a) != NPY_DOUBLE || PyArray_NDIM(a) != 1 ||
         !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
         PyErr_Format(PyExc_TypeError,
-                     "sweep(): %s must be None or an aligned C-contiguous 1-D float64 array",
+                     "sweep(): %s must be an aligned C-contiguous 1-D float64 array",
                      name);
         return -1;
     }
@@ -970,7 +970,7 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     long strategy = PyLong_AsLong(args[0]);
     if (strategy == -1 && PyErr_Occurred())
         return NULL;
-    if (fp_strategy_n_params((int)strategy) < 0 || strategy != (int)strategy) {
+    if (strategy < 0 || strategy >= FP_N_STRATEGIES) {
         PyErr_Format(PyExc_ValueError, "sweep(): unknown strategy number %ld", strategy);
         return NULL;
     }
@@ -1048,11 +1048,16 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     sw.progress = progress;
     if (sw.n_tasks > 0) {
         /* run_job's loop, plus the sweep's own cancel flag so that running
-         * tasks stop too. */
+         * tasks stop too. As for scenarios, on the pool this thread runs no
+         * task and only waits, in slices, to see Ctrl-C; threads=1 keeps
+         * the work here (tasks are short: Ctrl-C is seen between two). */
         fp_job job;
         int finished, interrupted = 0;
         fp_job_init(&job, fp_sweep_task, &sw, sw.n_tasks, NULL);
-        fp_job_submit(&job, nthreads);
+        if (nthreads == 1)
+            fp_job_submit(&job, 1);
+        else
+            fp_job_submit_waiting(&job, nthreads);
         for (;;) {
             Py_BEGIN_ALLOW_THREADS
             finished = fp_job_work(&job, FPG_SLICE_MS);

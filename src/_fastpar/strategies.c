@@ -24,6 +24,12 @@
 
 #include "pool.h"
 
+/* A grid is cut into at least this many tasks when it has enough sets. */
+#define FP_SWEEP_MIN_TASKS 8
+/* At most this many bars x sets per task (some tens of milliseconds), while
+ * a set alone fits. */
+#define FP_SWEEP_TASK_BARS ((size_t)1 << 24)
+
 /* Bars between two looks at the cancel flag. */
 #define CANCEL_STRIDE 4096
 
@@ -305,6 +311,12 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
             s->base = c;
     }
     double v = s->cash + s->pos * c;
+    s->in_market += s->pos != 0.0;
+    /* An unchanged value (flat, no order) is a return of 0, which leaves
+     * the sums, the growth and the drawdown as they are - once the first
+     * bar has set the peak. */
+    if (v == s->value && s->peak != -INFINITY)
+        return;
     double r = bar_return(s->value, v);
     s->value = v;
     s->sum_r += r;
@@ -315,7 +327,6 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
     double dd = s->growth / s->peak - 1.0;
     if (dd < s->max_dd)
         s->max_dd = dd;
-    s->in_market += s->pos != 0.0;
 }
 
 static void sim_finish(sim *s, const fp_sweep_bars *b, const fp_costs *k, double *out)
@@ -522,15 +533,19 @@ static int run_ma_cross(group *g)
 {
     const fp_sweep_bars *b = &g->sw->bars;
     const double *p = set_params(g, 0);
-    ma_state fast, slow;
-    ma_init(&fast, (size_t)p[0], p[2] == FP_MA_EMA);
-    ma_init(&slow, (size_t)p[1], p[2] == FP_MA_EMA);
+    const int ema = p[2] == FP_MA_EMA;
+    ma_state slow, fast[FP_SWEEP_GROUP];
+    ma_init(&slow, (size_t)p[1], ema);
+    for (size_t j = 0; j < g->k; j++)
+        ma_init(&fast[j], (size_t)set_params(g, j)[0], ema);
     for (size_t t = 0; t < b->n; t++) {
         if (cancelled(g, t))
             return FP_ECANCELLED;
-        double f = ma_next(&fast, b->close, t), s = ma_next(&slow, b->close, t);
-        for (size_t j = 0; j < g->k; j++)
+        double s = ma_next(&slow, b->close, t);
+        for (size_t j = 0; j < g->k; j++) {
+            double f = ma_next(&fast[j], b->close, t);
             sim_bar(&g->acc[j], b->close[t], f > s, f < s, &g->sw->costs);
+        }
     }
     return FP_OK;
 }
@@ -571,6 +586,17 @@ static int run_envelope(group *g)
     return FP_OK;
 }
 
+/* Position of the extreme of x[from .. to) (the highest if sign > 0, the
+ * lowest if sign < 0; the last one on ties). */
+static size_t extreme_at(const double *x, size_t from, size_t to, double sign)
+{
+    size_t at = from;
+    for (size_t i = from + 1; i < to; i++)
+        if (sign * x[i] >= sign * x[at])
+            at = i;
+    return at;
+}
+
 static int run_bigbar(group *g)
 {
     const fp_sweep_bars *b = &g->sw->bars;
@@ -586,6 +612,10 @@ static int run_bigbar(group *g)
     atr_state a = {(size_t)p[0], 0.0};
     rsi_state r = {(size_t)p[4], 0.0, 0.0};
     double atr_prev = NAN;
+    /* where the highest high and lowest low of the window [t-brk, t) are:
+     * updated with each new bar, rescanned only when one leaves the
+     * window (on random data about once every brk bars) */
+    size_t hi_at = 0, lo_at = 0;
     for (size_t t = 0; t < b->n; t++) {
         if (cancelled(g, t))
             return FP_ECANCELLED;
@@ -594,15 +624,16 @@ static int run_bigbar(group *g)
             for (size_t j = 0; j < g->k; j++)
                 sim_bar(&g->acc[j], c, 0, 0, &g->sw->costs);
         } else {
-            /* the window is short next to a task's sets; a plain scan
-             * keeps it simple */
-            double hh = h[t - brk], ll = lo[t - brk];
-            for (size_t i = t - brk + 1; i < t; i++) {
-                hh = fmax(hh, h[i]);
-                ll = fmin(ll, lo[i]);
-            }
+            if (t == brk || hi_at < t - brk)
+                hi_at = extreme_at(h, t - brk, t, 1.0);
+            else if (h[t - 1] >= h[hi_at])
+                hi_at = t - 1;
+            if (t == brk || lo_at < t - brk)
+                lo_at = extreme_at(lo, t - brk, t, -1.0);
+            else if (lo[t - 1] <= lo[lo_at])
+                lo_at = t - 1;
             double rng = h[t] - lo[t];
-            int up = c > hh, down = c < ll;
+            int up = c > h[hi_at], down = c < lo[lo_at];
             for (size_t j = 0; j < g->k; j++) {
                 int e = rng > k_atr[j] * atr_prev && c >= lo[t] + tail[j] * rng && up &&
                         rv <= rsi_max[j];
@@ -646,7 +677,7 @@ int fp_sweep_task(void *ctx, size_t index)
 /* Which parameters make up the shared indicator of each strategy. */
 static const int key_params[FP_N_STRATEGIES][3] = {
     {0, -1, -1}, /* RSI period */
-    {0, 1, 2},   /* both averages: sets share only if identical */
+    {1, 2, -1},  /* the slow average (each set has its own fast one) */
     {0, -1, -1}, /* Bollinger window */
     {0, -1, -1}, /* SMA window */
     {0, 3, 4},   /* ATR period, breakout window, RSI period */
@@ -705,10 +736,18 @@ int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const d
         ks[i].index = i;
     }
     qsort(ks, n_sets, sizeof *ks, keyed_cmp);
+    /* Smaller tasks for small grids, so that even a grid of one key keeps
+     * a few threads busy, and for long series, so that a task stays short
+     * (a caller running tasks itself looks for Ctrl-C between two) - at
+     * the price of computing an indicator more than once. */
+    size_t group = (n_sets + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
+    if (bars->n > 0 && group > FP_SWEEP_TASK_BARS / bars->n)
+        group = FP_SWEEP_TASK_BARS / bars->n;
+    group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
     size_t t = 0;
     for (size_t i = 0; i < n_sets; i++) {
         sw->order[i] = ks[i].index;
-        if (i == 0 || i - sw->task_start[t - 1] == FP_SWEEP_GROUP ||
+        if (i == 0 || i - sw->task_start[t - 1] == group ||
             memcmp(ks[i].key, ks[i - 1].key, sizeof ks[i].key) != 0)
             sw->task_start[t++] = i;
     }

@@ -1,0 +1,527 @@
+"""Scenario batches and parameter sweeps on a Dask cluster.
+
+The same arguments and the same results as the local functions, plus the
+``client`` of a running cluster:
+
+- :func:`run_scenarios` is :func:`fastpar.scenarios.run_scenarios` over
+  the cluster: one entry per scenario, in order, a ScenarioResult or the
+  ScenarioError that says why that scenario could not run.
+- :func:`sweep` is :func:`fastpar.sweep` over the cluster: the same
+  DataFrame, rows in grid order.
+
+How a call runs:
+
+1. The market data is prepared on the client and sent to every worker once
+   (``client.scatter(..., broadcast=True)``); the tasks refer to it, so it
+   does not travel with each task.
+2. The scenarios (or parameter sets) are cut into contiguous chunks, about
+   ``TASKS_PER_THREAD`` per worker thread of the cluster: small enough that
+   a lost worker costs little and that the scheduler balances the load,
+   large enough that the per-task overhead stays small.
+3. Each task runs its chunk as one job of fastpar's native pool on the
+   worker, with as many threads as that worker has (``threads=None``), or
+   ``threads``. The kernels release the GIL, so a Dask worker's threads
+   run them at full speed. Tasks running at once on one worker share the
+   worker's fastpar pool, so they never use more than the worker's task
+   threads plus its pool's helpers.
+4. Results come back as tasks finish (a progress bar over the items done)
+   and are put back in the input order.
+
+A worker that dies mid-run loses nothing: the scheduler runs its tasks
+again on the other workers (a task that keeps killing workers fails after
+the scheduler's ``distributed.scheduler.allowed-failures`` attempts). If
+the workers that held the market data all died (the scheduler may drop
+copies of scattered data it thinks redundant), the data is sent again and
+the unfinished tasks resubmitted, up to ``RESUBMITS`` times. A task that
+raises is retried ``RETRIES`` times before its error reaches the caller.
+The results are those of the local run whatever happens to the workers,
+since every task is a pure function of its inputs.
+
+The workers need fastpar installed (the same version as the client);
+``dask[distributed]`` is the ``dask`` extra: ``pip install 'fastpar[dask]'``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import os
+import threading
+import time
+import uuid
+
+import numpy as np
+
+from . import scenarios as _scenarios
+from .pool import MAX_THREADS
+
+__all__ = ["run_scenarios", "sweep", "WorkerFile", "TASKS_PER_THREAD", "RETRIES", "RESUBMITS"]
+
+#: Tasks per worker thread of the cluster (fewer when there are fewer items).
+TASKS_PER_THREAD = 4
+#: How many times a task that raised is run again before its error is
+#: raised to the caller (lost workers are handled by the scheduler).
+RETRIES = 2
+#: How many times the unfinished tasks are submitted again, with the
+#: data sent anew, after the cluster lost that data.
+RESUBMITS = 3
+#: How long to wait for an answer from the scheduler, and for a first
+#: worker, before giving up.
+CONNECT_TIMEOUT_S = 5.0
+
+# What a cancelled future raises (distributed's FutureCancelledError derives
+# from the first; older versions raised the second).
+_CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
+
+
+# ---------------------------------------------------------------------------
+# The client and the cluster
+# ---------------------------------------------------------------------------
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError(
+            "fastpar.distributed needs dask.distributed: pip install 'fastpar[dask]'"
+        ) from None
+    return distributed
+
+
+def _worker_threads(client) -> dict:
+    """{worker address: threads} of the client's cluster; a clear error,
+    within about CONNECT_TIMEOUT_S, when it cannot be used."""
+    distributed = _distributed()
+    if not isinstance(client, distributed.Client):
+        raise TypeError(
+            f"client must be a dask.distributed.Client, got {type(client).__name__}"
+        )
+    if client.asynchronous:
+        raise ValueError("client must be a synchronous Client (asynchronous=False)")
+    if client.status in ("closing", "closed"):
+        raise RuntimeError("the dask client is closed")
+    address = getattr(client.scheduler, "address", None) or "?"
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            nthreads = client.sync(client.scheduler.ncores, callback_timeout=max(left, 0.1))
+        except (OSError, TimeoutError, AttributeError) as e:
+            # AttributeError: the client lost its scheduler connection object
+            raise RuntimeError(
+                f"cannot reach the dask scheduler at {address}: "
+                f"{type(e).__name__}: {e or 'no answer'}"
+            ) from None
+        if nthreads:
+            return dict(nthreads)
+        if left <= 0:
+            raise RuntimeError(
+                f"the dask cluster at {address} has no workers "
+                f"(none joined within {CONNECT_TIMEOUT_S:g} s)"
+            )
+        time.sleep(0.1)
+
+
+def _realigned(obj):
+    """obj with every NumPy array in it aligned: arrays that crossed the
+    network may come back on unaligned buffers, which the kernels refuse."""
+    if isinstance(obj, np.ndarray):
+        return obj if obj.flags.aligned else obj.copy()
+    if isinstance(obj, dict):
+        return {k: _realigned(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_realigned(v) for v in obj)
+    return obj
+
+
+class _Shared:
+    """Market data sent to the workers once. Unpickling it (once per
+    worker) realigns its arrays, so tasks use them without a copy."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __reduce__(self):
+        return (_shared_on_worker, (self.data,))
+
+
+def _shared_on_worker(data):
+    return _Shared(_realigned(data))
+
+
+def _scatter(client, data):
+    """A future of `data` held by every worker (a private key: cancelling
+    it afterwards cannot drop data the caller scattered)."""
+    return client.scatter([_Shared(data)], broadcast=True, hash=False)[0]
+
+
+def _split(n: int, parts: int) -> list[tuple[int, int]]:
+    """[lo, hi) bounds of `parts` contiguous, near-equal chunks of range(n)."""
+    parts = max(1, min(parts, n))
+    base, extra = divmod(n, parts)
+    bounds, lo = [], 0
+    for i in range(parts):
+        hi = lo + base + (1 if i < extra else 0)
+        bounds.append((lo, hi))
+        lo = hi
+    return bounds
+
+
+def _n_tasks(worker_threads: dict, n_items: int) -> int:
+    return min(n_items, TASKS_PER_THREAD * sum(worker_threads.values()))
+
+
+def _task_threads(threads):
+    """The threads of one task: `threads` if given, else those of the
+    worker it runs on (None, the pool's size, outside a worker)."""
+    if threads is not None:
+        return threads
+    try:
+        from distributed import get_worker
+
+        return min(get_worker().state.nthreads, MAX_THREADS)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
+def _check_threads(threads):
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads must be None or an integer, got {type(threads).__name__}")
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be None or in [1, {MAX_THREADS}], got {threads}")
+    return threads
+
+
+def _progress_bar(progress, total, desc, unit, initial=0):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit)
+
+
+def _run_tasks(client, fn, data, chunks, args, *, name, sizes, bar=None, on_result=None):
+    """Send `data` to the workers, run fn(shared data, chunk, *args) for
+    each chunk, and return the chunks' results in order.
+
+    ``sizes[i]`` is what chunk i counts for on the progress `bar`;
+    ``on_result(i, result)`` is called on the client as each chunk's result
+    arrives (in completion order).
+
+    If the cluster loses the data itself (the workers that held it died;
+    the scheduler may keep a single copy of scattered data to save memory),
+    the tasks that needed it are cancelled: the data is sent again and the
+    unfinished chunks resubmitted, up to RESUBMITS times. A task's error is
+    raised; on it, or on Ctrl-C, what is left is cancelled.
+    """
+    distributed = _distributed()
+    run = uuid.uuid4().hex[:12]
+    results: list = [None] * len(chunks)
+    todo = list(range(len(chunks)))
+    futures: dict = {}
+    shared = None
+    try:
+        for attempt in range(RESUBMITS + 1):
+            shared = _scatter(client, data)
+            futures = {
+                client.submit(
+                    fn, shared, chunks[i], *args, key=f"fastpar-{name}-{run}-{attempt}-{i}",
+                    pure=False, retries=RETRIES,
+                ): i
+                for i in todo
+            }
+            lost = []
+            for future in distributed.as_completed(list(futures), loop=client.loop):
+                i = futures[future]
+                try:
+                    results[i] = future.result()  # raises the task's error
+                except _CANCELLED:
+                    # the data it needed is gone (this also cancels tasks
+                    # already finished, whose results went with it)
+                    lost.append(i)
+                    continue
+                if on_result is not None:
+                    on_result(i, results[i])
+                if bar is not None:
+                    bar.update(sizes[i])
+            client.cancel([shared])
+            shared = None
+            if not lost:
+                return results
+            todo = sorted(lost)
+        raise RuntimeError(
+            f"the dask cluster lost the data of this run {RESUBMITS + 1} times "
+            f"({len(todo)} of {len(chunks)} tasks unfinished); are its workers dying?"
+        )
+    except BaseException:
+        client.cancel(list(futures) + ([shared] if shared is not None else []))
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+# ---------------------------------------------------------------------------
+# Scenario batches
+# ---------------------------------------------------------------------------
+
+
+def _client_ticks(ticks):
+    """The kernel's tick arrays, prepared on the client: a path is read
+    here, a DataFrame converted; what run_scenarios accepts passes as is."""
+    if isinstance(ticks, (str, os.PathLike)):
+        from .ticks import TickDataLoader
+
+        ticks = TickDataLoader.load_file(ticks)
+    elif getattr(ticks, "columns", None) is not None:  # a pandas DataFrame
+        from .batch_orchestrator import as_tick_arrays
+
+        ticks = as_tick_arrays(None, ticks)
+    symbol, ts, bid, ask, vol = _scenarios.prepare_ticks(ticks)
+    return {"symbol": symbol, "timestamp": ts, "bid": bid, "ask": ask, "volume": vol}
+
+
+def _client_scenarios(scenarios) -> list:
+    if isinstance(scenarios, (str, os.PathLike)):
+        from .scenario_config import ScenarioConfigLoader
+
+        return list(ScenarioConfigLoader().load_config(scenarios))
+    return list(scenarios)
+
+
+class WorkerFile:
+    """A parquet or CSV tick file that each worker reads itself, from
+    storage they all see at the same path, instead of the client reading
+    it and sending the ticks: ``run_scenarios(WorkerFile("/shared/EURUSD.parquet"),
+    ...)``. A worker reads it once and keeps the last WORKER_FILES files
+    read (a file changed since is read again)."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+
+    def __repr__(self):
+        return f"WorkerFile({self.path!r})"
+
+
+#: Tick files a worker process keeps after reading them (WorkerFile).
+WORKER_FILES = 2
+_worker_files: collections.OrderedDict = collections.OrderedDict()
+_worker_files_lock = threading.Lock()
+
+
+def _worker_ticks(file: WorkerFile):
+    """The ticks of `file`, read on this worker (once while unchanged)."""
+    try:
+        st = os.stat(file.path)
+    except OSError as e:
+        raise FileNotFoundError(
+            f"tick file {file.path!r} not readable on this worker: {e}"
+        ) from None
+    key = (file.path, st.st_mtime_ns, st.st_size)
+    # other tasks of this worker wait here (GIL released) rather than read
+    # the same file again
+    with _worker_files_lock:
+        ticks = _worker_files.get(key)
+        if ticks is None:
+            ticks = _client_ticks(file.path)
+            _worker_files[key] = ticks
+            while len(_worker_files) > WORKER_FILES:
+                _worker_files.popitem(last=False)
+        _worker_files.move_to_end(key)
+    return ticks
+
+
+def _scenario_task(shared, scenarios, broker, threads):
+    """One chunk of scenarios on a worker, as one native pool job."""
+    ticks = shared.data
+    if isinstance(ticks, WorkerFile):
+        ticks = _worker_ticks(ticks)
+    return _scenarios.run_scenarios(
+        ticks, scenarios, threads=_task_threads(threads), progress=False, broker=broker
+    )
+
+
+def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, broker=None):
+    """Run a scenario batch on a Dask cluster.
+
+    Arguments and result as the local ``run_scenarios``: ``ticks`` (a
+    DataFrame, a dict of arrays, TickArrays or a parquet/CSV path, read on
+    the client; or a :class:`WorkerFile`, read by each worker from shared
+    storage), ``scenarios`` (a list of TestScenario or dicts, or a
+    scenario-set JSON path), ``broker`` (a BrokerConfig, a dict, or None
+    for each scenario's own ``broker_config_path``, read on the worker).
+    Returns one entry per scenario, in order: its ScenarioResult, or a
+    ScenarioError. ``client`` is a ``dask.distributed.Client``;
+    ``threads`` is the native threads of each task (None: as many as the
+    worker running it has); ``progress`` shows a bar of scenarios done.
+    Each result's ``elapsed_time`` is the whole call's wall time.
+    """
+    started = time.perf_counter()
+    threads = _check_threads(threads)
+    worker_threads = _worker_threads(client)
+    scenario_list = _client_scenarios(scenarios)
+    if not scenario_list:
+        return []
+    data = ticks if isinstance(ticks, WorkerFile) else _client_ticks(ticks)
+    chunks = [
+        scenario_list[lo:hi]
+        for lo, hi in _split(len(scenario_list), _n_tasks(worker_threads, len(scenario_list)))
+    ]
+    parts = _run_tasks(
+        client, _scenario_task, data, chunks, (broker, threads), name="scenarios",
+        sizes=[len(c) for c in chunks],
+        bar=_progress_bar(progress, len(scenario_list), "scenarios", "scenario"),
+    )
+    out = [entry for part in parts for entry in part]
+    elapsed = time.perf_counter() - started
+    for entry in out:
+        if isinstance(entry, _scenarios.ScenarioResult):
+            entry.elapsed_time = elapsed
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Parameter sweeps
+# ---------------------------------------------------------------------------
+
+
+def _sweep_task(shared, groups, strategy, costs, threads):
+    """One chunk of parameter sets on a worker: for each (asset index,
+    sets) group, the metrics array of run_sets (one native pool job)."""
+    from .sweep import run_sets
+
+    t = _task_threads(threads)
+    assets = shared.data
+    return [run_sets(assets[a][1], strategy, sets, costs, t) for a, sets in groups]
+
+
+def _sweep_chunks(todo, sets, n_tasks):
+    """Cut the (asset, set index) pairs still to compute, in result order,
+    into n_tasks contiguous chunks. Returns, per chunk, what the task gets
+    ([(asset, [sets])]) and where its rows go ([(asset, [set indices])])."""
+    pairs = [(a, i) for a, indices in enumerate(todo) for i in indices]
+    payloads, places = [], []
+    for lo, hi in _split(len(pairs), n_tasks):
+        groups: list = []
+        for a, i in pairs[lo:hi]:
+            if not groups or groups[-1][0] != a:
+                groups.append((a, []))
+            groups[-1][1].append(i)
+        places.append(groups)
+        payloads.append([(a, [sets[i] for i in idx]) for a, idx in groups])
+    return payloads, places
+
+
+def sweep(
+    data,
+    strategy,
+    grid,
+    *,
+    client,
+    threads=None,
+    progress=True,
+    checkpoint=None,
+    fees=0.0,
+    slippage=0.0,
+    spread=0.0,
+    stop_loss=None,
+    take_profit=None,
+    direction="long",
+    periods_per_year=252.0,
+):
+    """Run a parameter sweep on a Dask cluster: :func:`fastpar.sweep`'s
+    arguments and its DataFrame, rows in grid order (assets outer).
+
+    The bars are checked and prepared on the client and sent to every
+    worker once; the parameter sets are cut into a few tasks per worker
+    thread. ``client`` is a ``dask.distributed.Client``; ``threads`` is the
+    native threads of each task (None: as many as the worker running it
+    has); ``progress`` shows a bar of sets done.
+
+    ``checkpoint``: the SQLite file of :func:`fastpar.sweep`, kept on the
+    client: the sets it already holds are not submitted, and each task's
+    rows are stored as the task finishes, so an interrupted distributed
+    sweep resumes locally or on a cluster alike (same file format).
+    """
+    # (`from . import sweep` would give the function fastpar.sweep)
+    from .sweep import (
+        METRICS, _assets, _check_strategy, _costs, check_spread, expand_grid, to_frame,
+    )
+
+    _check_strategy(strategy)
+    costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
+    assets = _assets(data, strategy)
+    check_spread(assets, costs)
+    sets, skipped = expand_grid(strategy, grid)
+    threads = _check_threads(threads)
+    worker_threads = _worker_threads(client)
+    names = None if assets[0][0] is None else [a for a, _ in assets]
+
+    ckpt = None
+    if checkpoint is not None:
+        ckpt = _ClientCheckpoint(checkpoint, assets, strategy, sets, costs)
+    try:
+        done = ckpt.done() if ckpt is not None else [set() for _ in assets]
+        todo = [[i for i in range(len(sets)) if i not in done[a]] for a in range(len(assets))]
+        n_todo = sum(len(t) for t in todo)
+        payloads, places = _sweep_chunks(todo, sets, _n_tasks(worker_threads, max(n_todo, 1)))
+        results = [np.full((len(sets), len(METRICS)), np.nan) for _ in assets]
+
+        def store(k, arrays):
+            for (a, idx), out in zip(places[k], arrays, strict=True):
+                results[a][idx] = out
+                if ckpt is not None:
+                    ckpt.store(a, idx, out)
+
+        if n_todo:
+            _run_tasks(
+                client, _sweep_task, assets, payloads, (strategy, costs, threads), name="sweep",
+                sizes=[sum(len(idx) for _, idx in p) for p in places], on_result=store,
+                bar=_progress_bar(progress, len(sets) * len(assets), f"sweep {strategy}", "set",
+                                  initial=len(sets) * len(assets) - n_todo),
+            )
+        if ckpt is not None:
+            # the whole table as the file holds it, like a resumed local sweep
+            results = ckpt.results()
+    finally:
+        if ckpt is not None:
+            ckpt.close()
+    return to_frame(strategy, sets, results, names, skipped)
+
+
+class _ClientCheckpoint:
+    """fastpar.sweep's checkpoint file, used from the client with the same
+    row numbering, so that a sweep started on a cluster resumes locally and
+    the other way round."""
+
+    def __init__(self, path, assets, strategy, sets, costs):
+        from .sweep import METRICS, open_checkpoint
+
+        self.n_assets, self.n_sets, self.n_metrics = len(assets), len(sets), len(METRICS)
+        self.cp = open_checkpoint(path, assets, strategy, sets, costs)
+
+    def done(self) -> list[set]:
+        """Per asset, the set indices the file holds."""
+        rows, _ = self.cp.done()
+        done = [set() for _ in range(self.n_assets)]
+        for r in rows.tolist():
+            done[r // self.n_sets].add(r % self.n_sets)
+        return done
+
+    def store(self, asset, indices, values):
+        """One task's rows of one asset, in one transaction."""
+        self.cp.store(asset * self.n_sets + np.asarray(indices, dtype=np.int64), values)
+
+    def results(self) -> list:
+        """Per asset, the (sets, metrics) array of every stored row."""
+        rows, values = self.cp.done()
+        full = np.full((self.n_assets * self.n_sets, self.n_metrics), np.nan)
+        full[rows] = values
+        return [full[a * self.n_sets:(a + 1) * self.n_sets] for a in range(self.n_assets)]
+
+    def close(self):
+        self.cp.close()
