@@ -14,11 +14,18 @@ STRICT := --config-settings=cmake.define.FASTPAR_WERROR=ON
 # from source and cached by scripts/ft-python.sh) and its own environment.
 FT_VENV ?= .venv-ft
 FT_PY := $(FT_VENV)/bin/python
-# Wheels only for NumPy and pandas: their newest releases may have no cp313t
-# wheel, and building them from source takes minutes. TA-Lib has no cp313t
-# wheel at all: the tests that need it skip there.
-FT_DEPS := --only-binary numpy,pandas,pyarrow "numpy>=2.1,<2.5" "pandas>=2.0" "pyarrow>=15" \
+# Wheels only for NumPy, pandas and the compiled parts of matplotlib, and
+# wheels preferred for the rest: the newest release of a package may have no
+# cp313t wheel yet (contourpy, rpds-py for nbformat), and building it from
+# source takes minutes or a Rust toolchain. TA-Lib has no cp313t wheel at all:
+# the tests that need it skip there. Tornado (for ipykernel) ships only abi3
+# wheels, which a free-threaded build cannot use: pip builds it from source
+# in seconds.
+FT_DEPS := --prefer-binary \
+	--only-binary numpy,pandas,pyarrow,matplotlib,contourpy,kiwisolver,pillow,pyzmq,psutil \
+	"numpy>=2.1,<2.5" "pandas>=2.0" "pyarrow>=15" \
 	"scikit-build-core>=0.10" cmake ninja "pytest>=8" "pytest-run-parallel>=0.4" \
+	"nbclient>=0.10" "nbformat>=5.9" "ipykernel>=6.25" "matplotlib>=3.8" "psutil>=5.9" \
 	"dask[distributed]>=2024.1"
 
 $(PY):

@@ -21,6 +21,8 @@ EXPECTED_HEADERS = [
     "| goal | measured | met |",
     "| workload | batch | sequential loop | T = 1 |",
     "| implementation | batch | ticks/s, 1 thread |",
+    "## W4: scenario batches, sequential vs threads vs processes",
+    "| implementation | mode | time | speed-up | efficiency | ticks/s per thread | identical |",
 ]
 
 

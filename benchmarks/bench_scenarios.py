@@ -1,0 +1,96 @@
+"""W4, scenarios: the GIL benchmark of a users' field study, on scenario batches.
+
+A batch of trading scenarios runs sequentially, through
+``ThreadPoolExecutor(N)`` and through ``ProcessPoolExecutor(N)`` (N = the
+usable CPUs), once in plain Python (``fastpar.reference.scenario``) and once
+on fastpar's C kernel (``fastpar.scenarios.run_scenario``; also as one job
+of fastpar's native pool). The work is :mod:`fastpar.gil_benchmark`; this
+file renders its tables for benchmarks/run.py. Sets:
+
+* balanced, simple consensus: 8 equal scenarios of 150,000 synthetic ticks,
+  a strategy that trades rarely, so the C kernel dominates each scenario;
+* balanced, aggressive trend: the same windows with the sample set's global
+  strategy, which trades every few hundred ticks (the Python side that turns
+  trades into result objects holds the GIL);
+* the shipped sample scenario set, unbalanced: one heavy scenario holds most
+  of the batch's time.
+
+Run alone: python benchmarks/bench_scenarios.py [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+
+from fastpar import gil_benchmark as gb
+
+TITLE = "W4: scenario batches, sequential vs threads vs processes"
+
+FULL = {"scenarios": 8, "ticks": 150_000, "repeats": {"reference": 1, "fastpar": 7}}
+QUICK = {"scenarios": 4, "ticks": 4_000, "repeats": {"reference": 1, "fastpar": 2}}
+
+
+def _table(study: gb.GilBenchmark) -> tuple[list[str], list[list[str]]]:
+    headers = ["implementation", "mode", "time", "speed-up", "efficiency", "ticks/s per thread",
+               "identical"]
+    rows = [[r.implementation, r.mode, f"{r.seconds:.3f} s", f"{r.speedup:.2f}x", f"{r.efficiency:.0%}",
+             f"{r.ticks_per_second_per_thread:,.0f}", "yes" if r.identical else "**NO**"]
+            for r in study.rows]
+    return headers, rows
+
+
+def _criteria(study: gb.GilBenchmark) -> list[list[str]]:
+    out = []
+    for c in study.criteria:
+        out.append([c.source, c.subject, c.text, gb._fmt(c), gb._met(c.met), c.note])
+    return out
+
+
+def run(quick: bool = False, log=print) -> list[dict]:
+    size = QUICK if quick else FULL
+    sets = []
+    for strategy in ("consensus", "trend"):
+        ticks, scenarios = gb.balanced_scenarios(size["scenarios"], size["ticks"], strategy=strategy)
+        sets.append((f"balanced, {strategy} ({size['scenarios']} × {size['ticks']:,} ticks)",
+                     ticks, scenarios))
+    ticks, scenarios = gb.sample_scenarios()
+    sets.append(("sample scenario set", ticks, scenarios))
+
+    sections = []
+    for label, ticks, scenarios in sets:
+        log(f"-- {label}")
+        study = gb.run_benchmark(ticks, scenarios, label=label, repeats=size["repeats"], probe=True,
+                                 log=lambda m: log("   " + m))
+        headers, rows = _table(study)
+        notes = [f"Reference and fastpar results agree (every count equal, amounts to 1e-9): "
+                 f"{'yes' if study.agree else '**NO**'}. Largest scenario: {study.balance:.0%} of the "
+                 f"batch's {study.total_ticks:,} ticks.",
+                 f"CPU probe (separate processes spinning at once against one alone; "
+                 f"{study.build['usable_cpus']}.0 = every CPU free): {study.capacity[0]:.2f} before "
+                 f"this set, {study.capacity[1]:.2f} after it. No speed-up can exceed it."]
+        sections.append({
+            "title": f"{label}: table",
+            "intro": (f"{study.n_scenarios} scenarios, one task each. Speed-up: the implementation's "
+                      "sequential time over this time; efficiency: speed-up / workers; ticks/s per "
+                      "thread: ticks of the batch / time / workers. Times include starting and "
+                      "stopping the pool; each is the best of "
+                      f"{study.repeats.get('reference', 1)} (reference) and "
+                      f"{study.repeats.get('fastpar', 1)} (fastpar) rounds."),
+            "headers": headers,
+            "rows": rows,
+            "notes": notes,
+        })
+        sections.append({
+            "title": f"{label}: criteria",
+            "intro": ("The study's three criteria (all three met: the GIL is the bottleneck), on each "
+                      "implementation, then fastpar's goals."),
+            "headers": ["source", "on", "criterion", "measured", "met", "how"],
+            "rows": _criteria(study),
+        })
+    return sections
+
+
+if __name__ == "__main__":
+    from run import render_sections
+
+    print(render_sections(run(quick="--quick" in sys.argv[1:])))
