@@ -46,6 +46,21 @@ def _criteria(study: gb.GilBenchmark) -> list[list[str]]:
     return out
 
 
+def _chart(label: str, study) -> dict:
+    """Speed-up over sequential per mode, the reference beside fastpar."""
+    modes = [r.mode for r in study.rows if r.kind != "sequential" and r.implementation == "fastpar"]
+    by = {(r.implementation, r.mode): r.speedup for r in study.rows}
+    return {
+        "name": "w4_" + "".join(ch if ch.isalnum() else "_" for ch in label).strip("_").lower(),
+        "title": f"W4: scenario batch, {label}: speed-up over sequential",
+        "ylabel": "speed-up over sequential",
+        "labels": modes,
+        "series": {"pure-Python reference" if impl == "reference" else impl:
+                   [by.get((impl, m)) for m in modes] for impl in ("reference", "fastpar")},
+        "goal": (gb.GOAL_THREAD_SPEEDUP, f"goal {gb.GOAL_THREAD_SPEEDUP}x for fastpar's threads"),
+    }
+
+
 def run(quick: bool = False, log=print) -> list[dict]:
     size = QUICK if quick else FULL
     sets = []
@@ -79,6 +94,7 @@ def run(quick: bool = False, log=print) -> list[dict]:
             "headers": headers,
             "rows": rows,
             "notes": notes,
+            "chart": _chart(label, study),
         })
         sections.append({
             "title": f"{label}: criteria",

@@ -20,6 +20,7 @@ import datetime
 import importlib
 import os
 import platform
+import re
 import resource
 import shlex
 import sys
@@ -124,7 +125,8 @@ def draw_chart(chart: dict, figures: Path) -> str | None:
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     figures.mkdir(parents=True, exist_ok=True)
-    path = figures / f"{chart['name']}.png"
+    stem = re.sub(r"[^a-z0-9]+", "_", chart["name"].lower()).strip("_")
+    path = figures / f"{stem}.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return f"![{chart['title']}]({figures.name}/{path.name})"
