@@ -357,21 +357,29 @@ def test_sweep_worker_killed_mid_run_loses_nothing(client):
 
 
 def test_sweep_ctrl_c_cancels_and_the_checkpoint_resumes(client, tmp_path):
-    bars = random_walk_ohlc(1, 60_000, seed=6)
+    # Long enough (about a second of work per worker) that the signal lands
+    # while the sweep runs; a signal after it ended would hit the test runner.
+    bars = random_walk_ohlc(1, 1_000_000, seed=6)
     data = {"close": bars["close"][0]}
     path = tmp_path / "interrupted.sqlite"
+    ended = threading.Event()
 
     def interrupt_when_running():
-        while not any(client.processing().values()):
+        while not any(client.processing().values()) and not ended.is_set():
             time.sleep(0.01)
-        time.sleep(0.2)
-        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)
+        if not ended.is_set():
+            os.kill(os.getpid(), signal.SIGINT)
 
     interrupter = threading.Thread(target=interrupt_when_running, daemon=True)
     interrupter.start()
-    with pytest.raises(KeyboardInterrupt):
-        fd.sweep(data, "rsi_threshold", W3_GRID, client=client, progress=False, checkpoint=path)
-    interrupter.join()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fd.sweep(data, "rsi_threshold", W3_GRID, client=client, progress=False,
+                     checkpoint=path)
+    finally:
+        ended.set()
+        interrupter.join()
     import sqlite3
 
     with sqlite3.connect(path) as con:
