@@ -18,7 +18,7 @@ FT_PY := $(FT_VENV)/bin/python
 # wheel, and building them from source takes minutes. TA-Lib has no cp313t
 # wheel at all: the tests that need it skip there.
 FT_DEPS := --only-binary numpy,pandas,pyarrow "numpy>=2.1,<2.5" "pandas>=2.0" "pyarrow>=15" \
-	"scikit-build-core>=0.10" cmake ninja "pytest>=8" "pytest-run-parallel>=0.4"
+	"scikit-build-core>=0.10" cmake ninja "pytest>=8" "pytest-run-parallel>=0.4" "hypothesis>=6.100"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -370,6 +370,9 @@ def run_scenarios(ticks, scenarios, broker=None, *, threads=None, progress=None)
             prepared.append((i, _Prepared(scenario, broker, ts, tick_symbol)))
         except ValueError as e:
             out[i] = e if isinstance(e, ScenarioError) else ScenarioError(str(e))
+        except Exception as e:  # noqa: BLE001 - a missing broker file, a list where a
+            # date belongs in a scenario dict, ...: still that scenario's own failure
+            out[i] = ScenarioError(f"scenario {i}: {type(e).__name__}: {e}")
     if progress is not None:
         progress[:] = 0
     local = np.zeros(len(prepared), dtype=np.int64)
