@@ -478,3 +478,39 @@ def test_raw_scenario_dicts_fail_alone(short_ticks, bad):
     assert isinstance(out[0], ScenarioResult) and isinstance(out[2], ScenarioResult)
     assert out[0].portfolio_value == out[2].portfolio_value
     assert isinstance(out[1], (ScenarioResult, ScenarioError))
+
+
+INT64 = np.iinfo(np.int64)
+
+
+@settings(max_examples=max(10, EXAMPLES // 2))
+@given(
+    stamps=st.lists(
+        st.one_of(
+            st.integers(INT64.min, INT64.max),
+            st.just(INT64.min),  # NaT
+            st.integers(INT64.min, INT64.min + 10**13),  # within a bar of it
+            st.integers(INT64.min, INT64.min + 10**17),
+            st.integers(INT64.max - 10**17, INT64.max),
+        ),
+        min_size=1,
+        max_size=300,
+    ),
+    data=st.data(),
+)
+def test_scenario_on_any_int64_timestamps(stamps, data):
+    """Sorted tick times anywhere in int64 (NaT, year 1677 or 2262 included):
+    a result or a ScenarioError, never an overflow in the bar arithmetic
+    (UBSan in `make check` turns one into a failure)."""
+    ts = np.sort(np.array(stamps, dtype=np.int64))
+    n = len(ts)
+    bid = 1.1 + np.arange(n) * 1e-5
+    ticks = {"timestamp": ts, "bid": bid, "ask": bid + 2e-4, "volume": np.ones(n)}
+    lo = data.draw(st.integers(0, n - 1))
+    hi = data.draw(st.integers(lo, n - 1))
+    scenario = dict(GOOD_SCENARIO, start_date=int(ts[lo]), end_date=int(ts[hi]), max_ticks=None)
+    (out,) = run_scenarios(ticks, [scenario])
+    if isinstance(out, ScenarioError):
+        assert out.status in (0, 8), out  # window/config, or out of range
+    else:
+        assert out.ticks_processed >= hi - lo + 1

@@ -47,6 +47,7 @@ _STATUS_TEXT = {
     4: "cancelled",
     6: "tick timestamps are not sorted",
     7: "the scenario window holds no tick",
+    8: "tick timestamp out of range (NaT?)",
 }
 
 _WORKER_KIND = {"rsi": 0, "envelope": 1, "macd": 2}
