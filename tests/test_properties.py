@@ -391,11 +391,22 @@ def only_config_errors(fn, *args, **kwargs):
         return None
 
 
-@given(text=st.one_of(st.text(max_size=200), st.binary(max_size=200).map(lambda b: b.decode("latin-1"))))
-def test_scenario_loader_random_text(tmp_path_factory, text):
+SAMPLE_TEXT = json.dumps(SAMPLE).encode()
+file_bytes = st.one_of(
+    st.binary(max_size=200),  # invalid UTF-8 included
+    st.text(max_size=200).map(str.encode),
+    json_value.map(lambda v: json.dumps(v).encode()),
+    st.integers(0, len(SAMPLE_TEXT)).map(lambda i: SAMPLE_TEXT[:i]),  # cut short
+)
+
+
+@given(content=file_bytes)
+def test_scenario_loader_random_files(tmp_path_factory, content):
     path = tmp_path_factory.mktemp("cfg") / "set.json"
-    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    path.write_bytes(content)
     only_config_errors(ScenarioConfigLoader().load_config, path)
+    only_config_errors(BrokerConfig.from_json, path)
+    only_config_errors(AppConfig, path)
 
 
 @given(doc=mutated(SAMPLE))

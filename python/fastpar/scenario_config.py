@@ -486,7 +486,7 @@ def _check_trade_simulator_config(cfg, where):
 def _read_json(path: Path):
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
     try:
         return json.loads(text)
