@@ -15,9 +15,11 @@ STRICT := --config-settings=cmake.define.FASTPAR_WERROR=ON
 FT_VENV ?= .venv-ft
 FT_PY := $(FT_VENV)/bin/python
 # Wheels only for NumPy and pandas: their newest releases may have no cp313t
-# wheel, and building them from source takes minutes. TA-Lib has no cp313t
-# wheel at all: the tests that need it skip there.
-FT_DEPS := --only-binary numpy,pandas,pyarrow "numpy>=2.1,<2.5" "pandas>=2.0" "pyarrow>=15" \
+# wheel, and building them from source takes minutes. Hypothesis too: its
+# newest releases build a Rust extension where they have no wheel, while
+# older ones are pure Python. TA-Lib has no cp313t wheel at all: the tests
+# that need it skip there.
+FT_DEPS := --only-binary numpy,pandas,pyarrow,hypothesis "numpy>=2.1,<2.5" "pandas>=2.0" "pyarrow>=15" \
 	"scikit-build-core>=0.10" cmake ninja "pytest>=8" "pytest-run-parallel>=0.4" "hypothesis>=6.100"
 
 $(PY):
