@@ -144,7 +144,8 @@ typedef struct {
  * `cancel` (optional) becomes nonzero the run stops within a tick and
  * returns FP_ECANCELLED. Returns FP_OK, FP_EINVAL (bad description),
  * FP_EEMPTY (start >= end), FP_EUNSORTED, FP_ENONFINITE (NaN or inf in the
- * ticks read), FP_ENOMEM. On error the result holds no arrays. */
+ * ticks read), FP_ETIMESTAMP (a tick read too close to INT64_MIN for its bar
+ * start to fit), FP_ENOMEM. On error the result holds no arrays. */
 int fp_scenario_run(const fp_ticks *ticks, const fp_scenario *sc, fp_scenario_result *res,
                     atomic_size_t *progress, const atomic_int *cancel);
 
