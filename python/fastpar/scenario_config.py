@@ -162,6 +162,21 @@ class StrategySpec:
     decision_logic: DecisionLogicSpec
 
 
+def _finite(value) -> bool:
+    """True for a real number that is finite as a float (a JSON integer too
+    large for a float is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _known(value, table) -> bool:
+    """True if value is a key of table (names are strings: a list or an
+    object found where a name belongs is an error, not a TypeError)."""
+    return isinstance(value, str) and value in table
+
+
 def _check_value(kind, value, where):
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -171,12 +186,12 @@ def _check_value(kind, value, where):
         if (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
-            or not math.isfinite(value)
+            or not _finite(value)
         ):
             raise ConfigError(f"{where} must be a number, got {value!r}")
         return float(value)
     if kind == "timeframe":
-        if value not in TIMEFRAME_MINUTES:
+        if not _known(value, TIMEFRAME_MINUTES):
             raise ConfigError(f"{where} must be one of {list(TIMEFRAME_MINUTES)}, got {value!r}")
         return value
     raise AssertionError(kind)
@@ -215,7 +230,7 @@ def parse_strategy_config(strategy_config, source="strategy_config") -> Strategy
         raise ConfigError(
             f"{_where(source, 'decision_logic_type')} is required; known: {sorted(DECISION_LOGIC_TYPES)}"
         )
-    if logic_type not in DECISION_LOGIC_TYPES:
+    if not _known(logic_type, DECISION_LOGIC_TYPES):
         raise ConfigError(
             f"{_where(source, 'decision_logic_type')}: unknown decision logic {logic_type!r}; "
             f"known: {sorted(DECISION_LOGIC_TYPES)}"
@@ -236,7 +251,7 @@ def parse_strategy_config(strategy_config, source="strategy_config") -> Strategy
 
     workers = []
     for name, worker_type in instances.items():
-        if worker_type not in WORKER_TYPES:
+        if not _known(worker_type, WORKER_TYPES):
             raise ConfigError(
                 f"{_where(source, f'worker_instances.{name}')}: unknown worker type {worker_type!r}; "
                 f"known: {sorted(WORKER_TYPES)}"
@@ -451,8 +466,16 @@ def _check_trade_simulator_config(cfg, where):
     for key in ("initial_balance",):
         if key in cfg:
             v = cfg[key]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float))
+                or not v > 0
+                or not _finite(v)
+            ):
                 raise ConfigError(f"{where}.{key} must be a positive number, got {v!r}")
+    path = cfg.get("broker_config_path")
+    if path is not None and not isinstance(path, str):
+        raise ConfigError(f"{where}.broker_config_path must be a string, got {path!r}")
     seeds = cfg.get("seeds", {})
     if not isinstance(seeds, dict) or any(
         isinstance(v, bool) or not isinstance(v, int) for v in seeds.values()
@@ -463,7 +486,7 @@ def _check_trade_simulator_config(cfg, where):
 def _read_json(path: Path):
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
     try:
         return json.loads(text)
@@ -606,7 +629,12 @@ class BrokerConfig:
         leverage = data.get("leverage", info.get("leverage"))
         if leverage is None:
             raise ConfigError(f"{source}: broker_info.leverage (or leverage) is required")
-        if isinstance(leverage, bool) or not isinstance(leverage, (int, float)) or leverage <= 0:
+        if (
+            isinstance(leverage, bool)
+            or not isinstance(leverage, (int, float))
+            or not leverage > 0
+            or not _finite(leverage)
+        ):
             raise ConfigError(f"{source}: leverage must be a positive number, got {leverage!r}")
         raw_symbols = data.get("symbols")
         if not isinstance(raw_symbols, dict) or not raw_symbols:
@@ -627,7 +655,12 @@ class BrokerConfig:
             for key in numeric:
                 if key in spec:
                     v = spec[key]
-                    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                    if (
+                        isinstance(v, bool)
+                        or not isinstance(v, (int, float))
+                        or not v > 0
+                        or not _finite(v)
+                    ):
                         raise ConfigError(f"{where}.{key} must be a positive number, got {v!r}")
                     values[key] = float(v)
             values["trade_allowed"] = bool(spec.get("trade_allowed", True))

@@ -49,6 +49,7 @@ _STATUS_TEXT = {
     4: "cancelled",
     6: "tick timestamps are not sorted",
     7: "the scenario window holds no tick",
+    8: "tick timestamp out of range (NaT?)",
 }
 
 _WORKER_KIND = {"rsi": 0, "envelope": 1, "macd": 2}
@@ -399,6 +400,9 @@ def run_scenarios(ticks, scenarios, threads=None, progress=True, broker=None, *,
             prepared.append((i, _Prepared(scenario, broker, ts, tick_symbol)))
         except ValueError as e:
             out[i] = e if isinstance(e, ScenarioError) else ScenarioError(str(e))
+        except Exception as e:  # noqa: BLE001 - a missing broker file, a list where a
+            # date belongs in a scenario dict, ...: still that scenario's own failure
+            out[i] = ScenarioError(f"scenario {i}: {type(e).__name__}: {e}")
     # The kernel counts into one slot per prepared scenario; the caller's
     # array is used directly when every scenario was prepared.
     if progress_counts is not None and len(prepared) == len(scenarios):

@@ -736,6 +736,8 @@ fp_scenario_strerror(int status)
         return "tick timestamps are not sorted";
     case FP_EEMPTY:
         return "the scenario window holds no tick";
+    case FP_ETIMESTAMP:
+        return "tick timestamp out of range (NaT?)";
     default:
         return "error";
     }
@@ -792,6 +794,13 @@ fp_scenario_run(const fp_ticks *ticks, const fp_scenario *sc, fp_scenario_result
         if (first[s] < read_from)
             read_from = first[s];
     }
+    /* A bar starts at its ticks' time floored to the span, which does not
+     * fit in an int64 for times within one span of INT64_MIN (NumPy's NaT
+     * is INT64_MIN). The ticks are sorted: the first one read is the
+     * earliest. */
+    for (int s = 0; s < n_series; s++)
+        if (ts[read_from] < INT64_MIN + span[s])
+            return FP_ETIMESTAMP;
     for (size_t k = read_from; k < hi; k++)
         if (!isfinite(bid[k]) || !isfinite(ask[k]) || !isfinite(vol[k]))
             return FP_ENONFINITE;

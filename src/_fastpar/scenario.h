@@ -24,6 +24,7 @@
 /* Error statuses of fp_scenario_run beyond status.h's. */
 #define FP_EUNSORTED 6 /* timestamps go backwards */
 #define FP_EEMPTY 7    /* the window holds no tick */
+#define FP_ETIMESTAMP 8 /* a tick read lies within one bar span of INT64_MIN (NaT) */
 
 #define FP_SCENARIO_MAX_WORKERS 16
 #define FP_BAR_HISTORY_LIMIT 1000
@@ -143,7 +144,8 @@ typedef struct {
  * `cancel` (optional) becomes nonzero the run stops within a tick and
  * returns FP_ECANCELLED. Returns FP_OK, FP_EINVAL (bad description),
  * FP_EEMPTY (start >= end), FP_EUNSORTED, FP_ENONFINITE (NaN or inf in the
- * ticks read), FP_ENOMEM. On error the result holds no arrays. */
+ * ticks read), FP_ETIMESTAMP (a tick read too close to INT64_MIN for its bar
+ * start to fit), FP_ENOMEM. On error the result holds no arrays. */
 int fp_scenario_run(const fp_ticks *ticks, const fp_scenario *sc, fp_scenario_result *res,
                     atomic_size_t *progress, const atomic_int *cancel);
 
@@ -184,7 +186,8 @@ typedef struct {
 
 int fp_bars_init(fp_bars *b, int64_t span_ns, size_t cap);
 void fp_bars_free(fp_bars *b);
-/* Add one tick; returns 1 if it completed the open bar. */
+/* Add one tick; returns 1 if it completed the open bar. Needs
+ * ts >= INT64_MIN + span_ns, so that the bar's start fits in an int64. */
 int fp_bars_add(fp_bars *b, int64_t ts, double mid, double volume);
 /* The i-th completed bar, oldest first. */
 const fp_bar *fp_bars_get(const fp_bars *b, size_t i);

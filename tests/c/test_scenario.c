@@ -268,6 +268,18 @@ test_errors(void)
     CHECK(fp_scenario_run(&t, &s, &r, NULL, NULL) == FP_OK);
     fp_scenario_result_free(&r);
     BID[0] = b;
+    /* A bar start below INT64_MIN (a NaT timestamp) is refused, not
+     * computed with a signed overflow; unread, it is harmless. */
+    int64_t t0 = T[0];
+    T[0] = INT64_MIN;
+    s = base_scenario();
+    s.start = 0;
+    CHECK(fp_scenario_run(&t, &s, &r, NULL, NULL) == FP_ETIMESTAMP);
+    CHECK(r.orders == NULL && r.trades == NULL);
+    s.start = 3500;
+    CHECK(fp_scenario_run(&t, &s, &r, NULL, NULL) == FP_OK);
+    fp_scenario_result_free(&r);
+    T[0] = t0;
     CHECK(strcmp(fp_scenario_strerror(FP_EUNSORTED), "tick timestamps are not sorted") == 0);
 }
 
