@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
 #define NPY_NO_DEPRECATED_API NPY_1_21_API_VERSION
@@ -236,6 +237,15 @@ kernel_row_task(void *ctx, size_t row)
     return c->spec->run(in, c->n, c->ip, c->dp, out);
 }
 
+/* The name of obj's type as Python's type(obj).__name__ shows it, without
+ * the module ("float64", not "numpy.float64"). */
+static const char *
+type_name(PyObject *obj)
+{
+    const char *name = Py_TYPE(obj)->tp_name, *dot = strrchr(name, '.');
+    return dot != NULL ? dot + 1 : name;
+}
+
 /* An integer argument (anything with __index__) in [1, max], as a long;
  * -1 with TypeError "<type_msg>, got <type>" or ValueError "<range_msg> in
  * [1, max], got <value>" otherwise. */
@@ -249,7 +259,7 @@ index_in_range(PyObject *obj, const char *type_msg, const char *range_msg, long 
     if (index == NULL) {
         if (PyErr_ExceptionMatches(PyExc_TypeError)) {
             PyErr_Clear();
-            PyErr_Format(PyExc_TypeError, "%s, got %s", type_msg, Py_TYPE(obj)->tp_name);
+            PyErr_Format(PyExc_TypeError, "%s, got %s", type_msg, type_name(obj));
         }
         return -1;
     }
@@ -300,7 +310,7 @@ as_series_array(PyObject *obj, const char *name)
 
     if (!PyArray_Check(obj)) {
         PyErr_Format(PyExc_TypeError, "%s must be a NumPy array, got %s", name,
-                     Py_TYPE(obj)->tp_name);
+                     type_name(obj));
         return NULL;
     }
     kind = PyArray_DESCR(a)->kind;
@@ -383,7 +393,7 @@ call_kernel(const kernel_spec *spec, PyObject *const *args, Py_ssize_t nargs)
             if (PyErr_ExceptionMatches(PyExc_TypeError)) {
                 PyErr_Clear();
                 PyErr_Format(PyExc_TypeError, "%s must be a real number, got %s",
-                             spec->dbl_names[i], Py_TYPE(arg)->tp_name);
+                             spec->dbl_names[i], type_name(arg));
             }
             goto done;
         }
