@@ -212,6 +212,40 @@ def test_scenario_calls_do_not_leak(scenario_calls, name):
     check_no_leak(scenario_calls[name], iterations=max(100, ITERATIONS // 3))
 
 
+SWEEP_BARS = {"high": HIGH, "low": LOW, "close": CLOSE}
+SWEEP_GRID = {"period": [5, 14], "low": [25, 30], "high": [70, 75]}
+SWEEP_CALLS = {
+    "sweep": lambda: fastpar.sweep(SWEEP_BARS, "rsi_threshold", SWEEP_GRID, progress=False),
+    "sweep_bigbar_one_thread": lambda: fastpar.sweep(
+        SWEEP_BARS, "bigbar", {"atr_period": [7], "k_atr": [1.0], "tail_ratio": [0.5],
+                               "breakout": [5], "rsi_period": [14], "rsi_max": [80]},
+        threads=1, progress=False, stop_loss=0.05),
+    "error_sweep_unknown_parameter": raises(ValueError, fastpar.sweep, SWEEP_BARS,
+                                            "rsi_threshold", {"period": [5], "lo": [1]}),
+    "error_sweep_nan_bars": raises(ValueError, fastpar.sweep, {"close": WITH_NAN},
+                                   "rsi_threshold", SWEEP_GRID),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SWEEP_CALLS))
+def test_sweep_calls_do_not_leak(name):
+    check_no_leak(SWEEP_CALLS[name], iterations=max(100, ITERATIONS // 10))
+
+
+def test_checkpointed_sweeps_do_not_leak_memory_or_files(tmp_path):
+    """A rerun from a finished checkpoint reopens and closes the file each
+    time: neither memory nor open file descriptors grow."""
+    path = tmp_path / "cp.sqlite"
+
+    def call():
+        fastpar.sweep(SWEEP_BARS, "rsi_threshold", SWEEP_GRID, progress=False, checkpoint=path)
+
+    call()
+    fds_before = len(os.listdir("/proc/self/fd"))
+    check_no_leak(call, iterations=max(100, ITERATIONS // 10))
+    assert len(os.listdir("/proc/self/fd")) <= fds_before
+
+
 def test_the_checks_see_a_leak():
     """The measurement itself: a call that keeps a small object per call
     fails it, as does one that keeps a kB-sized array (through RSS or

@@ -536,3 +536,54 @@ def test_scenario_on_any_int64_timestamps(stamps, data):
         assert out.status in (0, 8), out  # window/config, or out of range
     else:
         assert out.ticks_processed >= hi - lo + 1
+
+
+# -- sweeps: the command line's grid parser and fastpar.sweep's grids ---------
+
+from fastpar.cli import parse_grid  # noqa: E402
+from fastpar.synthetic import random_walk_ohlc  # noqa: E402
+
+grid_items = st.lists(
+    st.one_of(
+        st.text(alphabet="abkp=:,.0123456789-eEinf ", max_size=16),
+        st.builds(lambda name, spec: f"{name}={spec}",
+                  st.sampled_from(["period", "low", "high", "kind", "x"]),
+                  st.text(alphabet=":,.0123456789-eEinfsmaN", max_size=12)),
+    ),
+    max_size=4,
+)
+
+
+@given(items=grid_items)
+def test_grid_parser_gives_a_grid_or_our_value_error(items):
+    try:
+        grid = parse_grid(items)
+    except ValueError as e:
+        assert str(e).startswith("--grid"), e
+        return
+    assert grid and all(isinstance(v, list) and v for v in grid.values())
+    assert len(grid) == len(items)
+
+
+SWEEP_BARS = {k: v[0] for k, v in random_walk_ohlc(1, 300).items()}
+grid_values = st.lists(
+    st.one_of(st.integers(-3, 120), st.floats(allow_nan=True, allow_infinity=True, width=32),
+              st.sampled_from(["sma", "ema", "SMA", "x", ""]), st.none()),
+    min_size=0, max_size=3,
+)
+
+
+@given(strategy=st.sampled_from([*fastpar.STRATEGIES, "nope"]),
+       data=st.data())
+def test_sweep_random_grids_give_rows_or_our_error(strategy, data):
+    names = list(fastpar.STRATEGIES.get(strategy, ("period",)))
+    keys = st.sampled_from(names + ["junk"])
+    grid = data.draw(st.dictionaries(keys, grid_values, max_size=len(names) + 1), label="grid")
+    try:
+        result = fastpar.sweep(SWEEP_BARS, strategy, grid, progress=False)
+    except (ValueError, TypeError) as e:
+        assert type(e) in (ValueError, TypeError) and str(e), e
+        return
+    n_sets = int(np.prod([len(v) for v in grid.values()]))
+    assert len(result) + result.attrs.get("skipped", 0) == n_sets
+    assert list(result.columns[:len(names)]) == names

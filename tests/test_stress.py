@@ -120,6 +120,23 @@ def workload(ticks, broker):
     )
     calls["run_scenario"] = lambda: scenario_key(run_scenario(ticks, batch[1], broker))
 
+    bars = {"high": h1, "low": l1, "close": c1}
+    grids = {
+        "rsi_threshold": {"period": [5, 14], "low": [25, 30], "high": [70]},
+        "ma_cross": {"fast": [3, 5, 20], "slow": [10, 20], "kind": ["sma", "ema"]},
+        "bigbar": {"atr_period": [7], "k_atr": [1.0, 1.5], "tail_ratio": [0.5], "breakout": [5],
+                   "rsi_period": [14], "rsi_max": [80]},
+    }
+    for strategy, grid in grids.items():
+        for t in (None, 1):
+            calls[f"sweep_{strategy}_t{t}"] = (
+                lambda strategy=strategy, grid=grid, t=t: fastpar.sweep(
+                    bars, strategy, grid, threads=t, progress=False, fees=0.001, stop_loss=0.05
+                ).select_dtypes("number").to_numpy(dtype=float)
+            )
+    calls["error_sweep_grid"] = expect_error(ValueError, fastpar.sweep, bars, "rsi_threshold",
+                                             {"period": [14], "low": [30]})
+
     expected = {name: call() for name, call in calls.items()}  # sequential answers
     return calls, expected
 
