@@ -69,14 +69,24 @@ set_status_error(int status, const char *what)
 /* Running a pool job from Python                                           */
 
 /* Run `job` with the GIL released, in slices, so that Ctrl-C (seen by
- * PyErr_CheckSignals on the main thread) cancels it promptly. Returns the
- * job's status; on a signal the Python exception is left set. */
+ * PyErr_CheckSignals on the main thread) cancels it promptly: no task
+ * starts after that, and `cancel`, if not NULL, is set so that running tasks
+ * that watch it stop too. A job of long tasks (`long_tasks`: scenarios,
+ * sweeps) runs on the pool's workers while this thread only waits, so that
+ * it sees Ctrl-C at once; with nthreads == 1 it runs here instead (what
+ * callers that bring their own threads want), and Ctrl-C is seen between
+ * two tasks. Returns the job's status, or FP_ECANCELLED after a signal,
+ * whose Python exception is left set. */
 static int
-run_job(fp_job *job, int nthreads)
+run_job(fp_job *job, int nthreads, int long_tasks, atomic_int *cancel)
 {
     int finished, status, interrupted = 0;
 
-    fp_job_submit(job, nthreads); /* FP_ETHREAD only means: caller alone */
+    /* FP_ETHREAD only means: the caller alone. */
+    if (long_tasks && nthreads != 1)
+        fp_job_submit_waiting(job, nthreads);
+    else
+        fp_job_submit(job, nthreads);
     for (;;) {
         Py_BEGIN_ALLOW_THREADS
         finished = fp_job_work(job, FPG_SLICE_MS);
@@ -85,6 +95,8 @@ run_job(fp_job *job, int nthreads)
             break;
         if (!interrupted && PyErr_CheckSignals() < 0) {
             interrupted = 1;
+            if (cancel != NULL)
+                atomic_store(cancel, 1);
             fp_job_cancel(job);
         }
     }
@@ -438,7 +450,7 @@ call_kernel(const kernel_spec *spec, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
         fp_job_init(&job, kernel_row_task, &c, rows, row_status);
-        status = run_job(&job, nthreads);
+        status = run_job(&job, nthreads, 0, NULL);
     }
     if (status != FP_OK) {
         if (status == FP_ECANCELLED || row_status == NULL) {
@@ -561,7 +573,7 @@ py_sleep_job(PyObject *module, PyObject *args)
     if (parse_threads(threads_obj, &nthreads) < 0)
         return NULL;
     fp_job_init(&job, sleep_task, &task_us, (size_t)ntasks, NULL);
-    status = run_job(&job, nthreads);
+    status = run_job(&job, nthreads, 0, NULL);
     if (status != FP_OK)
         return set_status_error(status, "_sleep_job()");
     return PyLong_FromSize_t(fp_job_done(&job));
@@ -846,36 +858,11 @@ py_run_scenarios(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     atomic_init(&c.cancel, 0);
 
     if (n > 0) {
-        /* run_job's loop, plus the kernels' own cancel flag so that running
-         * scenarios stop too. A scenario may run for seconds, so on the
-         * pool this thread runs none: it only waits, in slices, to see
-         * Ctrl-C. threads=1 keeps the work on this thread (what callers
-         * that bring their own threads want), and Ctrl-C is then seen
-         * between scenarios. */
+        /* A scenario may run for seconds: a job of long tasks, whose
+         * running scenarios watch c.cancel. */
         fp_job job;
-        int finished;
         fp_job_init(&job, scenario_task, &c, (size_t)n, status);
-        if (nthreads == 1)
-            fp_job_submit(&job, 1);
-        else
-            fp_job_submit_waiting(&job, nthreads);
-        for (;;) {
-            Py_BEGIN_ALLOW_THREADS
-            finished = fp_job_work(&job, FPG_SLICE_MS);
-            Py_END_ALLOW_THREADS
-            if (finished)
-                break;
-            if (!interrupted && PyErr_CheckSignals() < 0) {
-                interrupted = 1;
-                atomic_store(&c.cancel, 1);
-                fp_job_cancel(&job);
-            }
-        }
-        Py_BEGIN_ALLOW_THREADS
-        fp_job_finish(&job);
-        Py_END_ALLOW_THREADS
-        if (!interrupted && PyErr_CheckSignals() < 0)
-            interrupted = 1;
+        interrupted = run_job(&job, nthreads, 1, &c.cancel) == FP_ECANCELLED;
     }
     if (interrupted) {
         set_status_error(FP_ECANCELLED, "run_scenarios()");
@@ -1057,34 +1044,11 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     sw.progress = progress;
     if (sw.n_tasks > 0) {
-        /* run_job's loop, plus the sweep's own cancel flag so that running
-         * tasks stop too. As for scenarios, on the pool this thread runs no
-         * task and only waits, in slices, to see Ctrl-C; threads=1 keeps
-         * the work here (tasks are short: Ctrl-C is seen between two). */
+        /* A job of long tasks, whose running tasks watch the sweep's own
+         * cancel flag. */
         fp_job job;
-        int finished, interrupted = 0;
         fp_job_init(&job, fp_sweep_task, &sw, sw.n_tasks, NULL);
-        if (nthreads == 1)
-            fp_job_submit(&job, 1);
-        else
-            fp_job_submit_waiting(&job, nthreads);
-        for (;;) {
-            Py_BEGIN_ALLOW_THREADS
-            finished = fp_job_work(&job, FPG_SLICE_MS);
-            Py_END_ALLOW_THREADS
-            if (finished)
-                break;
-            if (!interrupted && PyErr_CheckSignals() < 0) {
-                interrupted = 1;
-                fp_sweep_cancel(&sw);
-                fp_job_cancel(&job);
-            }
-        }
-        Py_BEGIN_ALLOW_THREADS
-        status = fp_job_finish(&job);
-        Py_END_ALLOW_THREADS
-        if (interrupted)
-            status = FP_ECANCELLED;
+        status = run_job(&job, nthreads, 1, &sw.cancel);
     }
     fp_sweep_free(&sw);
     if (status != FP_OK) {
