@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 import sys
 import time
 import timeit
@@ -38,6 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 import fastpar
+from fastpar.gil_benchmark import cpu_capacity  # the CPU probe, shared with W3 and W4
 from fastpar.synthetic import random_walk
 
 try:
@@ -95,41 +95,6 @@ def fastpar_rsi(series: np.ndarray) -> np.ndarray:
 
 def talib_rsi(series: np.ndarray) -> np.ndarray:
     return talib.RSI(series, PERIOD)
-
-
-_SPIN = """
-import sys, time
-start, n = float(sys.argv[1]), int(sys.argv[2])
-time.sleep(max(0.0, start - time.time()))
-t0 = time.perf_counter()
-s = 0
-for i in range(n):
-    s += i
-print(time.perf_counter() - t0)
-"""
-
-
-def cpu_capacity(processes: int, iterations: int, tries: int = 2) -> float:
-    """How many CPUs' worth of work the machine gives right now (a probe).
-
-    One process spins alone, then `processes` spin at once (separate
-    processes: no GIL involved); capacity = processes * time alone / mean
-    time together, so 2.0 means two full cores and 1.0 one core shared by
-    both. Best of `tries`. On a shared or virtual machine it moves with
-    the load of the host, which `uptime` does not always show.
-    """
-    def spin(k: int) -> float:
-        start = time.time() + 0.15  # past every child's interpreter start-up
-        children = [subprocess.Popen([sys.executable, "-c", _SPIN, repr(start), str(iterations)],
-                                     stdout=subprocess.PIPE, text=True) for _ in range(k)]
-        times = [float(c.communicate()[0]) for c in children]
-        return sum(times) / len(times)
-
-    alone = together = float("inf")
-    for _ in range(tries):
-        alone = min(alone, spin(1))
-        together = min(together, spin(processes))
-    return processes * alone / together
 
 
 def _sequential(fn: Callable, batch: list) -> Callable[[], list]:

@@ -650,7 +650,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
     if pool_size < max(threads):
         fastpar.set_num_threads(max(threads))
 
-    from bench_scaling import cpu_capacity  # the same probe as W2's
+    from fastpar.gil_benchmark import cpu_capacity  # the same probe as W2's
 
     spin = 1_000_000 if quick else 5_000_000
     capacity = [cpu_capacity(cores, spin)]

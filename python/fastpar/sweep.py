@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from . import _fastpar
+from .reference import strategies as _reference
 
 __all__ = ["STRATEGIES", "METRICS", "sweep", "expand_grid", "run_sets", "to_frame", "bars_of"]
 
@@ -38,16 +39,8 @@ STRATEGIES = {
     "bigbar": ("atr_period", "k_atr", "tail_ratio", "breakout", "rsi_period", "rsi_max"),
 }
 
-#: The result columns after the parameters.
-METRICS = (
-    "total_return",
-    "sharpe",
-    "max_drawdown",
-    "n_trades",
-    "win_rate",
-    "profit_factor",
-    "exposure",
-)
+#: The result columns after the parameters (the reference defines them).
+METRICS = _reference.METRICS
 
 # The kernel's strategy numbers (enum fp_strategy in strategies.h).
 _IDS = {name: i for i, name in enumerate(STRATEGIES)}
