@@ -7,6 +7,7 @@ errors in a batch."""
 
 import dataclasses
 import math
+import pickle
 import random
 import threading
 
@@ -281,6 +282,28 @@ def test_batch_equals_single_runs(ticks, broker, threads):
         assert not isinstance(res, Exception), res
         assert_same(comparable(reference_run(ticks, sc, broker)), comparable(res))
         assert done == res.ticks_processed
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"logic_config": {"lot_size": 20.0}}],
+                         ids=["trades", "rejected orders"])
+def test_trades_and_orders_built_on_read_survive_pickle_and_replace(ticks, broker, kwargs):
+    """fastpar's result keeps trades and orders as tables until read: a
+    result pickled unread (as process pools and Dask send it) and one
+    rebuilt with dataclasses.replace read the same lists as the reference."""
+    scenario = make_scenario(end="2025-09-04T16:00:00+00:00", **kwargs)
+    ref = reference_run(ticks, scenario, broker)
+    assert len(ref.trades) > 10 or sum(o.status == "rejected" for o in ref.orders) > 10
+    unread = run_scenario(ticks, scenario, broker)
+    copied = pickle.loads(pickle.dumps(unread))
+    replaced = dataclasses.replace(run_scenario(ticks, scenario, broker), scenario_name="x")
+    for got in (copied, unread, replaced):
+        assert_same(dataclasses.asdict(ref)["trades"], dataclasses.asdict(got)["trades"])
+        assert_same(dataclasses.asdict(ref)["orders"], dataclasses.asdict(got)["orders"])
+        assert got.trades is got.trades  # built once, then kept
+    assert replaced.scenario_name == "x"
+    assigned = run_scenario(ticks, scenario, broker)
+    assigned.trades = []
+    assert assigned.trades == [] and assigned.orders == unread.orders
 
 
 def test_progress_is_readable_while_running(ticks, broker):

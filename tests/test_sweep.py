@@ -69,6 +69,12 @@ def test_several_assets(ohlc):
     alone = fastpar.sweep(other, "rsi_threshold", RSI_GRID, progress=False)
     np.testing.assert_array_equal(metrics(df.iloc[8:]), metrics(alone))
     assert not np.array_equal(metrics(df.iloc[:8]), metrics(alone))
+    # a tuple is one name, not two; the parameter columns repeat per asset
+    named = fastpar.sweep({("AAA", "1d"): ohlc, ("BBB", "1d"): other}, "rsi_threshold", RSI_GRID,
+                          progress=False)
+    assert list(named.asset) == [("AAA", "1d")] * 8 + [("BBB", "1d")] * 8
+    assert list(named.period[:8]) == list(named.period[8:]) == list(alone.period)
+    np.testing.assert_array_equal(metrics(named), metrics(df))
 
 
 # ---- grid expansion ----

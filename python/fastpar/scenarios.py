@@ -23,11 +23,11 @@ import numpy as np
 
 from . import _fastpar
 from .performance import CostBreakdown, ExecutionStats, PortfolioStats
+from .reference import scenario as _reference
 from .reference.scenario import (
     AggressiveTrend,
     ClosedTrade,
     OrderRecord,
-    ScenarioResult,
     _get,
     _resolve_broker,
     _tick_columns,
@@ -37,7 +37,7 @@ from .reference.scenario import (
 from .scenario_config import TIMEFRAME_MINUTES, ScenarioConfigLoader, parse_strategy_config
 from .ticks import TickDataLoader, iso_utc
 
-__all__ = ["ScenarioError", "prepare_ticks", "run_scenario", "run_scenarios"]
+__all__ = ["ScenarioError", "ScenarioResult", "prepare_ticks", "run_scenario", "run_scenarios"]
 
 SAMPLE_SIGNALS = 10
 
@@ -56,6 +56,95 @@ _WORKER_KIND = {"rsi": 0, "envelope": 1, "macd": 2}
 _LOGIC_KIND = {"CORE/simple_consensus": 0, "CORE/aggressive_trend": 1}
 _DIRECTION = {1: "BUY", -1: "SELL"}
 _ORDER_STATUS = {0: "pending", 1: "executed", 2: "rejected"}
+_TRADE_REASON = {0: "reversal", 1: "end_of_scenario"}
+
+# Columns of the kernel's order and trade tables (module.c,
+# scenario_result_to_py): one int64 and one float64 table each.
+_OI_DIRECTION, _OI_STATUS, _OI_REJECT, _OI_DELAY, _OI_PLACED, _OI_FILLED, _OI_RSI_HIT, _OI_ENV_HIT = (
+    range(8))
+_OF_PRICE, _OF_SPREAD, _OF_VALUE, _OF_VALUE2, _OF_CONFIDENCE, _OF_RSI, _OF_POSITION, _OF_MID = (
+    range(8))
+
+
+def _orders(ints, floats, lots, rejections):
+    """The OrderRecords of a kernel's order tables; `rejections`: the text
+    of each rejected order, by row."""
+    out = []
+    for i, (o, f) in enumerate(zip(ints.tolist(), floats.tolist())):
+        status = o[_OI_STATUS]
+        filled = status == 1
+        out.append(OrderRecord(
+            f"ord_{i + 1}",
+            _DIRECTION[o[_OI_DIRECTION]],
+            lots,
+            o[_OI_PLACED],
+            _ORDER_STATUS[status],
+            o[_OI_DELAY] or None,
+            o[_OI_FILLED] if filled else None,
+            f[_OF_PRICE] if filled else None,
+            f[_OF_SPREAD] if filled else None,
+            rejections.get(i),
+        ))
+    return out
+
+
+def _trades(ints, floats):
+    """The ClosedTrades of a kernel's trade tables."""
+    return [
+        ClosedTrade(f"pos_{pid}", _DIRECTION[d], lots, entry, exit_, entry_tick, exit_tick,
+                    spread, pnl, _TRADE_REASON[reason])
+        for (d, reason, pid, entry_tick, exit_tick), (lots, entry, exit_, spread, pnl)
+        in zip(ints.tolist(), floats.tolist())
+    ]
+
+
+class _Deferred:
+    """A list not built yet: ``build(*args)`` makes it. Both are picklable
+    (a module-level function and arrays), so a result crosses processes as
+    its compact tables."""
+
+    __slots__ = ("build", "args")
+
+    def __init__(self, build, *args):
+        self.build = build
+        self.args = args
+
+    def __reduce__(self):
+        return _Deferred, (self.build, *self.args)
+
+
+def _deferred_field(name):
+    key = "_" + name
+
+    def get(self):
+        value = self.__dict__[key]
+        if isinstance(value, _Deferred):
+            # Two threads reading at once may both build it; they build
+            # equal lists and the last one is kept.
+            value = value.build(*value.args)
+            self.__dict__[key] = value
+        return value
+
+    def set(self, value):
+        self.__dict__[key] = value
+
+    return property(get, set, doc=f"The scenario's {name} (a list, built on first read).")
+
+
+class ScenarioResult(_reference.ScenarioResult):
+    """:class:`fastpar.reference.scenario.ScenarioResult`, with ``trades``
+    and ``orders`` kept as the kernel's number tables until first read.
+
+    Most callers never read them (the batch orchestrator's statistics do
+    not), and making a Python object per trade and per order holds the
+    GIL: done at once, it was a large share of a busy scenario's time and
+    kept threads from running scenarios side by side. Reading either field
+    builds the list once; the result then equals the reference's field for
+    field.
+    """
+
+    trades = _deferred_field("trades")
+    orders = _deferred_field("orders")
 
 
 class ScenarioError(ValueError):
@@ -201,55 +290,32 @@ class _Prepared:
 
     def result(self, r: dict, ts_arr, elapsed: float) -> ScenarioResult:
         lots = self.lot_size
-        orders = []
+        oi, of = r["order_ints"], r["order_floats"]
+        # Rejections are rare; their texts need this scenario's symbol.
+        rejections = {
+            int(i): self._rejection(int(oi[i, _OI_REJECT]), of[i, _OF_VALUE], of[i, _OF_VALUE2])
+            for i in np.flatnonzero(oi[:, _OI_STATUS] == 2)
+        }
         signals = []
-        for i, o in enumerate(r["orders"]):
-            (d, status, reject, delay, placed, filled, fill_price, spread_cost, v1, v2,
-             confidence, rsi, position, mid, rsi_hit, env_hit) = o  # fmt: skip
-            direction = _DIRECTION[d]
-            record = OrderRecord(
-                f"ord_{i + 1}",
-                direction,
-                lots,
-                placed,
-                _ORDER_STATUS[status],
-                delay if delay else None,
-                filled if status == 1 else None,
-                fill_price if status == 1 else None,
-                spread_cost if status == 1 else None,
-                self._rejection(reject, v1, v2) if status == 2 else None,
+        for i in np.flatnonzero(oi[:, _OI_DELAY] != 0)[:SAMPLE_SIGNALS].tolist():
+            o, f = oi[i].tolist(), of[i].tolist()
+            direction = _DIRECTION[o[_OI_DIRECTION]]
+            placed = o[_OI_PLACED]
+            signals.append(
+                {
+                    "action": direction,
+                    "confidence": f[_OF_CONFIDENCE],
+                    "reason": self._reason(direction, f[_OF_RSI], f[_OF_POSITION],
+                                           o[_OI_RSI_HIT], o[_OI_ENV_HIT]),
+                    "price": f[_OF_MID],
+                    "timestamp": iso_utc(int(ts_arr[self.lo + placed - 1])),
+                    "tick": placed,
+                    "order_id": f"ord_{i + 1}",
+                    "lot_size": lots,
+                }
             )
-            orders.append(record)
-            if delay and len(signals) < SAMPLE_SIGNALS:
-                signals.append(
-                    {
-                        "action": direction,
-                        "confidence": confidence,
-                        "reason": self._reason(direction, rsi, position, rsi_hit, env_hit),
-                        "price": mid,
-                        "timestamp": iso_utc(int(ts_arr[self.lo + placed - 1])),
-                        "tick": placed,
-                        "order_id": record.order_id,
-                        "lot_size": lots,
-                    }
-                )
-        trades = [
-            ClosedTrade(
-                f"pos_{pid}",
-                _DIRECTION[d],
-                t_lots,
-                entry,
-                exit_,
-                entry_tick,
-                exit_tick,
-                spread,
-                pnl,
-                "reversal" if reason == 0 else "end_of_scenario",
-            )
-            for (d, reason, pid, entry_tick, exit_tick, t_lots, entry, exit_, spread, pnl) in r[
-                "trades"
-            ]
-        ]
+        orders = _Deferred(_orders, oi, of, lots, rejections)
+        trades = _Deferred(_trades, r["trade_ints"], r["trade_floats"])
 
         n = r["ticks_processed"]
         ntr = r["total_trades"]

@@ -193,10 +193,10 @@ def expand_grid(strategy, grid):
 def _params_array(strategy, sets):
     """The sets as the kernel's float64 rows (kind as its code)."""
     names = STRATEGIES[strategy]
-    out = np.empty((len(sets), len(names)), dtype=np.float64)
-    for i, s in enumerate(sets):
-        out[i] = [_MA_KINDS.index(v) if isinstance(v, str) else v for v in s]
-    return out
+    if "kind" in names:
+        k = names.index("kind")
+        sets = [s[:k] + (_MA_KINDS.index(s[k]),) + s[k + 1:] for s in sets]
+    return np.array(sets, dtype=np.float64).reshape(len(sets), len(names))
 
 
 def _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year):
@@ -337,12 +337,14 @@ class _ProgressBar:
         self.bar.close()
 
 
-def run_sets(bars, strategy, sets, costs, threads=None, progress=None):
+def run_sets(bars, strategy, sets, costs, threads=None, progress=None, params=None):
     """Metrics of the parameter sets `sets` (tuples as expand_grid gives)
     on one asset's `bars` (as bars_of gives): an (len(sets), 7) float64
     array, columns METRICS. `costs`: as ``_costs`` returns. `progress`:
-    None or a _ProgressBar to advance."""
-    params = _params_array(strategy, sets)
+    None or a _ProgressBar to advance. `params`: the sets as
+    ``_params_array`` gives them, when the caller has them already."""
+    if params is None:
+        params = _params_array(strategy, sets)
     counter = progress.counter if progress is not None else None
     out = _fastpar.sweep(
         _IDS[strategy],
@@ -372,25 +374,26 @@ def to_frame(strategy, sets, results, assets=None, skipped=0):
     import pandas as pd
 
     names = STRATEGIES[strategy]
-    frames = []
-    for i, res in enumerate(results):
-        cols = {}
-        if assets is not None:
-            cols["asset"] = [assets[i]] * len(sets)
-        for j, name in enumerate(names):
-            values = [s[j] for s in sets]
-            if name == "kind":
-                cols[name] = pd.Series(values, dtype=object)
-            elif _RULES[strategy][name][0]:
-                cols[name] = np.array(values, dtype=np.int64)
-            else:
-                cols[name] = np.array(values, dtype=np.float64)
-        res = np.asarray(res, dtype=np.float64).reshape(len(sets), len(METRICS))
-        for j, m in enumerate(METRICS):
-            cols[m] = res[:, j].astype(np.int64) if m == "n_trades" else res[:, j]
-        frames.append(pd.DataFrame(cols))
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    df.attrs["skipped"] = skipped * len(results)
+    n, copies = len(sets), len(results)
+    res = np.concatenate([np.asarray(r, dtype=np.float64).reshape(n, len(METRICS))
+                          for r in results])
+    cols = {}
+    if assets is not None:
+        labels = np.empty(len(assets), dtype=object)
+        for i, name in enumerate(assets):  # one by one: a name may be a tuple
+            labels[i] = name
+        cols["asset"] = np.repeat(labels, n)
+    for j, name in enumerate(names):
+        values = [s[j] for s in sets]
+        if name == "kind":  # text, kept as objects
+            cols[name] = pd.Series(np.tile(np.array(values, dtype=object), copies), dtype=object)
+        else:
+            dtype = np.int64 if _RULES[strategy][name][0] else np.float64
+            cols[name] = np.tile(np.array(values, dtype=dtype), copies)
+    for j, m in enumerate(METRICS):
+        cols[m] = res[:, j].astype(np.int64) if m == "n_trades" else res[:, j]
+    df = pd.DataFrame(cols)
+    df.attrs["skipped"] = skipped * copies
     df.attrs["strategy"] = strategy
     return df
 
@@ -444,7 +447,9 @@ def sweep(
         return _checkpointed(checkpoint, assets, strategy, sets, skipped, costs, threads, progress)
     bar = _ProgressBar(len(sets) * len(assets), f"sweep {strategy}") if progress else None
     try:
-        results = [run_sets(bars, strategy, sets, costs, threads, bar) for _, bars in assets]
+        params = _params_array(strategy, sets)
+        results = [run_sets(bars, strategy, sets, costs, threads, bar, params)
+                   for _, bars in assets]
     finally:
         if bar is not None:
             bar.close()
@@ -484,6 +489,7 @@ def _checkpointed(path, assets, strategy, sets, skipped, costs, threads, progres
     back, the others run chunk by chunk, each chunk stored as it finishes.
     Result rows are numbered asset-major, as in the returned table."""
     n = len(sets)
+    params = _params_array(strategy, sets)
     results = np.full((len(assets) * n, len(METRICS)), np.nan)
     with open_checkpoint(path, assets, strategy, sets, costs) as cp:
         rows, values = cp.done()
@@ -498,7 +504,8 @@ def _checkpointed(path, assets, strategy, sets, skipped, costs, threads, progres
                 left = np.flatnonzero(todo[a * n:(a + 1) * n])
                 for start in range(0, len(left), CHECKPOINT_CHUNK):
                     idx = left[start:start + CHECKPOINT_CHUNK]
-                    out = run_sets(bars, strategy, [sets[i] for i in idx], costs, threads, bar)
+                    out = run_sets(bars, strategy, [sets[i] for i in idx], costs, threads, bar,
+                                   params[idx])
                     cp.store(a * n + idx, out)
                     results[a * n + idx] = out
         finally:

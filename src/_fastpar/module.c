@@ -677,38 +677,66 @@ parse_ticks(PyObject *const *args, fp_ticks *t)
     return 0;
 }
 
+/* A new (rows, cols) array of int64 or float64 (typenum), or NULL. */
+static PyArrayObject *
+new_table(size_t rows, int cols, int typenum)
+{
+    npy_intp dims[2] = {(npy_intp)rows, cols};
+    return (PyArrayObject *)PyArray_SimpleNew(2, dims, typenum);
+}
+
+/* The kernel's result as a dict. Orders and trades stay numbers: one int64
+ * and one float64 table each (column order in fastpar/scenarios.py), so
+ * no Python object is made per order or trade here, where the GIL is
+ * held; the Python side builds those objects only when they are read. */
 static PyObject *
 scenario_result_to_py(const fp_scenario_result *r, int n_workers)
 {
-    PyObject *orders = NULL, *trades = NULL, *bars = NULL, *warm = NULL, *out = NULL;
+    PyObject *bars = NULL, *warm = NULL, *out = NULL;
+    PyArrayObject *oi = new_table(r->n_orders, 8, NPY_INT64);
+    PyArrayObject *of = new_table(r->n_orders, 8, NPY_DOUBLE);
+    PyArrayObject *ti = new_table(r->n_trades, 5, NPY_INT64);
+    PyArrayObject *tf = new_table(r->n_trades, 5, NPY_DOUBLE);
 
-    orders = PyList_New((Py_ssize_t)r->n_orders);
-    trades = PyList_New((Py_ssize_t)r->n_trades);
     bars = PyTuple_New(n_workers);
     warm = PyTuple_New(n_workers);
-    if (orders == NULL || trades == NULL || bars == NULL || warm == NULL)
+    if (oi == NULL || of == NULL || ti == NULL || tf == NULL || bars == NULL || warm == NULL)
         goto done;
-    for (size_t i = 0; i < r->n_orders; i++) {
+    int64_t *pi = PyArray_DATA(oi);
+    double *pf = PyArray_DATA(of);
+    for (size_t i = 0; i < r->n_orders; i++, pi += 8, pf += 8) {
         const fp_order *o = &r->orders[i];
-        PyObject *item = Py_BuildValue("(iiiiLLddddddddii)", o->direction, o->status,
-                                       o->reject, o->delay, (long long)o->placed_tick,
-                                       (long long)o->filled_tick, o->fill_price,
-                                       o->spread_cost, o->reject_value, o->reject_value2,
-                                       o->confidence, o->rsi, o->position, o->mid,
-                                       o->rsi_hit, o->env_hit);
-        if (item == NULL)
-            goto done;
-        PyList_SET_ITEM(orders, (Py_ssize_t)i, item);
+        pi[0] = o->direction;
+        pi[1] = o->status;
+        pi[2] = o->reject;
+        pi[3] = o->delay;
+        pi[4] = o->placed_tick;
+        pi[5] = o->filled_tick;
+        pi[6] = o->rsi_hit;
+        pi[7] = o->env_hit;
+        pf[0] = o->fill_price;
+        pf[1] = o->spread_cost;
+        pf[2] = o->reject_value;
+        pf[3] = o->reject_value2;
+        pf[4] = o->confidence;
+        pf[5] = o->rsi;
+        pf[6] = o->position;
+        pf[7] = o->mid;
     }
-    for (size_t i = 0; i < r->n_trades; i++) {
+    pi = PyArray_DATA(ti);
+    pf = PyArray_DATA(tf);
+    for (size_t i = 0; i < r->n_trades; i++, pi += 5, pf += 5) {
         const fp_trade *t = &r->trades[i];
-        PyObject *item = Py_BuildValue("(iiLLLddddd)", t->direction, t->reason,
-                                       (long long)t->position_id, (long long)t->entry_tick,
-                                       (long long)t->exit_tick, t->lots, t->entry_price,
-                                       t->exit_price, t->spread_cost, t->pnl);
-        if (item == NULL)
-            goto done;
-        PyList_SET_ITEM(trades, (Py_ssize_t)i, item);
+        pi[0] = t->direction;
+        pi[1] = t->reason;
+        pi[2] = t->position_id;
+        pi[3] = t->entry_tick;
+        pi[4] = t->exit_tick;
+        pf[0] = t->lots;
+        pf[1] = t->entry_price;
+        pf[2] = t->exit_price;
+        pf[3] = t->spread_cost;
+        pf[4] = t->pnl;
     }
     for (int w = 0; w < n_workers; w++) {
         PyObject *b = PyLong_FromSize_t(r->bar_computations[w]);
@@ -723,7 +751,7 @@ scenario_result_to_py(const fp_scenario_result *r, int n_workers)
     }
     out = Py_BuildValue(
         "{s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:d,s:d,s:d,s:d,s:d,s:d,"
-        "s:O,s:O,s:O,s:O}",
+        "s:O,s:O,s:O,s:O,s:O,s:O}",
         "ticks_processed", (Py_ssize_t)r->ticks_processed, "signals_buy",
         (Py_ssize_t)r->signals_buy, "signals_sell", (Py_ssize_t)r->signals_sell,
         "decisions_buy", (Py_ssize_t)r->decisions_buy, "decisions_sell",
@@ -735,10 +763,12 @@ scenario_result_to_py(const fp_scenario_result *r, int n_workers)
         "total_profit", r->total_profit, "total_loss", r->total_loss, "max_drawdown",
         r->max_drawdown, "max_equity", r->max_equity, "balance", r->balance,
         "total_spread_cost", r->total_spread_cost, "bar_computations", bars, "warmup_bars",
-        warm, "orders", orders, "trades", trades);
+        warm, "order_ints", oi, "order_floats", of, "trade_ints", ti, "trade_floats", tf);
 done:
-    Py_XDECREF(orders);
-    Py_XDECREF(trades);
+    Py_XDECREF(oi);
+    Py_XDECREF(of);
+    Py_XDECREF(ti);
+    Py_XDECREF(tf);
     Py_XDECREF(bars);
     Py_XDECREF(warm);
     return out;
