@@ -444,16 +444,21 @@ class Config:
     error: str | None = None
 
 
-def time_configs(configs: list[Config], rounds: int, budget: float, log: Callable) -> None:
+def time_configs(configs: list[Config], rounds: int, budget: float, log: Callable,
+                 short: float = 0.0, short_rounds: int = 0) -> None:
     """A warm-up call each on a few bars (Numba compilation), then `rounds`
     rounds, every config once per round, in turn; the first round's outputs
     are kept for the agreement checks, and a config whose call took more
-    than `budget` seconds is not repeated. Each time is the best of its
-    rounds."""
+    than `budget` seconds is not repeated. A config whose best call takes
+    at most `short` seconds runs `short_rounds` rounds in all: a short run
+    is the one a moment of load on the host spoils, and more rounds cost
+    little. Each time is the best of its rounds."""
     live = [c for c in configs if c.missing is None]
-    for r in range(rounds):
+    for r in range(max(rounds, short_rounds)):
         for c in live:
             if c.error is not None or (r > 0 and c.best > budget):
+                continue
+            if r >= rounds and c.best > short:
                 continue
             try:
                 if r == 0:
@@ -642,6 +647,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
     cores = os.cpu_count() or 1
     threads = [t for t in THREADS if t <= cores]
     rounds, budget = (2, 1.0) if quick else (3, 20.0)
+    short, short_rounds = (0.0, 0) if quick else (2.5, 9)
     sweep = _sweep_function()
     sweep_missing = None if sweep is not None else "fastpar.sweep is not in this build"
     if sweep is not None and pd is None:
@@ -690,7 +696,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                                       lambda: vectorbt_builtin_rsi(few, w.grid, w.vbt_chunk),
                                       missing=_peer_missing("vectorbt"), n_backtests=w.n_backtests))
             log(f"  {w.name}, {w.grid.n_sets:,} sets × {w.shape} bars: timing {len(configs)} configurations")
-            time_configs(configs, rounds, budget, log)
+            time_configs(configs, rounds, budget, log, short, short_rounds)
 
             by = {(c.label.split(" ")[0] if not c.label.startswith("vectorbt,") else "vbt.RSI", c.threads): c
                   for c in configs}
@@ -773,7 +779,9 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
         "rows": goal_rows,
         "notes": [
             f"Timing: every configuration first runs once on a few bars, untimed (Numba compiles then), then "
-            f"{rounds} rounds in which each runs once, in turn; a time is the best of those rounds (a run "
+            f"{rounds} rounds in which each runs once, in turn"
+            + (f" ({short_rounds} rounds for a run of at most {short:g} s)" if short_rounds > rounds else "")
+            + f"; a time is the best of those rounds (a run "
             f"longer than {budget:g} s is not repeated), and the first round's results are the ones checked "
             f"below. "
             f"fastpar's pool had {max(pool_size, max(threads))} threads; Numba's threads are set with "
