@@ -174,28 +174,109 @@ static inline double ema_step(double y, double u, double k)
     return (u - y) * k + y;
 }
 
+/* Sum of w[i] * u[i] for i in [0, n), in no particular order: several
+ * partial sums, so the multiply-adds do not wait on each other. */
+static double dot(const double *w, const double *u, size_t n)
+{
+    size_t i = 0;
+    double s = 0.0;
+#ifdef FP_HAVE_SSE2
+    __m128d a0 = _mm_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+    for (; i + 8 <= n; i += 8) {
+        a0 = _mm_add_pd(a0, _mm_mul_pd(_mm_loadu_pd(w + i), _mm_loadu_pd(u + i)));
+        a1 = _mm_add_pd(a1, _mm_mul_pd(_mm_loadu_pd(w + i + 2), _mm_loadu_pd(u + i + 2)));
+        a2 = _mm_add_pd(a2, _mm_mul_pd(_mm_loadu_pd(w + i + 4), _mm_loadu_pd(u + i + 4)));
+        a3 = _mm_add_pd(a3, _mm_mul_pd(_mm_loadu_pd(w + i + 6), _mm_loadu_pd(u + i + 6)));
+    }
+    __m128d a = _mm_add_pd(_mm_add_pd(a0, a1), _mm_add_pd(a2, a3));
+    s = _mm_cvtsd_f64(_mm_add_sd(a, _mm_unpackhi_pd(a, a)));
+#else
+    double s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (; i + 4 <= n; i += 4) {
+        s += w[i] * u[i];
+        s1 += w[i + 1] * u[i + 1];
+        s2 += w[i + 2] * u[i + 2];
+        s3 += w[i + 3] * u[i + 3];
+    }
+    s = (s + s1) + (s2 + s3);
+#endif
+    for (; i < n; i++)
+        s += w[i] * u[i];
+    return s;
+}
+
+#define EMA_LANES 8 /* ema_run's y0 .. y7 */
+#define EMA_BLOCK 256 /* weights in ema_starts' table */
+
+/* Starting values for the lanes of ema_run: start[j] estimates the
+ * recursion's value after u[0 .. j*c), start[0] = y exactly. Unrolled,
+ * with r = 1 - k, the recursion is (in exact arithmetic)
+ *     y_p = r^L y_(p-L) + sum_(i<L) k r^i u[p-1-i]
+ * for any L <= p: a weighted sum whose multiply-adds are independent (so
+ * it costs a fraction of a recursion step per term), plus the value L
+ * steps back. Lane j takes L = c and chains from lane j-1's estimate, or,
+ * when c is long, L = 40/k and u[p-L-1] for y_(p-L): its weight r^L is
+ * then below e^-40, so the estimate is as good as the chained one. The
+ * weights k r^i come from one table of EMA_BLOCK (reversed, to run
+ * forward with u); sums longer than that go a block at a time, oldest
+ * first, each block scaling the sum so far by r^EMA_BLOCK. */
+static void ema_starts(const double *u, size_t c, double y, double k, double *start)
+{
+    const double r = 1.0 - k;
+    const size_t reach = (size_t)(40.0 / k) + 1;
+    const size_t len = c < reach ? c : reach;
+    const size_t nb = len < EMA_BLOCK ? len : EMA_BLOCK;
+    double w[EMA_BLOCK]; /* w[nb-1-i] = k r^i; from i = 8 on, eight chains */
+    double p = k;
+    for (size_t i = 0; i < nb && i < 8; i++, p *= r)
+        w[nb - 1 - i] = p;
+    const double r8 = p / k;
+    for (size_t i = 8; i < nb; i++)
+        w[nb - 1 - i] = w[nb + 7 - i] * r8;
+    /* the oldest block is the partial one, first terms long */
+    const size_t first = len - (len - 1) / nb * nb;
+    const double r_first = pow(r, (double)first), r_block = pow(r, (double)nb);
+    start[0] = y;
+    for (size_t j = 1; j < EMA_LANES; j++) {
+        size_t at = j * c - len;
+        double e = len == c ? start[j - 1] : u[at - 1];
+        e = e * r_first + dot(w + nb - first, u + at, first);
+        for (at += first; at < j * c; at += nb)
+            e = e * r_block + dot(w, u + at, nb);
+        start[j] = e;
+    }
+}
+
 /* Runs y = ema_step(y, u[i], k) for i in [0, m), writing out[i] (out
  * distinct from u), reproducing the reference's rounding step by step.
  * The exact recursion is contractive: two runs that start a few ulps
- * apart soon produce identical doubles (after about 3.5/k steps, rarely
- * more than 10/k) and then stay identical. So the output is cut into
- * eight chunks advanced in lockstep - eight independent dependency chains
- * instead of one. Every chunk but the first starts 48/k steps early, from
- * the input value there, and writes only once it has converged. Each
- * chunk boundary is then checked with one exact step from the previous
- * chunk's last value; a chunk that had not converged (long flat stretches,
- * where values stall, can do that) is recomputed from there until it meets
- * its own values, so the result is exact whatever the data. */
+ * apart soon produce identical doubles and then stay identical. So the
+ * output is cut into eight chunks advanced in lockstep - eight
+ * independent dependency chains instead of one. Every chunk but the first
+ * starts EMA_WARM/k steps early, from ema_starts' estimate there, and
+ * writes only once it has merged with the exact run. From an estimate a
+ * few ulps off, 6/k steps almost always suffice; from the raw input value
+ * there, 48/k were needed, which at n = 1000 and period 20 was most of
+ * the work. Each chunk boundary is then checked with one exact step from
+ * the previous chunk's last value; a chunk that had not merged (long flat
+ * stretches, where values stall, can do that) is recomputed from there
+ * until it meets its own values, so the result is exact whatever the
+ * data. A recomputation that runs to the end (a NaN never meets its lane)
+ * has made every later value exact too. */
+#define EMA_WARM 6.0
+
 static void ema_run(const double *u, size_t m, double y, double k, double *out)
 {
-    const size_t warm = (size_t)(48.0 / k) + 1;
-    const size_t c = m > warm ? (m - warm) / 8 : 0;
+    const size_t warm = (size_t)(EMA_WARM / k) + 1;
+    const size_t c = m > warm ? (m - warm) / EMA_LANES : 0;
     size_t done = 0;
     if (c >= 16) {
         /* lane j runs over positions j*c + t, writing from t = warm on;
          * lane 0 starts from the exact y and writes from t = 0 */
-        double y0 = y, y1 = u[c], y2 = u[2 * c], y3 = u[3 * c];
-        double y4 = u[4 * c], y5 = u[5 * c], y6 = u[6 * c], y7 = u[7 * c];
+        double s[EMA_LANES];
+        ema_starts(u, c, y, k, s);
+        double y0 = s[0], y1 = s[1], y2 = s[2], y3 = s[3];
+        double y4 = s[4], y5 = s[5], y6 = s[6], y7 = s[7];
         for (size_t t = 0; t < warm; t++) {
             const double *v = u + t;
             y0 = ema_step(y0, v[0], k);
@@ -220,24 +301,23 @@ static void ema_run(const double *u, size_t m, double y, double k, double *out)
             o[6 * c] = y6 = ema_step(y6, v[6 * c], k);
             o[7 * c] = y7 = ema_step(y7, v[7 * c], k);
         }
-        done = warm + 8 * c;
+        done = warm + EMA_LANES * c;
         y = y7;
     }
     for (size_t i = done; i < m; i++)
         out[i] = y = ema_step(y, u[i], k);
     if (done == 0)
         return;
-    for (size_t j = 1; j < 8; j++) {
-        for (size_t i = warm + j * c; i < m; i++) {
+    for (size_t j = 1; j < EMA_LANES; j++) {
+        size_t i = warm + j * c;
+        for (; i < m; i++) {
             double v = ema_step(out[i - 1], u[i], k);
             if (v == out[i])
                 break;
-            if (v != v) { /* a NaN input: NaN from here on */
-                out[m - 1] = v;
-                return;
-            }
             out[i] = v;
         }
+        if (i == m)
+            return;
     }
 }
 
@@ -970,9 +1050,9 @@ int fp_envelope_f64(const double *x, size_t n, int period, double deviation, dou
  * from the mean of the first `signal` MACD values. After that the series
  * goes in segments, which mostly stay in cache: per segment one ema_run
  * pass per EMA (the fast EMA written into macd, the slow one into hist as
- * scratch), and two subtractions. Short series (under 5 warm-ups, where
- * the three lane warm-ups would cost more than they save) take a single
- * pass with the three chains side by side instead. */
+ * scratch), and two subtractions. Short series (under 5 * 48/k steps of
+ * the slow EMA, where the three ema_run passes save nothing) take a
+ * single pass with the three chains side by side instead. */
 #define MACD_SEQ 5
 
 int fp_macd_f64(const double *x, size_t n, int fast, int slow, int signal, double *macd,
@@ -1018,7 +1098,9 @@ int fp_macd_f64(const double *x, size_t n, int fast, int slow, int signal, doubl
     macd_signal[o0] = yg;
     macd_hist[o0] = macd[o0] - yg;
 
-    const size_t warm = (size_t)(48.0 / ks) + 1; /* ema_run's, for the slow EMA */
+    /* ema_run's lanes warm up for only EMA_WARM/k steps, but below this
+     * length the single pass measured as fast as the segments */
+    const size_t warm = (size_t)(48.0 / ks) + 1;
     if (n - o0 < MACD_SEQ * warm) {
         for (size_t i = o0 + 1; i < n; i++) {
             yf = ema_step(yf, x[i], kf);

@@ -590,6 +590,117 @@ static void test_long_series(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* EMA lanes against the plain loop, bit for bit                       */
+/* ------------------------------------------------------------------ */
+
+/* Data that is hard on ema_run's lanes: their starting estimates, their
+ * merging with the exact run, and the boundary checks. */
+enum { EX_WALK, EX_TINY, EX_HUGE, EX_FLATS, EX_JUMPS, EX_NOISE, EX_STALL, EX_CREEP, EX_KINDS };
+static const char *const ex_name[EX_KINDS] = {"walk",  "tiny",  "huge",  "flats",
+                                              "jumps", "noise", "stall", "creep"};
+
+static void adversarial(double *x, size_t n, int kind)
+{
+    switch (kind) {
+    case EX_WALK: /* ordinary prices */
+        walk(x, n, 100.0, 1.0);
+        break;
+    case EX_TINY: /* the weighted sums' products go subnormal */
+        walk(x, n, 1e-305, 1e-306);
+        break;
+    case EX_HUGE: /* differences near overflow */
+        walk(x, n, 1e300, 1e299);
+        break;
+    case EX_FLATS: /* constant stretches of random length and level */
+        for (size_t i = 0; i < n;) {
+            size_t len = 1 + (size_t)(uniform() * 700.0);
+            double level = 100.0 + 10.0 * gauss();
+            for (; len > 0 && i < n; len--, i++)
+                x[i] = level;
+        }
+        break;
+    case EX_JUMPS: /* two levels six orders of magnitude apart */
+        for (size_t i = 0; i < n; i++)
+            x[i] = (i / 37) % 2 ? 1e6 + gauss() : 1.0;
+        break;
+    case EX_NOISE: /* around zero, where ulps are tiny */
+        for (size_t i = 0; i < n; i++)
+            x[i] = gauss();
+        break;
+    case EX_STALL: /* a walk, a long unchanged stretch, a walk again */
+        walk(x, n, 100.0, 1.0);
+        for (size_t i = n / 5; i < 4 * n / 5; i++)
+            x[i] = x[n / 5];
+        break;
+    case EX_CREEP: /* steps of a few ulps: the recursion barely moves */
+        for (size_t i = 0; i < n; i++)
+            x[i] = 100.0 + 1e-13 * (double)(i % 1000) + (uniform() < 0.01 ? 1e-9 : 0.0);
+        break;
+    }
+}
+
+static void test_ema_exact(void)
+{
+    enum { N = 40000 };
+    static double x[N], o1[N], r1[N], o2[N], o3[N], r2[N], r3[N];
+    const int periods[] = {1, 2, 3, 5, 9, 14, 20, 26, 50, 100, 200};
+    for (size_t pi = 0; pi < sizeof periods / sizeof *periods; pi++) {
+        const int p = periods[pi];
+        /* ema_run's thresholds for m = n - p steps after the seed: lanes
+         * from warm + 8 * 16 on (warm = 6/k = 3 (p + 1)), one block of
+         * weights up to 256 steps per lane, full sums up to 40/k steps */
+        const size_t warm = 3 * (size_t)(p + 1), seed = (size_t)p;
+        size_t lens[64], nl = 0;
+        for (size_t d = 0; d <= 8; d++)
+            lens[nl++] = seed + warm + 8 * 16 - 4 + d;
+        const size_t per_lane[] = {17, 100, 255, 256, 257, 513, 20 * (size_t)(p + 1) + 1};
+        for (size_t q = 0; q < sizeof per_lane / sizeof *per_lane; q++)
+            for (int d = 0; d < 3; d++)
+                lens[nl++] = seed + warm + 8 * (per_lane[q] - 1 + (size_t)d) + (size_t)d;
+        lens[nl++] = N;
+        for (int kind = 0; kind < EX_KINDS; kind++) {
+            adversarial(x, N, kind);
+            size_t li = 0, n = 0;
+            for (; li < nl; li++) {
+                n = lens[li] < N ? lens[li] : N;
+                ref_ema(x, n, p, r1);
+                if (fp_ema_f64(x, n, p, o1) != FP_OK || memcmp(o1, r1, n * sizeof(double)))
+                    break;
+            }
+            report(li == nl, K_EMA, ex_name[kind], p, n);
+        }
+    }
+    /* a NaN or an infinity after the seed: reported, and every value
+     * still the plain loop's (NaN from there on) */
+    walk(x, N, 100.0, 1.0);
+    const size_t at[] = {30, 700, 5000, 20001, N - 1};
+    for (size_t q = 0; q < sizeof at / sizeof *at; q++) {
+        for (int inf = 0; inf < 2; inf++) {
+            const double keep = x[at[q]];
+            x[at[q]] = inf ? INF : NAN;
+            ref_ema(x, N, 20, r1);
+            CHECK(fp_ema_f64(x, N, 20, o1) == FP_ENONFINITE &&
+                  memcmp(o1, r1, sizeof o1) == 0);
+            x[at[q]] = keep;
+        }
+    }
+    /* MACD's three ema_run passes on the same data */
+    const size_t macd_lens[] = {300, 1000, 4000, N};
+    for (int kind = 0; kind < EX_KINDS; kind++) {
+        adversarial(x, N, kind);
+        for (size_t li = 0; li < 4; li++) {
+            const size_t n = macd_lens[li];
+            ref_macd(x, n, 12, 26, 9, r1, r2, r3);
+            const int ok = fp_macd_f64(x, n, 12, 26, 9, o1, o2, o3) == FP_OK &&
+                           memcmp(o1, r1, n * sizeof(double)) == 0 &&
+                           memcmp(o2, r2, n * sizeof(double)) == 0 &&
+                           memcmp(o3, r3, n * sizeof(double)) == 0;
+            report(ok, K_MACD, ex_name[kind], 26, n);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* Several threads at once on shared inputs                            */
 /* ------------------------------------------------------------------ */
 
@@ -648,6 +759,7 @@ int main(void)
     test_conventions();
     test_flat();
     test_long_series();
+    test_ema_exact();
     test_threads();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
