@@ -26,6 +26,7 @@ Run alone: python benchmarks/bench_scaling.py [--quick]
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import sys
@@ -122,6 +123,21 @@ def time_configs(configs: dict[str, Callable[[], Any]], rounds: int, number: int
         for k, t in timers.items():
             best[k] = min(best[k], t.timeit(number) / number)
     return best
+
+
+def _control_batch(per_task: float, n_tasks: int) -> list[bytes]:
+    """Buffers for the control: hashlib.sha256 over one of them (CPython's
+    own C code, which releases the GIL for buffers above 2 kB) takes about
+    `per_task` seconds."""
+    probe = bytes(1 << 20)
+    number = _calibrate(lambda: hashlib.sha256(probe).digest(), 0.05)
+    rate = len(probe) * number / timeit.Timer(lambda: hashlib.sha256(probe).digest()).timeit(number)
+    size = max(4096, int(per_task * rate))
+    return [bytes([i % 256]) * size for i in range(n_tasks)]
+
+
+def sha256_digest(buffer: bytes) -> bytes:
+    return hashlib.sha256(buffer).digest()
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -223,6 +239,25 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                     line += "  2-D " + "  ".join(f"T={t}: {speedup['2-D'][t]:.2f}x" for t in thread_counts)
                 log(f"  {label:<8} {shape:<14} sequential {fmt_time(best['seq']):>9}  {line}")
 
+            if (n_series, length) == (head_series, head_length):
+                # The control: tasks as long as fastpar's, in CPython's own
+                # GIL-releasing C code, through the same executors.
+                label = "control"
+                control = _control_batch(seq_time["fastpar"] / n_series, n_series)
+                configs = {"seq": _sequential(sha256_digest, control)}
+                configs.update({t: _threaded(executors[t], sha256_digest, control)
+                                for t in thread_counts})
+                expected = configs["seq"]()
+                identical = all(cfg() == expected for cfg in configs.values())
+                best = time_configs(configs, rounds, _calibrate(configs["seq"], min_time))
+                seq_time[label], full_time[label], size[label] = best["seq"], best[cores], n_series
+                speedup[label] = {t: best["seq"] / best[t] for t in thread_counts}
+                rows.append(_row(f"control: hashlib.sha256 per buffer ({len(control[0]) // 1024} kB, as "
+                                 "long as one fastpar task), ThreadPoolExecutor(T)", shape, best["seq"],
+                                 speedup[label], identical))
+                log(f"  control  {shape:<14} sequential {fmt_time(best['seq']):>9}  "
+                    + "  ".join(f"T={t}: {speedup[label][t]:.2f}x" for t in thread_counts))
+
             if python is not None:
                 k, best, matches = _time_python(batch2d, *python, executors)
                 label, py_shape = "pure Python", f"{k} × {length:,}"
@@ -257,6 +292,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                     "labels": [{"fastpar": "fastpar, ThreadPoolExecutor",
                                 "2-D": "fastpar, one 2-D call (native pool)",
                                 "TA-Lib": "TA-Lib, ThreadPoolExecutor",
+                                "control": "control: hashlib.sha256, ThreadPoolExecutor",
                                 "pure Python": "pure Python, ThreadPoolExecutor"}[label]
                                for label in speedup],
                     "series": {f"T = {t}": [speedup[label][t] for label in speedup]
@@ -275,9 +311,13 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                     "(handing it to a worker thread and its result back, GIL hand-offs included). Much of "
                     "that is Python bookkeeping under the GIL, which does not spread over threads: the "
                     "main reason the per-series ThreadPoolExecutor route trails the one 2-D call, which "
-                    "hands the rows to fastpar's pool in C.")
+                    "hands the rows to fastpar's pool in C. The control row runs tasks of the same "
+                    "length in CPython's own C code, hashlib.sha256, which also releases the GIL: "
+                    f"{speedup['control'][cores]:.2f}x with {cores} threads, against fastpar's "
+                    f"{speedup['fastpar'][cores]:.2f}x. That is what the executor leaves of {cores} "
+                    "CPUs for tasks this short on this machine, whatever the tasks compute.")
                 fp_rate = n_series * length / seq_time["fastpar"]
-                for label in seq_time:
+                for label in [k for k in seq_time if k != "control"]:
                     rate = size[label] * length / seq_time[label]
                     threaded = size[label] * length / full_time[label]
                     rate_rows.append([f"{label} RSI(14)", f"{size[label]} × {length:,}", fmt_rate(rate),
