@@ -375,8 +375,12 @@ def to_frame(strategy, sets, results, assets=None, skipped=0):
 
     names = STRATEGIES[strategy]
     n, copies = len(sets), len(results)
-    res = np.concatenate([np.asarray(r, dtype=np.float64).reshape(n, len(METRICS))
-                          for r in results])
+    res = [np.asarray(r, dtype=np.float64).reshape(n, len(METRICS)) for r in results]
+    res = res[0] if copies == 1 else np.concatenate(res)  # no copy for one asset
+
+    def repeat(column):
+        return column if copies == 1 else np.tile(column, copies)
+
     cols = {}
     if assets is not None:
         labels = np.empty(len(assets), dtype=object)
@@ -386,10 +390,10 @@ def to_frame(strategy, sets, results, assets=None, skipped=0):
     for j, name in enumerate(names):
         values = [s[j] for s in sets]
         if name == "kind":  # text, kept as objects
-            cols[name] = pd.Series(np.tile(np.array(values, dtype=object), copies), dtype=object)
+            cols[name] = pd.Series(repeat(np.array(values, dtype=object)), dtype=object)
         else:
             dtype = np.int64 if _RULES[strategy][name][0] else np.float64
-            cols[name] = np.tile(np.array(values, dtype=dtype), copies)
+            cols[name] = repeat(np.array(values, dtype=dtype))
     for j, m in enumerate(METRICS):
         cols[m] = res[:, j].astype(np.int64) if m == "n_trades" else res[:, j]
     df = pd.DataFrame(cols)
