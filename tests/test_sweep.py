@@ -294,6 +294,15 @@ def test_private_entry_point_guards():
         ((0, None, None, c, ok[:, :2], *rest), TypeError, "params must be"),
         ((0, None, None, c, ok, *rest[:-1], np.zeros(2)), TypeError, "progress must be"),
         ((0, None, None, c, ok), TypeError, "takes 14 arguments"),
+        # several assets: tuples of one array per asset
+        ((0, None, None, (), ok, *rest), TypeError, "close is a non-empty tuple"),
+        ((0, (c,), None, (c, c), ok, *rest), TypeError, "tuples of the same length"),
+        ((0, None, None, (c, None), ok, *rest), TypeError, "close of asset 1 is required"),
+        ((0, None, None, (c, c[::2]), ok, *rest), TypeError, "close must be an aligned"),
+        ((4, (c, c), (c, None), (c, c), np.zeros((1, 6)), *rest), ValueError,
+         "needs high and low of asset 1"),
+        ((0, None, None, (c, np.r_[c[:9], np.nan, c[10:]]), ok, *rest), ValueError,
+         r"bars of asset 1 contain NaN or inf"),
     ]
     for args, exc, match in cases:
         with pytest.raises(exc, match=match):
@@ -301,3 +310,10 @@ def test_private_entry_point_guards():
     counter = np.zeros(1, dtype=np.int64)
     out = _fastpar.sweep(0, None, None, c, np.repeat(ok, 3, axis=0), *rest[:-1], counter)
     assert out.shape == (3, 7) and counter[0] == 3
+    # assets of different lengths in one job: each asset's rows as if alone
+    d = np.linspace(2.0, 1.0, 80) + 0.1 * np.sin(np.arange(80.0))
+    both = _fastpar.sweep(0, None, None, (c, d), np.repeat(ok, 3, axis=0), *rest[:-1], counter)
+    alone = _fastpar.sweep(0, None, None, d, np.repeat(ok, 3, axis=0), *rest)
+    assert both.shape == (6, 7) and counter[0] == 6
+    np.testing.assert_array_equal(both[:3], out)
+    np.testing.assert_array_equal(both[3:], alone)

@@ -325,7 +325,7 @@ class _ProgressBar:
             self._refresh()
 
     def advance(self, n):
-        """A run_sets call of n sets has finished."""
+        """A run_sets or run_assets call of n sets in all has finished."""
         self.base += n
         self.counter[0] = 0
         self._refresh()
@@ -343,14 +343,26 @@ def run_sets(bars, strategy, sets, costs, threads=None, progress=None, params=No
     array, columns METRICS. `costs`: as ``_costs`` returns. `progress`:
     None or a _ProgressBar to advance. `params`: the sets as
     ``_params_array`` gives them, when the caller has them already."""
+    return run_assets([bars], strategy, sets, costs, threads, progress, params)[0]
+
+
+def run_assets(assets, strategy, sets, costs, threads=None, progress=None, params=None):
+    """run_sets over several assets' bars as one pool job: one metrics
+    array per asset. One job keeps both threads busy from the first asset
+    to the last, where a job per asset would wake and drain the pool once
+    per asset."""
     if params is None:
         params = _params_array(strategy, sets)
     counter = progress.counter if progress is not None else None
+    if len(assets) == 1:
+        high, low, close = (assets[0][k] for k in ("high", "low", "close"))
+    else:
+        high, low, close = (tuple(b[k] for b in assets) for k in ("high", "low", "close"))
     out = _fastpar.sweep(
         _IDS[strategy],
-        bars["high"],
-        bars["low"],
-        bars["close"],
+        high,
+        low,
+        close,
         params,
         costs["fees"],
         costs["slippage"],
@@ -363,8 +375,9 @@ def run_sets(bars, strategy, sets, costs, threads=None, progress=None, params=No
         counter,
     )
     if progress is not None:
-        progress.advance(len(sets))
-    return out
+        progress.advance(len(sets) * len(assets))
+    n = len(sets)
+    return [out[a * n:(a + 1) * n] for a in range(len(assets))]
 
 
 def to_frame(strategy, sets, results, assets=None, skipped=0):
@@ -451,9 +464,7 @@ def sweep(
         return _checkpointed(checkpoint, assets, strategy, sets, skipped, costs, threads, progress)
     bar = _ProgressBar(len(sets) * len(assets), f"sweep {strategy}") if progress else None
     try:
-        params = _params_array(strategy, sets)
-        results = [run_sets(bars, strategy, sets, costs, threads, bar, params)
-                   for _, bars in assets]
+        results = run_assets([bars for _, bars in assets], strategy, sets, costs, threads, bar)
     finally:
         if bar is not None:
             bar.close()

@@ -970,23 +970,90 @@ sweep_series(PyObject *obj, const char *name, Py_ssize_t *n, const double **data
     return 0;
 }
 
+/* One asset's bars from the glue's high, low and close (each an array or
+ * None); `which` names the asset in messages ("" for a lone one). */
+static int
+sweep_asset(int strategy, PyObject *high, PyObject *low, PyObject *close, const char *which,
+            fp_sweep_bars *bars)
+{
+    Py_ssize_t n = -1;
+    if (sweep_series(close, "close", &n, &bars->close) < 0 || bars->close == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "sweep(): close%s is required", which);
+        return -1;
+    }
+    if (sweep_series(high, "high", &n, &bars->high) < 0 ||
+        sweep_series(low, "low", &n, &bars->low) < 0)
+        return -1;
+    bars->n = (size_t)n;
+    if (strategy == FP_BIGBAR && (bars->high == NULL || bars->low == NULL)) {
+        PyErr_Format(PyExc_ValueError, "sweep(): this strategy needs high and low%s", which);
+        return -1;
+    }
+    return 0;
+}
+
+/* The assets of the glue's high, low, close: arrays (or None) of one
+ * asset, or tuples of the same length holding each asset's. Returns a
+ * PyMem_Malloc'ed array of *n_assets bars, or NULL with an exception. */
+static fp_sweep_bars *
+sweep_assets(int strategy, PyObject *high, PyObject *low, PyObject *close, size_t *n_assets)
+{
+    if (!PyTuple_Check(close)) {
+        fp_sweep_bars *one = PyMem_Malloc(sizeof *one);
+        if (one == NULL)
+            return (fp_sweep_bars *)PyErr_NoMemory();
+        *n_assets = 1;
+        if (sweep_asset(strategy, high, low, close, "", one) < 0) {
+            PyMem_Free(one);
+            return NULL;
+        }
+        return one;
+    }
+    Py_ssize_t k = PyTuple_GET_SIZE(close);
+    if (k == 0 || (high != Py_None && (!PyTuple_Check(high) || PyTuple_GET_SIZE(high) != k)) ||
+        (low != Py_None && (!PyTuple_Check(low) || PyTuple_GET_SIZE(low) != k))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "sweep(): with several assets, close is a non-empty tuple and high "
+                        "and low are None or tuples of the same length");
+        return NULL;
+    }
+    fp_sweep_bars *assets = PyMem_Calloc((size_t)k, sizeof *assets);
+    if (assets == NULL)
+        return (fp_sweep_bars *)PyErr_NoMemory();
+    for (Py_ssize_t a = 0; a < k; a++) {
+        char which[48];
+        PyOS_snprintf(which, sizeof which, " of asset %zd", a);
+        PyObject *h = high == Py_None ? Py_None : PyTuple_GET_ITEM(high, a);
+        PyObject *l = low == Py_None ? Py_None : PyTuple_GET_ITEM(low, a);
+        if (sweep_asset(strategy, h, l, PyTuple_GET_ITEM(close, a), which, &assets[a]) < 0) {
+            PyMem_Free(assets);
+            return NULL;
+        }
+    }
+    *n_assets = (size_t)k;
+    return assets;
+}
+
 /* _fastpar.sweep(strategy, high, low, close, params, fees, slippage, spread,
  * stop_loss, take_profit, longshort, periods_per_year, threads, progress):
  * the parameter sets (rows of the 2-D float64 array `params`) of strategy
- * number `strategy` (fastpar's enum fp_strategy) as one pool job. high and
- * low may be None unless the strategy needs them; stops NaN = off.
- * `progress` is None or a writable int64 array of length 1 that counts the
- * sets finished (readable from another thread while this runs). Returns
- * an (n_sets, 7) float64 array. Ctrl-C cancels and raises
+ * number `strategy` (fastpar's enum fp_strategy) as one pool job. high,
+ * low and close are one asset's arrays, or tuples of one array per asset
+ * (all assets then run in the same job); high and low may be None unless
+ * the strategy needs them; stops NaN = off. `progress` is None or a
+ * writable int64 array of length 1 that counts the sets finished (readable
+ * from another thread while this runs). Returns an (n_assets * n_sets, 7)
+ * float64 array, asset after asset. Ctrl-C cancels and raises
  * KeyboardInterrupt. */
 static PyObject *
 py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    fp_sweep_bars bars = {NULL, NULL, NULL, 0};
+    fp_sweep_bars *assets = NULL;
+    size_t n_assets = 0;
     fp_costs costs;
     fp_sweep sw;
     PyArrayObject *params, *out = NULL;
-    Py_ssize_t n = -1;
     int nthreads, status;
     (void)module;
 
@@ -999,19 +1066,6 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (strategy < 0 || strategy >= FP_N_STRATEGIES) {
         PyErr_Format(PyExc_ValueError, "sweep(): unknown strategy number %ld", strategy);
-        return NULL;
-    }
-    if (sweep_series(args[3], "close", &n, &bars.close) < 0 || bars.close == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "sweep(): close is required");
-        return NULL;
-    }
-    if (sweep_series(args[1], "high", &n, &bars.high) < 0 ||
-        sweep_series(args[2], "low", &n, &bars.low) < 0)
-        return NULL;
-    bars.n = (size_t)n;
-    if (strategy == FP_BIGBAR && (bars.high == NULL || bars.low == NULL)) {
-        PyErr_SetString(PyExc_ValueError, "sweep(): this strategy needs high and low");
         return NULL;
     }
     params = (PyArrayObject *)args[4];
@@ -1052,23 +1106,33 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         }
         progress = PyArray_DATA(p);
-        atomic_store_explicit(progress, 0, memory_order_relaxed);
     }
-
-    npy_intp dims[2] = {PyArray_DIM(params, 0), FP_SWEEP_N_METRICS};
-    out = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_DOUBLE);
-    if (out == NULL)
+    assets = sweep_assets((int)strategy, args[1], args[2], args[3], &n_assets);
+    if (assets == NULL)
         return NULL;
-    status = fp_sweep_init(&sw, (int)strategy, &bars, PyArray_DATA(params), (size_t)dims[0],
-                           &costs, PyArray_DATA(out));
+    if (progress != NULL)
+        atomic_store_explicit(progress, 0, memory_order_relaxed);
+
+    npy_intp dims[2] = {(npy_intp)n_assets * PyArray_DIM(params, 0), FP_SWEEP_N_METRICS};
+    out = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_DOUBLE);
+    if (out == NULL) {
+        PyMem_Free(assets);
+        return NULL;
+    }
+    status = fp_sweep_init_assets(&sw, (int)strategy, assets, n_assets, PyArray_DATA(params),
+                                  (size_t)PyArray_DIM(params, 0), &costs, PyArray_DATA(out));
     if (status != FP_OK) {
+        char which[48] = "";
+        if (n_assets > 1)
+            PyOS_snprintf(which, sizeof which, " of asset %zu", sw.bad_asset);
         if (status == FP_EINVAL)
             PyErr_SetString(PyExc_ValueError,
                             "sweep(): invalid parameter set, costs or missing bars");
         else if (status == FP_ENONFINITE)
-            PyErr_SetString(PyExc_ValueError, "sweep(): bars contain NaN or inf");
+            PyErr_Format(PyExc_ValueError, "sweep(): bars%s contain NaN or inf", which);
         else
             set_status_error(status, "sweep()");
+        PyMem_Free(assets);
         Py_DECREF(out);
         return NULL;
     }
@@ -1081,6 +1145,7 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         status = run_job(&job, nthreads, 1, &sw.cancel);
     }
     fp_sweep_free(&sw);
+    PyMem_Free(assets);
     if (status != FP_OK) {
         set_status_error(status, "sweep()");
         Py_DECREF(out);

@@ -493,6 +493,7 @@ static inline double atr_next(atr_state *st, const fp_sweep_bars *b, size_t i)
 
 typedef struct {
     const fp_sweep *sw;
+    const fp_sweep_bars *bars; /* the asset this task runs on */
     const size_t *idx;
     size_t k;
     sim acc[FP_SWEEP_GROUP];
@@ -511,7 +512,7 @@ static inline int cancelled(const group *g, size_t t)
 
 static int run_rsi_threshold(group *g)
 {
-    const fp_sweep_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = g->bars;
     const fp_costs *k = &g->sw->costs;
     double low[FP_SWEEP_GROUP], high[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++) {
@@ -531,7 +532,7 @@ static int run_rsi_threshold(group *g)
 
 static int run_ma_cross(group *g)
 {
-    const fp_sweep_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = g->bars;
     const double *p = set_params(g, 0);
     const int ema = p[2] == FP_MA_EMA;
     ma_state slow, fast[FP_SWEEP_GROUP];
@@ -552,7 +553,7 @@ static int run_ma_cross(group *g)
 
 static int run_bbands_reversion(group *g)
 {
-    const fp_sweep_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = g->bars;
     double nbdev[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++)
         nbdev[j] = set_params(g, j)[1];
@@ -570,7 +571,7 @@ static int run_bbands_reversion(group *g)
 
 static int run_envelope(group *g)
 {
-    const fp_sweep_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = g->bars;
     double dev[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++)
         dev[j] = set_params(g, j)[1];
@@ -599,7 +600,7 @@ static size_t extreme_at(const double *x, size_t from, size_t to, double sign)
 
 static int run_bigbar(group *g)
 {
-    const fp_sweep_bars *b = &g->sw->bars;
+    const fp_sweep_bars *b = g->bars;
     const double *h = b->high, *lo = b->low, *cl = b->close;
     double k_atr[FP_SWEEP_GROUP], tail[FP_SWEEP_GROUP], rsi_max[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++) {
@@ -653,17 +654,20 @@ static const group_fn runners[FP_N_STRATEGIES] = {
 int fp_sweep_task(void *ctx, size_t index)
 {
     fp_sweep *sw = ctx;
+    const size_t asset = index / sw->tasks_per_asset, task = index % sw->tasks_per_asset;
+    double *out = sw->out + asset * sw->n_sets * FP_SWEEP_N_METRICS;
     group g;
     g.sw = sw;
-    g.idx = sw->order + sw->task_start[index];
-    g.k = sw->task_start[index + 1] - sw->task_start[index];
+    g.bars = &sw->assets[asset];
+    g.idx = sw->order + sw->task_start[task];
+    g.k = sw->task_start[task + 1] - sw->task_start[task];
     for (size_t j = 0; j < g.k; j++)
         sim_init(&g.acc[j]);
     int status = runners[sw->strategy](&g);
     if (status != FP_OK)
         return status;
     for (size_t j = 0; j < g.k; j++)
-        sim_finish(&g.acc[j], &sw->bars, &sw->costs, sw->out + g.idx[j] * FP_SWEEP_N_METRICS);
+        sim_finish(&g.acc[j], g.bars, &sw->costs, out + g.idx[j] * FP_SWEEP_N_METRICS);
     atomic_fetch_add_explicit(&sw->done, g.k, memory_order_relaxed);
     if (sw->progress != NULL)
         atomic_fetch_add_explicit(sw->progress, g.k, memory_order_relaxed);
@@ -697,27 +701,48 @@ static int keyed_cmp(const void *pa, const void *pb)
     return (a->index > b->index) - (a->index < b->index);
 }
 
+/* FP_OK if `b` is usable by `strategy`: the columns it needs, all finite. */
+static int check_bars(int strategy, const fp_sweep_bars *b)
+{
+    if (b->n == 0)
+        return FP_OK;
+    if (b->close == NULL || (strategy == FP_BIGBAR && (b->high == NULL || b->low == NULL)))
+        return FP_EINVAL;
+    if (!all_finite(b->close, b->n))
+        return FP_ENONFINITE;
+    if (strategy == FP_BIGBAR && (!all_finite(b->high, b->n) || !all_finite(b->low, b->n)))
+        return FP_ENONFINITE;
+    return FP_OK;
+}
+
 int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const double *params,
                   size_t n_sets, const fp_costs *costs, double *out)
 {
+    return fp_sweep_init_assets(sw, strategy, bars, 1, params, n_sets, costs, out);
+}
+
+int fp_sweep_init_assets(fp_sweep *sw, int strategy, const fp_sweep_bars *assets,
+                         size_t n_assets, const double *params, size_t n_sets,
+                         const fp_costs *costs, double *out)
+{
     memset(sw, 0, sizeof *sw);
     int np = fp_strategy_n_params(strategy);
-    if (np < 0 || bars == NULL || costs == NULL || (n_sets > 0 && (params == NULL || out == NULL)))
+    if (np < 0 || assets == NULL || n_assets == 0 || costs == NULL ||
+        (n_sets > 0 && (params == NULL || out == NULL)))
         return FP_EINVAL;
     if (fp_sweep_check_costs(costs) != FP_OK)
-        return FP_EINVAL;
-    if (bars->n > 0 && (bars->close == NULL ||
-                        (strategy == FP_BIGBAR && (bars->high == NULL || bars->low == NULL))))
         return FP_EINVAL;
     for (size_t i = 0; i < n_sets; i++)
         if (fp_sweep_check_params(strategy, params + i * (size_t)np) != FP_OK)
             return FP_EINVAL;
-    if (bars->n > 0) {
-        if (!all_finite(bars->close, bars->n))
-            return FP_ENONFINITE;
-        if (strategy == FP_BIGBAR && (!all_finite(bars->high, bars->n) ||
-                                      !all_finite(bars->low, bars->n)))
-            return FP_ENONFINITE;
+    size_t longest = 0;
+    for (size_t a = 0; a < n_assets; a++) {
+        int status = check_bars(strategy, &assets[a]);
+        if (status != FP_OK) {
+            sw->bad_asset = a;
+            return status;
+        }
+        longest = assets[a].n > longest ? assets[a].n : longest;
     }
 
     keyed *ks = malloc((n_sets + 1) * sizeof *ks);
@@ -739,10 +764,11 @@ int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const d
     /* Smaller tasks for small grids, so that even a grid of one key keeps
      * a few threads busy, and for long series, so that a task stays short
      * (a caller running tasks itself looks for Ctrl-C between two) - at
-     * the price of computing an indicator more than once. */
+     * the price of computing an indicator more than once. Every asset gets
+     * the same plan, cut for the longest. */
     size_t group = (n_sets + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
-    if (bars->n > 0 && group > FP_SWEEP_TASK_BARS / bars->n)
-        group = FP_SWEEP_TASK_BARS / bars->n;
+    if (longest > 0 && group > FP_SWEEP_TASK_BARS / longest)
+        group = FP_SWEEP_TASK_BARS / longest;
     group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
     size_t t = 0;
     for (size_t i = 0; i < n_sets; i++) {
@@ -755,12 +781,14 @@ int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const d
     free(ks);
 
     sw->strategy = strategy;
-    sw->bars = *bars;
+    sw->assets = assets;
+    sw->n_assets = n_assets;
     sw->costs = *costs;
     sw->n_sets = n_sets;
     sw->params = params;
     sw->out = out;
-    sw->n_tasks = t;
+    sw->tasks_per_asset = t;
+    sw->n_tasks = t * n_assets;
     atomic_init(&sw->done, 0);
     atomic_init(&sw->cancel, 0);
     return FP_OK;

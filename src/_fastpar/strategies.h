@@ -74,16 +74,19 @@ typedef struct {
 typedef struct {
     /* Set by fp_sweep_init, read-only afterwards. */
     int strategy;
-    fp_sweep_bars bars;
+    const fp_sweep_bars *assets; /* n_assets series (the caller's), each run on every set */
+    size_t n_assets;
     fp_costs costs;
     size_t n_sets;
     const double *params; /* n_sets rows of fp_strategy_n_params values */
-    double *out;          /* n_sets rows of FP_SWEEP_N_METRICS */
-    size_t n_tasks;
-    size_t *order;      /* set indices, grouped by shared indicator */
-    size_t *task_start; /* task i runs order[task_start[i] .. task_start[i+1]) */
+    double *out;          /* n_assets * n_sets rows of FP_SWEEP_N_METRICS, asset-major */
+    size_t tasks_per_asset;
+    size_t n_tasks;       /* n_assets * tasks_per_asset: task i is asset i / tasks_per_asset */
+    size_t *order;        /* set indices, grouped by shared indicator */
+    size_t *task_start;   /* an asset's task i runs order[task_start[i] .. task_start[i+1]) */
+    size_t bad_asset;     /* after FP_EINVAL or FP_ENONFINITE for bars: which asset */
 
-    atomic_size_t done; /* sets finished */
+    atomic_size_t done; /* sets finished, over all assets */
     atomic_int cancel;  /* non-zero: running tasks stop early */
     /* Optional, set by the caller after fp_sweep_init: a counter of its
      * own that tasks also add their finished sets to. */
@@ -104,9 +107,18 @@ int fp_sweep_check_costs(const fp_costs *costs);
 /* Check everything (FP_EINVAL for a bad strategy, set, cost or missing
  * column, FP_ENONFINITE for a non-finite bar) and plan the tasks.
  * Returns FP_OK, FP_EINVAL, FP_ENONFINITE or FP_ENOMEM; on FP_OK the
- * sweep must be freed with fp_sweep_free. */
+ * sweep must be freed with fp_sweep_free. `bars` is kept, not copied: it
+ * must stay valid until then. */
 int fp_sweep_init(fp_sweep *sw, int strategy, const fp_sweep_bars *bars, const double *params,
                   size_t n_sets, const fp_costs *costs, double *out);
+
+/* The same over several assets at once, one job for all: `assets` (kept,
+ * not copied: valid until fp_sweep_free) may differ in length; `out` has
+ * n_assets * n_sets rows, asset after asset. When an asset's bars are
+ * refused, sw->bad_asset says which. */
+int fp_sweep_init_assets(fp_sweep *sw, int strategy, const fp_sweep_bars *assets,
+                         size_t n_assets, const double *params, size_t n_sets,
+                         const fp_costs *costs, double *out);
 
 /* Pool task: the sets of task `index`. FP_OK, or FP_ECANCELLED if the
  * sweep was cancelled (its rows are then unspecified). */

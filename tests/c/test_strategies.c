@@ -237,6 +237,80 @@ static void test_determinism(void)
     free_walk(&w);
 }
 
+/* ---- several assets ---- */
+
+/* Assets of different lengths (one empty) as one job give, asset by
+ * asset, the bytes of a sweep of that asset alone; a NaN in one asset's
+ * bars is refused and named. */
+static void test_assets(void)
+{
+    walk w[3] = {make_walk(2500, 11), make_walk(900, 12), make_walk(4000, 13)};
+    fp_sweep_bars assets[4] = {{w[0].h, w[0].l, w[0].c, w[0].n},
+                               {NULL, NULL, NULL, 0},
+                               {w[1].h, w[1].l, w[1].c, w[1].n},
+                               {w[2].h, w[2].l, w[2].c, w[2].n}};
+    fp_costs c = costs(0.001, 0.0005, 1);
+    enum { N = 30, A = 4 };
+    double params[N * 6];
+    for (int s = 0; s < FP_N_STRATEGIES; s++) {
+        int np = fp_strategy_n_params(s);
+        for (size_t i = 0; i < N; i++) {
+            double *p = params + i * (size_t)np, a = (double)(i % 6), z = (double)(i / 6);
+            switch (s) {
+            case FP_RSI_THRESHOLD:
+                p[0] = 2 + 3 * a, p[1] = 20 + 2 * z, p[2] = 65 + 3 * z;
+                break;
+            case FP_MA_CROSS:
+                p[0] = 1 + z, p[1] = 6 + 4 * a, p[2] = (double)(i % 2);
+                break;
+            case FP_BBANDS_REVERSION:
+                p[0] = 5 + 3 * a, p[1] = 0.5 + 0.5 * z;
+                break;
+            case FP_ENVELOPE:
+                p[0] = 1 + 3 * a, p[1] = 0.005 + 0.005 * z;
+                break;
+            case FP_BIGBAR:
+                p[0] = 3 + a, p[1] = 0.8 + 0.2 * z, p[2] = 0.5, p[3] = 1 + a, p[4] = 5,
+                p[5] = 60 + 5 * z;
+                break;
+            }
+        }
+        double *all = calloc(A * N * FP_SWEEP_N_METRICS, sizeof(double));
+        double *one = calloc(N * FP_SWEEP_N_METRICS, sizeof(double));
+        fp_sweep sw;
+        CHECK(fp_sweep_init_assets(&sw, s, assets, A, params, N, &c, all) == FP_OK);
+        CHECK(sw.n_tasks == A * sw.tasks_per_asset);
+        CHECK(fp_pool_run(fp_sweep_task, &sw, sw.n_tasks, 2, NULL) == FP_OK);
+        CHECK(fp_sweep_done(&sw) == A * N);
+        fp_sweep_free(&sw);
+        int same = 1;
+        for (size_t a = 0; a < A; a++) {
+            memset(one, 0, N * FP_SWEEP_N_METRICS * sizeof(double));
+            CHECK(fp_sweep_run(s, &assets[a], params, N, &c, one, 1) == FP_OK);
+            same &= memcmp(one, all + a * N * FP_SWEEP_N_METRICS,
+                           N * FP_SWEEP_N_METRICS * sizeof(double)) == 0;
+        }
+        CHECK(same);
+        free(all);
+        free(one);
+    }
+    double keep = w[1].c[100];
+    w[1].c[100] = NAN;
+    double out[A * FP_SWEEP_N_METRICS], rsi[3] = {14, 30, 70};
+    fp_sweep sw;
+    CHECK(fp_sweep_init_assets(&sw, FP_RSI_THRESHOLD, assets, A, rsi, 1, &c, out) ==
+          FP_ENONFINITE);
+    CHECK(sw.bad_asset == 2);
+    w[1].c[100] = keep;
+    fp_sweep_bars no_close = {NULL, NULL, NULL, 10};
+    CHECK(fp_sweep_init_assets(&sw, FP_RSI_THRESHOLD, &no_close, 1, rsi, 1, &c, out) ==
+          FP_EINVAL);
+    CHECK(fp_sweep_init_assets(&sw, FP_RSI_THRESHOLD, assets, 0, rsi, 1, &c, out) ==
+          FP_EINVAL);
+    for (int i = 0; i < 3; i++)
+        free_walk(&w[i]);
+}
+
 /* ---- cancellation ---- */
 
 typedef struct {
@@ -292,6 +366,7 @@ int main(void)
     test_stop_loss();
     test_errors();
     test_determinism();
+    test_assets();
     test_cancel();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
