@@ -27,7 +27,7 @@ from fastpar import gil_benchmark as gb
 
 TITLE = "W4: scenario batches, sequential vs threads vs processes"
 
-FULL = {"scenarios": 8, "ticks": 150_000, "repeats": {"reference": 1, "fastpar": 15}}
+FULL = {"scenarios": 8, "ticks": 150_000, "repeats": {"reference": 1, "fastpar": 30}}
 QUICK = {"scenarios": 4, "ticks": 4_000, "repeats": {"reference": 1, "fastpar": 2}}
 
 
