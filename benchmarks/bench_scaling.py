@@ -140,6 +140,19 @@ def sha256_digest(buffer: bytes) -> bytes:
     return hashlib.sha256(buffer).digest()
 
 
+def _time_batch(fn: Callable, batch: list, executors: dict, rounds: int, min_time: float,
+                same: Callable[[Any, Any], bool], extra: dict | None = None) -> tuple[dict, bool]:
+    """Best seconds of the sequential loop ("seq"), of each executor's map
+    (by thread count) and of the `extra` configs over `batch`; and whether
+    every one returned what the loop did (`same`)."""
+    configs = {"seq": _sequential(fn, batch)}
+    configs.update({t: _threaded(ex, fn, batch) for t, ex in executors.items()})
+    configs.update(extra or {})
+    expected = configs["seq"]()
+    identical = all(same(cfg(), expected) for cfg in configs.values())
+    return time_configs(configs, rounds, _calibrate(configs["seq"], min_time)), identical
+
+
 def _same(a: Any, b: Any) -> bool:
     return np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float), equal_nan=True)
 
@@ -216,21 +229,21 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                 list(ex.map(lambda s: None, range(2 * cores)))
 
             rows, speedup, seq_time, full_time, size = [], {}, {}, {}, {}
-            impls = [("fastpar", fastpar_rsi)] + ([("TA-Lib", talib_rsi)] if talib is not None else [])
-            for label, fn in impls:
-                configs = {"seq": _sequential(fn, batch)}
-                configs.update({t: _threaded(executors[t], fn, batch) for t in thread_counts})
-                if label == "fastpar":
-                    configs.update({("2-D", t): (lambda t=t, b=batch2d: fastpar.rsi(b, PERIOD, threads=t))
-                                    for t in thread_counts})
-                expected = configs["seq"]()
-                identical = all(_same(cfg(), expected) for cfg in configs.values())
-                best = time_configs(configs, rounds, _calibrate(configs["seq"], min_time))
+
+            def record(label: str, best: dict, identical: bool, workload: str) -> str:
                 seq_time[label], full_time[label], size[label] = best["seq"], best[cores], n_series
                 speedup[label] = {t: best["seq"] / best[t] for t in thread_counts}
-                rows.append(_row(f"{label} RSI per series, ThreadPoolExecutor(T)", shape, best["seq"],
-                                 speedup[label], identical))
-                line = "  ".join(f"T={t}: {speedup[label][t]:.2f}x" for t in thread_counts)
+                rows.append(_row(workload, shape, best["seq"], speedup[label], identical))
+                return "  ".join(f"T={t}: {speedup[label][t]:.2f}x" for t in thread_counts)
+
+            impls = [("fastpar", fastpar_rsi)] + ([("TA-Lib", talib_rsi)] if talib is not None else [])
+            for label, fn in impls:
+                extra = {}
+                if label == "fastpar":
+                    extra = {("2-D", t): (lambda t=t, b=batch2d: fastpar.rsi(b, PERIOD, threads=t))
+                             for t in thread_counts}
+                best, identical = _time_batch(fn, batch, executors, rounds, min_time, _same, extra)
+                line = record(label, best, identical, f"{label} RSI per series, ThreadPoolExecutor(T)")
                 if label == "fastpar":
                     full_time["2-D"] = best[("2-D", cores)]
                     speedup["2-D"] = {t: best["seq"] / best[("2-D", t)] for t in thread_counts}
@@ -242,21 +255,13 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
             if (n_series, length) == (head_series, head_length):
                 # The control: tasks as long as fastpar's, in CPython's own
                 # GIL-releasing C code, through the same executors.
-                label = "control"
                 control = _control_batch(seq_time["fastpar"] / n_series, n_series)
-                configs = {"seq": _sequential(sha256_digest, control)}
-                configs.update({t: _threaded(executors[t], sha256_digest, control)
-                                for t in thread_counts})
-                expected = configs["seq"]()
-                identical = all(cfg() == expected for cfg in configs.values())
-                best = time_configs(configs, rounds, _calibrate(configs["seq"], min_time))
-                seq_time[label], full_time[label], size[label] = best["seq"], best[cores], n_series
-                speedup[label] = {t: best["seq"] / best[t] for t in thread_counts}
-                rows.append(_row(f"control: hashlib.sha256 per buffer ({len(control[0]) // 1024} kB, as "
-                                 "long as one fastpar task), ThreadPoolExecutor(T)", shape, best["seq"],
-                                 speedup[label], identical))
-                log(f"  control  {shape:<14} sequential {fmt_time(best['seq']):>9}  "
-                    + "  ".join(f"T={t}: {speedup[label][t]:.2f}x" for t in thread_counts))
+                best, identical = _time_batch(sha256_digest, control, executors, rounds, min_time,
+                                              lambda a, b: a == b)
+                line = record("control", best, identical,
+                              f"control: hashlib.sha256 per buffer ({len(control[0]) // 1024} kB, as "
+                              "long as one fastpar task), ThreadPoolExecutor(T)")
+                log(f"  control  {shape:<14} sequential {fmt_time(best['seq']):>9}  {line}")
 
             if python is not None:
                 k, best, matches = _time_python(batch2d, *python, executors)

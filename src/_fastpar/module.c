@@ -999,20 +999,11 @@ sweep_asset(int strategy, PyObject *high, PyObject *low, PyObject *close, const 
 static fp_sweep_bars *
 sweep_assets(int strategy, PyObject *high, PyObject *low, PyObject *close, size_t *n_assets)
 {
-    if (!PyTuple_Check(close)) {
-        fp_sweep_bars *one = PyMem_Malloc(sizeof *one);
-        if (one == NULL)
-            return (fp_sweep_bars *)PyErr_NoMemory();
-        *n_assets = 1;
-        if (sweep_asset(strategy, high, low, close, "", one) < 0) {
-            PyMem_Free(one);
-            return NULL;
-        }
-        return one;
-    }
-    Py_ssize_t k = PyTuple_GET_SIZE(close);
-    if (k == 0 || (high != Py_None && (!PyTuple_Check(high) || PyTuple_GET_SIZE(high) != k)) ||
-        (low != Py_None && (!PyTuple_Check(low) || PyTuple_GET_SIZE(low) != k))) {
+    const int several = PyTuple_Check(close);
+    Py_ssize_t k = several ? PyTuple_GET_SIZE(close) : 1;
+    if (several && (k == 0 ||
+                    (high != Py_None && (!PyTuple_Check(high) || PyTuple_GET_SIZE(high) != k)) ||
+                    (low != Py_None && (!PyTuple_Check(low) || PyTuple_GET_SIZE(low) != k)))) {
         PyErr_SetString(PyExc_TypeError,
                         "sweep(): with several assets, close is a non-empty tuple and high "
                         "and low are None or tuples of the same length");
@@ -1022,11 +1013,15 @@ sweep_assets(int strategy, PyObject *high, PyObject *low, PyObject *close, size_
     if (assets == NULL)
         return (fp_sweep_bars *)PyErr_NoMemory();
     for (Py_ssize_t a = 0; a < k; a++) {
-        char which[48];
-        PyOS_snprintf(which, sizeof which, " of asset %zd", a);
-        PyObject *h = high == Py_None ? Py_None : PyTuple_GET_ITEM(high, a);
-        PyObject *l = low == Py_None ? Py_None : PyTuple_GET_ITEM(low, a);
-        if (sweep_asset(strategy, h, l, PyTuple_GET_ITEM(close, a), which, &assets[a]) < 0) {
+        char which[48] = "";
+        PyObject *h = high, *l = low, *c = close;
+        if (several) {
+            PyOS_snprintf(which, sizeof which, " of asset %zd", a);
+            h = high == Py_None ? Py_None : PyTuple_GET_ITEM(high, a);
+            l = low == Py_None ? Py_None : PyTuple_GET_ITEM(low, a);
+            c = PyTuple_GET_ITEM(close, a);
+        }
+        if (sweep_asset(strategy, h, l, c, which, &assets[a]) < 0) {
             PyMem_Free(assets);
             return NULL;
         }

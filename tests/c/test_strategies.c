@@ -175,6 +175,30 @@ static void free_walk(walk *w)
     free(w->c);
 }
 
+/* Set number a * 5 + z (a < 8, z < 5) of a small grid of `strategy` into
+ * p: some trade often, some rarely. */
+static void grid_set(int strategy, int a, int z, double *p)
+{
+    switch (strategy) {
+    case FP_RSI_THRESHOLD:
+        p[0] = 2 + 3 * a, p[1] = 20 + 2 * z, p[2] = 65 + 3 * z;
+        break;
+    case FP_MA_CROSS:
+        p[0] = 1 + z, p[1] = 6 + 4 * a, p[2] = a % 2;
+        break;
+    case FP_BBANDS_REVERSION:
+        p[0] = 5 + 3 * a, p[1] = 0.5 + 0.5 * z;
+        break;
+    case FP_ENVELOPE:
+        p[0] = 1 + 3 * a, p[1] = 0.005 + 0.005 * z;
+        break;
+    case FP_BIGBAR:
+        p[0] = 3 + a % 3, p[1] = 0.8 + 0.2 * z, p[2] = 0.5, p[3] = 1 + a, p[4] = 5,
+        p[5] = 60 + 5 * z;
+        break;
+    }
+}
+
 /* Every strategy, a grid each: 1, 2 and 4 threads give the same bytes,
  * and so does running each set alone. */
 static void test_determinism(void)
@@ -190,28 +214,8 @@ static void test_determinism(void)
         size_t n = 0;
         int np = fp_strategy_n_params(s);
         for (int a = 0; a < 8; a++)
-            for (int z = 0; z < 5; z++) {
-                double *p = params + n * (size_t)np;
-                switch (s) {
-                case FP_RSI_THRESHOLD:
-                    p[0] = 2 + 3 * a, p[1] = 20 + 2 * z, p[2] = 65 + 3 * z;
-                    break;
-                case FP_MA_CROSS:
-                    p[0] = 1 + z, p[1] = 6 + 4 * a, p[2] = a % 2;
-                    break;
-                case FP_BBANDS_REVERSION:
-                    p[0] = 5 + 3 * a, p[1] = 0.5 + 0.5 * z;
-                    break;
-                case FP_ENVELOPE:
-                    p[0] = 1 + 3 * a, p[1] = 0.005 + 0.005 * z;
-                    break;
-                case FP_BIGBAR:
-                    p[0] = 3 + a % 3, p[1] = 0.8 + 0.2 * z, p[2] = 0.5, p[3] = 1 + a,
-                    p[4] = 5, p[5] = 60 + 5 * z;
-                    break;
-                }
-                n++;
-            }
+            for (int z = 0; z < 5; z++)
+                grid_set(s, a, z, params + n++ * (size_t)np);
         double *o1 = calloc(n * FP_SWEEP_N_METRICS, sizeof(double));
         double *o2 = calloc(n * FP_SWEEP_N_METRICS, sizeof(double));
         CHECK(fp_sweep_run(s, &b, params, n, &c, o1, 1) == FP_OK);
@@ -251,30 +255,11 @@ static void test_assets(void)
                                {w[2].h, w[2].l, w[2].c, w[2].n}};
     fp_costs c = costs(0.001, 0.0005, 1);
     enum { N = 30, A = 4 };
-    double params[N * 6];
+    double params[N * FP_SWEEP_MAX_PARAMS];
     for (int s = 0; s < FP_N_STRATEGIES; s++) {
         int np = fp_strategy_n_params(s);
-        for (size_t i = 0; i < N; i++) {
-            double *p = params + i * (size_t)np, a = (double)(i % 6), z = (double)(i / 6);
-            switch (s) {
-            case FP_RSI_THRESHOLD:
-                p[0] = 2 + 3 * a, p[1] = 20 + 2 * z, p[2] = 65 + 3 * z;
-                break;
-            case FP_MA_CROSS:
-                p[0] = 1 + z, p[1] = 6 + 4 * a, p[2] = (double)(i % 2);
-                break;
-            case FP_BBANDS_REVERSION:
-                p[0] = 5 + 3 * a, p[1] = 0.5 + 0.5 * z;
-                break;
-            case FP_ENVELOPE:
-                p[0] = 1 + 3 * a, p[1] = 0.005 + 0.005 * z;
-                break;
-            case FP_BIGBAR:
-                p[0] = 3 + a, p[1] = 0.8 + 0.2 * z, p[2] = 0.5, p[3] = 1 + a, p[4] = 5,
-                p[5] = 60 + 5 * z;
-                break;
-            }
-        }
+        for (size_t i = 0; i < N; i++)
+            grid_set(s, (int)(i % 6), (int)(i / 6), params + i * (size_t)np);
         double *all = calloc(A * N * FP_SWEEP_N_METRICS, sizeof(double));
         double *one = calloc(N * FP_SWEEP_N_METRICS, sizeof(double));
         fp_sweep sw;
