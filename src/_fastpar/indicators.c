@@ -8,9 +8,10 @@
  * its conventions (lookbacks, seeds, zero tests) and stays within 1e-9 of
  * it, which rounding makes the design constraint:
  *   - running window sums (SMA, WMA, STDDEV, BBANDS, the STOCH smoothing)
- *     never forget a rounding error; at prices of 1e5 TA-Lib's own drift
- *     reaches 1e-9 within 1e4 values. The EMA's rounding noise exceeds
- *     1e-9 too once periods are long. So SMA, WMA, STDDEV, BBANDS, STOCH,
+ *     never forget a rounding error; TA-Lib's own SMA drifts 1e-9 from the
+ *     exact mean within 1e5 values at prices of 1e5, within a few thousand
+ *     at 1e6. The EMA's rounding noise exceeds 1e-9 too once periods are
+ *     long. So SMA, WMA, STDDEV, BBANDS, STOCH,
  *     EMA and MACD perform TA-Lib's operations in TA-Lib's order and
  *     return the very same doubles (EMA and MACD: but for rare one-ulp
  *     ties, see ema_step); their speed comes from around that arithmetic;
@@ -125,7 +126,10 @@ static void sub_arrays(double *out, const double *a, const double *b, size_t m)
 
 /* TA-Lib's running total, bit for bit: add the new value, divide, then
  * drop the oldest. The loop waits on the total (two additions per value),
- * which also makes the per-value finiteness test free. */
+ * which also makes the per-value finiteness test free. Replaying those
+ * roundings off the chain (exact integer sums within one binade, ties
+ * tracked) gives the same doubles but costs more per value than the two
+ * additions it saves, so this chain, TA-Lib's too, bounds the speed. */
 int fp_sma_f64(const double *x, size_t n, int period, double *out)
 {
     if (!period_ok(period))
