@@ -23,11 +23,11 @@ import numpy as np
 
 from . import _fastpar
 from .performance import CostBreakdown, ExecutionStats, PortfolioStats
-from .reference import scenario as _reference
 from .reference.scenario import (
     AggressiveTrend,
     ClosedTrade,
     OrderRecord,
+    ScenarioResult as _ReferenceResult,
     _get,
     _resolve_broker,
     _tick_columns,
@@ -131,7 +131,7 @@ def _deferred_field(name):
     return property(get, set, doc=f"The scenario's {name} (a list, built on first read).")
 
 
-class ScenarioResult(_reference.ScenarioResult):
+class ScenarioResult(_ReferenceResult):
     """:class:`fastpar.reference.scenario.ScenarioResult`, with ``trades``
     and ``orders`` kept as the kernel's number tables until first read.
 
