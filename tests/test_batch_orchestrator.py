@@ -7,6 +7,7 @@ more scenarios than threads, live progress and real parallelism."""
 import dataclasses
 import math
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from fastpar.batch_orchestrator import BatchOrchestrator
 from fastpar.performance import ScenarioSetPerformanceManager, ScenarioStatus
 from fastpar.reference.scenario import ScenarioResult
 from fastpar.reference.scenario import run_scenario as reference_run
-from fastpar.scenario_config import AppConfig, ScenarioConfigLoader
+from fastpar.scenario_config import DATA_DIR, AppConfig, BrokerConfig, ScenarioConfigLoader
 from fastpar.ticks import TickDataLoader
 from scenario_factory import make_scenario
 
@@ -269,6 +270,44 @@ def test_ticks_are_loaded_once_and_shared(monkeypatch, loader, ticks):
     seen.clear()
     run([scenario(f"s{i}") for i in range(3)], loader, native=True)
     assert len(seen) == 1 and seen[0] is ticks
+
+
+@pytest.mark.parametrize("mode", ["sequential", "parallel", "native"])
+def test_broker_files_are_read_once_per_batch(monkeypatch, loader, tmp_path, mode):
+    """Each broker file is read once, however many scenarios name it; a
+    missing one fails each of its scenarios alone, naming the file."""
+    custom = tmp_path / "my_broker.json"
+    custom.write_text((DATA_DIR / "broker_config.json").read_text())
+    missing = tmp_path / "missing_broker.json"
+    reads = []
+    real = BrokerConfig.from_json.__func__
+
+    def counting(cls, path):
+        reads.append(Path(path).name)
+        return real(cls, path)
+
+    monkeypatch.setattr(BrokerConfig, "from_json", classmethod(counting))
+    scenarios = [scenario(f"s{i}") for i in range(7)]
+    for i in (1, 3, 5):
+        scenarios[i].trade_simulator_config["broker_config_path"] = str(custom)
+    for i in (2, 6):
+        scenarios[i].trade_simulator_config["broker_config_path"] = str(missing)
+    _, summary, log = run(scenarios, loader, app(parallel=mode != "sequential", max_parallel=2),
+                          native=mode == "native")
+    assert sorted(reads) == ["broker_config.json", "missing_broker.json",
+                             "missing_broker.json", "my_broker.json"]
+    res = summary["scenario_results"]
+    for i in (0, 1, 3, 4, 5):
+        assert res[i] == {"success": True, "scenario_name": f"s{i}"}
+    for i in (2, 6):
+        assert res[i]["scenario"] == f"s{i}" and "missing_broker.json" in res[i]["error"]
+    # The copy holds the shipped contents: the same statistics.
+    by_index = {s.scenario_index: stats_dict(s) for s in log.get_all_scenarios()}
+    for i in (1, 3, 5):
+        a, b = dict(by_index[0]), dict(by_index[i])
+        a.pop("scenario_index"), b.pop("scenario_index")
+        a.pop("scenario_name"), b.pop("scenario_name")
+        assert_close(a, b)
 
 
 class Spy(bo.ThreadPoolExecutor):

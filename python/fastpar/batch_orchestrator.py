@@ -272,6 +272,7 @@ class BatchOrchestrator:
         self._ticks: dict[str, Any] = {}  # symbol -> TickArrays or the exception
         self._ticks_lock = threading.Lock()
         self._symbol_locks: dict[str, threading.Lock] = {}
+        self._brokers = _kernel.BrokerConfigs()  # each broker file read once
         self._counters = np.zeros(len(self.scenarios), dtype=np.int64)
         self._monitor: _ProgressMonitor | None = None
 
@@ -467,7 +468,8 @@ class BatchOrchestrator:
         # run_scenarios with one scenario and threads=1 is run_scenario's
         # kernel call on this thread, plus a progress counter.
         (result,) = _kernel.run_scenarios(
-            ticks, [scenario], threads=1, progress=False, progress_counts=counter
+            ticks, [scenario], threads=1, progress=False, progress_counts=counter,
+            broker=self._brokers.for_scenario(scenario),
         )
         if isinstance(result, BaseException):
             raise result

@@ -15,6 +15,7 @@ objects are shared with the reference, so only the tick loop differs.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from pathlib import Path
@@ -34,10 +35,22 @@ from .reference.scenario import (
     select_window,
     warmup_bars_needed,
 )
-from .scenario_config import TIMEFRAME_MINUTES, ScenarioConfigLoader, parse_strategy_config
+from .scenario_config import (
+    TIMEFRAME_MINUTES,
+    BrokerConfig,
+    ScenarioConfigLoader,
+    parse_strategy_config,
+)
 from .ticks import TickDataLoader, iso_utc
 
-__all__ = ["ScenarioError", "ScenarioResult", "prepare_ticks", "run_scenario", "run_scenarios"]
+__all__ = [
+    "BrokerConfigs",
+    "ScenarioError",
+    "ScenarioResult",
+    "prepare_ticks",
+    "run_scenario",
+    "run_scenarios",
+]
 
 SAMPLE_SIGNALS = 10
 
@@ -291,13 +304,21 @@ class _Prepared:
     def result(self, r: dict, ts_arr, elapsed: float) -> ScenarioResult:
         lots = self.lot_size
         oi, of = r["order_ints"], r["order_floats"]
+        # No NumPy call over the whole order table here: on a busy scenario's
+        # thousand-odd orders NumPy lets go of the GIL for the call, and with
+        # threads the call may then wait for it behind another thread.
         # Rejections are rare; their texts need this scenario's symbol.
+        n_rejected = r["orders_rejected"]
         rejections = {
             int(i): self._rejection(int(oi[i, _OI_REJECT]), of[i, _OF_VALUE], of[i, _OF_VALUE2])
-            for i in np.flatnonzero(oi[:, _OI_STATUS] == 2)
+            for i in (np.flatnonzero(oi[:, _OI_STATUS] == 2) if n_rejected else ())
         }
+        # Only orders rejected when placed have no fill delay, so the first
+        # SAMPLE_SIGNALS orders that do lie in the first
+        # SAMPLE_SIGNALS + n_rejected rows.
+        delays = oi[: SAMPLE_SIGNALS + n_rejected, _OI_DELAY].tolist()
         signals = []
-        for i in np.flatnonzero(oi[:, _OI_DELAY] != 0)[:SAMPLE_SIGNALS].tolist():
+        for i in [i for i, d in enumerate(delays) if d != 0][:SAMPLE_SIGNALS]:
             o, f = oi[i].tolist(), of[i].tolist()
             direction = _DIRECTION[o[_OI_DIRECTION]]
             placed = o[_OI_PLACED]
@@ -401,6 +422,34 @@ class _Prepared:
         )
 
 
+class BrokerConfigs:
+    """Each scenario's broker config, with each broker file read once.
+
+    A scenario names its file in ``trade_simulator_config.broker_config_path``
+    (none: the shipped one). A batch reads each file once instead of once per
+    scenario: reading a file takes several system calls, each of which lets
+    go of the GIL and must take it back, which with threads means waiting
+    for the other threads' Python. Thread-safe. A file that fails to load is
+    not remembered, so each scenario naming it reports the error itself.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loaded: dict = {}
+
+    def for_scenario(self, scenario) -> BrokerConfig:
+        path = (_get(scenario, "trade_simulator_config") or {}).get("broker_config_path")
+        if not (path is None or isinstance(path, (str, os.PathLike))):
+            return _resolve_broker(None, scenario)  # raises, naming the bad value
+        key = None if path is None else os.fspath(path)
+        with self._lock:
+            config = self._loaded.get(key)
+            if config is None:
+                config = _resolve_broker(None, scenario)
+                self._loaded[key] = config
+        return config
+
+
 def _error(name, status, message=None):
     text = message or _STATUS_TEXT.get(status, f"status {status}")
     return ScenarioError(f"scenario {name!r}: {text}", status)
@@ -461,9 +510,11 @@ def run_scenarios(ticks, scenarios, threads=None, progress=True, broker=None, *,
     tick_symbol, ts, bid, ask, vol = prepare_ticks(ticks)
     out: list = [None] * len(scenarios)
     prepared = []
+    brokers = BrokerConfigs() if broker is None else None
     for i, scenario in enumerate(scenarios):
         try:
-            prepared.append((i, _Prepared(scenario, broker, ts, tick_symbol)))
+            sc_broker = broker if brokers is None else brokers.for_scenario(scenario)
+            prepared.append((i, _Prepared(scenario, sc_broker, ts, tick_symbol)))
         except ValueError as e:
             out[i] = e if isinstance(e, ScenarioError) else ScenarioError(str(e))
         except Exception as e:  # noqa: BLE001 - a missing broker file, a list where a

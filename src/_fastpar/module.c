@@ -80,16 +80,25 @@ set_status_error(int status, const char *what)
 static int
 run_job(fp_job *job, int nthreads, int long_tasks, atomic_int *cancel)
 {
-    int finished, status, interrupted = 0;
+    int submitted = 0, finished, status = FP_OK, interrupted = 0;
 
-    /* FP_ETHREAD only means: the caller alone. */
-    if (long_tasks && nthreads != 1)
-        fp_job_submit_waiting(job, nthreads);
-    else
-        fp_job_submit(job, nthreads);
     for (;;) {
+        /* The job is submitted with its first slice and finished with its
+         * last, all without the GIL: submitting may wait for the pool's
+         * mutex, and each time a thread takes the GIL back it may wait for
+         * other threads' Python, so a short job takes it back only once. */
         Py_BEGIN_ALLOW_THREADS
+        if (!submitted) {
+            /* FP_ETHREAD only means: the caller alone. */
+            if (long_tasks && nthreads != 1)
+                fp_job_submit_waiting(job, nthreads);
+            else
+                fp_job_submit(job, nthreads);
+            submitted = 1;
+        }
         finished = fp_job_work(job, FPG_SLICE_MS);
+        if (finished)
+            status = fp_job_finish(job);
         Py_END_ALLOW_THREADS
         if (finished)
             break;
@@ -100,9 +109,6 @@ run_job(fp_job *job, int nthreads, int long_tasks, atomic_int *cancel)
             fp_job_cancel(job);
         }
     }
-    Py_BEGIN_ALLOW_THREADS
-    status = fp_job_finish(job);
-    Py_END_ALLOW_THREADS
     if (interrupted)
         return FP_ECANCELLED;
     return status;
