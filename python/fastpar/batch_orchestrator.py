@@ -469,7 +469,7 @@ class BatchOrchestrator:
         # kernel call on this thread, plus a progress counter.
         (result,) = _kernel.run_scenarios(
             ticks, [scenario], threads=1, progress=False, progress_counts=counter,
-            broker=self._brokers.for_scenario(scenario),
+            broker=self._brokers,
         )
         if isinstance(result, BaseException):
             raise result
@@ -498,7 +498,7 @@ class BatchOrchestrator:
             try:
                 outcomes = _kernel.run_scenarios(
                     ticks, [self.scenarios[i] for i in indices], threads=threads,
-                    progress=False, progress_counts=counters,
+                    progress=False, progress_counts=counters, broker=self._brokers,
                 )
             except Exception:  # noqa: BLE001 - e.g. a TypeError from one odd scenario
                 # Find the culprit(s): one scenario per call, so that a
@@ -507,7 +507,8 @@ class BatchOrchestrator:
                 for index in indices:
                     try:
                         (outcome,) = _kernel.run_scenarios(
-                            ticks, [self.scenarios[index]], threads=1, progress=False
+                            ticks, [self.scenarios[index]], threads=1, progress=False,
+                            broker=self._brokers,
                         )
                     except Exception as e:  # noqa: BLE001
                         outcome = e

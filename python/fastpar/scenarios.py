@@ -492,7 +492,10 @@ def run_scenarios(ticks, scenarios, threads=None, progress=True, broker=None, *,
     and raises KeyboardInterrupt. ``progress``: show a tqdm bar of ticks
     done. ``progress_counts``, if given, is a writable int64 array of
     len(scenarios) the kernel sets to each scenario's ticks done so far;
-    another thread may read it while this call runs.
+    another thread may read it while this call runs. ``broker``: a
+    BrokerConfig, a broker dict, a :class:`BrokerConfigs` (shared by
+    several calls, so each broker file is read once for all of them), or
+    None (each scenario's broker file, read once per call).
     """
     started = time.perf_counter()
     if isinstance(ticks, (str, Path)):
@@ -510,10 +513,13 @@ def run_scenarios(ticks, scenarios, threads=None, progress=True, broker=None, *,
     tick_symbol, ts, bid, ask, vol = prepare_ticks(ticks)
     out: list = [None] * len(scenarios)
     prepared = []
-    brokers = BrokerConfigs() if broker is None else None
+    if broker is None:
+        broker = BrokerConfigs()
     for i, scenario in enumerate(scenarios):
         try:
-            sc_broker = broker if brokers is None else brokers.for_scenario(scenario)
+            sc_broker = broker
+            if isinstance(broker, BrokerConfigs):
+                sc_broker = broker.for_scenario(scenario)
             prepared.append((i, _Prepared(scenario, sc_broker, ts, tick_symbol)))
         except ValueError as e:
             out[i] = e if isinstance(e, ScenarioError) else ScenarioError(str(e))
