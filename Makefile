@@ -59,8 +59,8 @@ test-c:
 # The whole suite, then the thread-stress subset again with every test run
 # in 4 threads at once.
 test-py:
-	$(PY) -m pytest -q
-	$(PY) -m pytest -q --parallel-threads=4 tests/test_threads.py tests/test_indicators.py
+	bash scripts/pytest.sh $(PY) -q
+	bash scripts/pytest.sh $(PY) -q --parallel-threads=4 tests/test_threads.py tests/test_indicators.py
 
 # Hardening (docs/reliability.md): every C driver under ASan+UBSan and under
 # valgrind, the leak, property, fault and stress tests on the normal build,
@@ -72,7 +72,7 @@ HARDENING_TESTS := tests/test_leaks.py tests/test_properties.py tests/test_fault
 check: $(PY)
 	$(PIP) install -q $(STRICT) ".[test]"
 	$(MAKE) -C tests/c asan memcheck
-	$(PY) -m pytest -q $(HARDENING_TESTS)
+	bash scripts/pytest.sh $(PY) -q $(HARDENING_TESTS)
 	$(MAKE) check-asan
 
 # The interpreter is not instrumented, so the sanitizer runtimes are

@@ -1,11 +1,24 @@
 """Shared fixtures: seeded market data every test file can use."""
 
+import os
+import signal
+import threading
+
 import numpy as np
 import pytest
 
 from fastpar.scenario_config import load_broker_config
 from fastpar.synthetic import random_walk_ohlc
 from fastpar.ticks import synthetic_ticks
+
+# scripts/pytest.sh names the test a crash killed from this file.
+_STARTED = os.environ.get("FASTPAR_TEST_STARTED")
+
+
+def pytest_runtest_logstart(nodeid, location):
+    if _STARTED:
+        with open(_STARTED, "w") as f:
+            f.write(nodeid)
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +44,18 @@ def ticks():
 @pytest.fixture(scope="session")
 def broker():
     return load_broker_config()
+
+
+@pytest.fixture
+def sigint_raises():
+    """Ctrl-C raises KeyboardInterrupt during the test. A runner started with
+    SIGINT ignored (a background job of a non-interactive shell) keeps it
+    ignored, and the Ctrl-C tests would then wait for nothing. Only the main
+    thread may set a handler (and receives signals), so elsewhere this does
+    nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -24,6 +25,17 @@ from scenario_factory import make_scenario  # noqa: E402
 # A generous bound for "fails fast": the scheduler's own reconnection
 # attempts last 30 s, fastpar.distributed gives up after CONNECT_TIMEOUT_S.
 FAIL_FAST_S = 20
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_sampling_profiler_when_free_threaded():
+    """Dask's profiler reads other threads' running frames, which a
+    free-threaded CPython does not make safe: it crashed this test process
+    now and then. fastpar.distributed's docstring tells users the same."""
+    import dask
+
+    with dask.config.set({"distributed.worker.profile.enabled": not fd._free_threaded()}):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +141,23 @@ def test_scenarios_progress_bar_counts_scenarios(client, ticks, broker, capsys):
     fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=True)
     err = capsys.readouterr().err
     assert "scenarios" in err and "6/6" in err
+
+
+@pytest.mark.parametrize("free_threaded", [False, True])
+@pytest.mark.parametrize("profiler", [False, True])
+def test_a_free_threaded_client_warns_of_the_profiler(client, ticks, monkeypatch,
+                                                      free_threaded, profiler):
+    import dask
+
+    monkeypatch.setattr(fd, "_free_threaded", lambda: free_threaded)
+    with dask.config.set({"distributed.worker.profile.enabled": profiler}):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert fd.run_scenarios(ticks, [], client=client) == []
+    profiler_warnings = [w for w in caught if "sampling profiler" in str(w.message)]
+    assert len(profiler_warnings) == (1 if free_threaded and profiler else 0)
+    for w in profiler_warnings:
+        assert w.category is RuntimeWarning and w.filename == __file__
 
 
 def test_empty_batch(client, ticks):
@@ -356,7 +385,7 @@ def test_sweep_worker_killed_mid_run_loses_nothing(client):
     assert_same_frame(local, remote)
 
 
-def test_sweep_ctrl_c_cancels_and_the_checkpoint_resumes(client, tmp_path):
+def test_sweep_ctrl_c_cancels_and_the_checkpoint_resumes(client, sigint_raises, tmp_path):
     # Long enough (about a second of work per worker) that the signal lands
     # while the sweep runs; a signal after it ended would hit the test runner.
     bars = random_walk_ohlc(1, 1_000_000, seed=6)

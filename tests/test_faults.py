@@ -81,7 +81,7 @@ def _interrupt_main_after(delay, sent_at):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_sigint_during_a_scenario_batch(restore_pool_size, ticks, broker, threads):
+def test_sigint_during_a_scenario_batch(restore_pool_size, sigint_raises, ticks, broker, threads):
     """Ctrl-C 0.5 s into a batch that would take about 12 s: KeyboardInterrupt
     within SIGINT_BOUND_S[threads], the pool and the scenario kernel then give the
     same results as before."""
@@ -108,7 +108,7 @@ def test_sigint_during_a_scenario_batch(restore_pool_size, ticks, broker, thread
     assert after == before
 
 
-def test_sigint_during_a_native_orchestrator_run(restore_pool_size, ticks, broker):
+def test_sigint_during_a_native_orchestrator_run(restore_pool_size, sigint_raises, ticks, broker):
     """The same through BatchOrchestrator(native=True)."""
     from fastpar.batch_orchestrator import BatchOrchestrator
     from fastpar.performance import ScenarioSetPerformanceManager

@@ -104,7 +104,7 @@ def _interrupt_after(delay):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_ctrl_c_cancels_a_running_job(restore_pool_size, threads):
+def test_ctrl_c_cancels_a_running_job(restore_pool_size, sigint_raises, threads):
     """SIGINT during a long pool job raises KeyboardInterrupt within a
     fraction of a second, not when the job would have ended (8 s here), and
     the pool works normally afterwards."""

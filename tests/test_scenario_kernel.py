@@ -429,7 +429,7 @@ def test_top_level_run_scenarios_bad_progress_counts(ticks, broker):
 
 @pytest.mark.thread_unsafe
 @pytest.mark.parametrize("threads", [None, 2])
-def test_ctrl_c_stops_a_long_batch(ticks, broker, threads):
+def test_ctrl_c_stops_a_long_batch(sigint_raises, ticks, broker, threads):
     """SIGINT while every pool thread is deep inside a long scenario raises
     KeyboardInterrupt within a fraction of a second (the calling thread only
     waits, and the kernels see the cancel flag), and the next batch runs."""

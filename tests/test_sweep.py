@@ -162,7 +162,7 @@ def test_progress_bar(ohlc, capsys):
 
 @pytest.mark.thread_unsafe
 @pytest.mark.parametrize("threads", [1, 2])
-def test_ctrl_c_stops_a_sweep_and_the_pool_still_works(threads):
+def test_ctrl_c_stops_a_sweep_and_the_pool_still_works(sigint_raises, threads):
     """SIGINT during a sweep that would run for tens of seconds raises
     KeyboardInterrupt within a second; the next sweep runs normally."""
     if threading.current_thread() is not threading.main_thread():

@@ -39,6 +39,13 @@ since every task is a pure function of its inputs.
 
 The workers need fastpar installed (the same version as the client);
 ``dask[distributed]`` is the ``dask`` extra: ``pip install 'fastpar[dask]'``.
+
+On a free-threaded CPython, Dask's sampling profiler must be off in every
+process of the cluster (``distributed.worker.profile.enabled: false``, or
+``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``): it reads other
+threads' running frames through ``sys._current_frames()``, which that build
+does not make safe, and the process can crash. A call from a free-threaded
+client whose Dask configuration leaves it on warns.
 """
 
 from __future__ import annotations
@@ -47,9 +54,11 @@ import asyncio
 import collections
 import concurrent.futures
 import os
+import sys
 import threading
 import time
 import uuid
+import warnings
 
 import numpy as np
 
@@ -90,10 +99,31 @@ def _distributed():
     return distributed
 
 
+def _free_threaded() -> bool:
+    return not getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
+def _warn_if_the_profiler_is_on():
+    """The warning of the module's docstring. The client's configuration is
+    the only one visible here; the workers' usually comes from the same
+    files and environment."""
+    import dask
+
+    if _free_threaded() and dask.config.get("distributed.worker.profile.enabled", False):
+        warnings.warn(
+            "Dask's sampling profiler is on (distributed.worker.profile.enabled), and on a "
+            "free-threaded Python it can crash the processes it runs in: turn it off in every "
+            "process of the cluster, e.g. DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+
 def _worker_threads(client) -> dict:
     """{worker address: threads} of the client's cluster; a clear error,
     within about CONNECT_TIMEOUT_S, when it cannot be used."""
     distributed = _distributed()
+    _warn_if_the_profiler_is_on()
     if not isinstance(client, distributed.Client):
         raise TypeError(
             f"client must be a dask.distributed.Client, got {type(client).__name__}"
