@@ -29,6 +29,7 @@ from .reference.scenario import (
     ClosedTrade,
     OrderRecord,
     ScenarioResult as _ReferenceResult,
+    _broker_path,
     _get,
     _resolve_broker,
     _tick_columns,
@@ -39,6 +40,7 @@ from .scenario_config import (
     TIMEFRAME_MINUTES,
     BrokerConfig,
     ScenarioConfigLoader,
+    load_broker_config,
     parse_strategy_config,
 )
 from .ticks import TickDataLoader, iso_utc
@@ -438,16 +440,14 @@ class BrokerConfigs:
         self._loaded: dict = {}
 
     def for_scenario(self, scenario) -> BrokerConfig:
-        path = (_get(scenario, "trade_simulator_config") or {}).get("broker_config_path")
+        path = _broker_path(scenario)
         if not (path is None or isinstance(path, (str, os.PathLike))):
-            return _resolve_broker(None, scenario)  # raises, naming the bad value
+            return load_broker_config(path)  # raises, naming the bad value
         key = None if path is None else os.fspath(path)
         with self._lock:
-            config = self._loaded.get(key)
-            if config is None:
-                config = _resolve_broker(None, scenario)
-                self._loaded[key] = config
-        return config
+            if key not in self._loaded:
+                self._loaded[key] = load_broker_config(path)
+            return self._loaded[key]
 
 
 def _error(name, status, message=None):
@@ -517,9 +517,10 @@ def run_scenarios(ticks, scenarios, threads=None, progress=True, broker=None, *,
         broker = BrokerConfigs()
     for i, scenario in enumerate(scenarios):
         try:
-            sc_broker = broker
             if isinstance(broker, BrokerConfigs):
                 sc_broker = broker.for_scenario(scenario)
+            else:
+                sc_broker = broker
             prepared.append((i, _Prepared(scenario, sc_broker, ts, tick_symbol)))
         except ValueError as e:
             out[i] = e if isinstance(e, ScenarioError) else ScenarioError(str(e))

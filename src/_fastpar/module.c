@@ -106,7 +106,9 @@ run_job(fp_job *job, int nthreads, int long_tasks, atomic_int *cancel)
             interrupted = 1;
             if (cancel != NULL)
                 atomic_store(cancel, 1);
-            fp_job_cancel(job);
+            Py_BEGIN_ALLOW_THREADS
+            fp_job_cancel(job); /* takes the pool's mutex */
+            Py_END_ALLOW_THREADS
         }
     }
     if (interrupted)

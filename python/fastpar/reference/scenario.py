@@ -899,14 +899,18 @@ def select_window(timestamps: np.ndarray, start_date, end_date, max_ticks=None) 
     return lo, hi
 
 
+def _broker_path(scenario):
+    """The scenario's broker file as written (None: the shipped one)."""
+    return (_get(scenario, "trade_simulator_config") or {}).get("broker_config_path")
+
+
 def _resolve_broker(broker, scenario) -> BrokerConfig:
     if isinstance(broker, BrokerConfig):
         return broker
     if isinstance(broker, dict):
         return BrokerConfig.from_dict(broker)
     if broker is None:
-        cfg = _get(scenario, "trade_simulator_config") or {}
-        return load_broker_config(cfg.get("broker_config_path"))
+        return load_broker_config(_broker_path(scenario))
     raise TypeError(f"broker must be a BrokerConfig, a dict or None, not {type(broker).__name__}")
 
 
