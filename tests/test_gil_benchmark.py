@@ -2,6 +2,8 @@
 mode, and criteria computed from the measured numbers (no timing asserted)."""
 
 import math
+import types
+import weakref
 
 import pytest
 
@@ -195,6 +197,32 @@ def test_one_implementation_and_sample_set():
     assert study.agree is None
     assert all(c.subject == "fastpar" for c in study.criteria)
     assert not any("pure-Python" in c.text for c in study.criteria)
+
+
+def test_no_mode_is_timed_freeing_another_modes_results(small_set, monkeypatch):
+    """Each mode's clock covers its own run only. A sequential round's
+    results, once their trades are read, take real time to free; if that
+    happened on the next mode's clock it would slow that mode down."""
+    ticks, scenarios = small_set
+    now = [0.0]
+
+    def perf_counter():  # a clock that moves only a little per reading...
+        now[0] += 1e-3
+        return now[0]
+
+    def run_and_mark(*args):  # ...and a long way whenever a result is freed
+        result = fastpar_run(*args)
+        weakref.finalize(result, lambda: now.__setitem__(0, now[0] + 1e3))
+        return result
+
+    monkeypatch.setattr(gb, "time", types.SimpleNamespace(perf_counter=perf_counter))
+    monkeypatch.setitem(gb._RUNNERS, "fastpar", run_and_mark)
+    study = gb.run_benchmark(ticks, scenarios[:2], implementations=["fastpar"], workers=1,
+                             repeats=3)
+    assert now[0] > 3e3  # results were freed while it ran
+    assert [r.mode for r in study.rows] == ["Sequential", "Threading-1w", "Multiprocessing-1w",
+                                            "Native-1w"]
+    assert all(r.seconds < 1 for r in study.rows), [(r.mode, r.seconds) for r in study.rows]
 
 
 def test_bad_arguments(small_set):
