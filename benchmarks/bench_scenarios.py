@@ -51,6 +51,26 @@ def _criteria(study: gb.GilBenchmark) -> list[list[str]]:
     return out
 
 
+def _load_note(study: gb.GilBenchmark) -> list[str]:
+    """What a set's artificial load leaves for threads and for the C kernel
+    to gain; nothing for a set without heavy workers."""
+    loads = study.scenario_load_seconds
+    if not any(loads):
+        return []
+    seq = study.row("fastpar", "Sequential").seconds
+    largest = max(loads)
+    text = (f"The heavy workers' artificial load (busy work of `artificial_load_ms` on every tick, "
+            f"which both implementations spend alike) is {sum(loads) * 1e3:,.0f} ms of this batch, "
+            f"{sum(loads) / seq:.0%} of fastpar's sequential time; its largest scenario alone has "
+            f"{largest * 1e3:,.0f} ms. One task per scenario cannot finish before that scenario "
+            f"does, so fastpar can gain at most {seq / largest:.2f}x here on any number of threads")
+    if "reference" in study.repeats:
+        ref = study.row("reference", "Sequential").seconds
+        text += (f", and its ticks per second on one thread can be at most {ref / sum(loads):.1f}x "
+                 f"the reference's")
+    return [text + "."]
+
+
 def _chart(label: str, study) -> dict:
     """Speed-up over sequential per mode, the reference beside fastpar."""
     modes = [r.mode for r in study.rows if r.kind != "sequential" and r.implementation == "fastpar"]
@@ -91,6 +111,7 @@ def run(quick: bool = False, log=print) -> list[dict]:
                  f"run took {study.read_trades_seconds * 1e3:.1f} ms more "
                  f"({study.read_trades_seconds / study.row('fastpar', 'Sequential').seconds:.0%} of "
                  f"fastpar's sequential time), not included in the times above.",
+                 *_load_note(study),
                  f"CPU probe (separate processes spinning at once against one alone; "
                  f"{study.build['usable_cpus']}.0 = every CPU free): {study.capacity[0]:.2f} before "
                  f"this set, {study.capacity[1]:.2f} after it. No speed-up can exceed it."]

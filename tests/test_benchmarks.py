@@ -40,3 +40,6 @@ def test_quick_benchmark_run_writes_the_tables(tmp_path):
     for header in EXPECTED_HEADERS:
         assert header in squeezed, f"missing {header!r} in:\n{text}"
     assert "**Smoke run (`--quick`)**" in text
+    # W4's sample set: its heavy scenario's busy work, and what that leaves to gain
+    assert "artificial load (busy work of `artificial_load_ms` on every tick" in text
+    assert "is 300 ms of this batch" in text and "can gain at most" in text

@@ -199,6 +199,22 @@ def test_one_implementation_and_sample_set():
     assert not any("pure-Python" in c.text for c in study.criteria)
 
 
+def test_artificial_load_is_accounted_per_scenario(small_set):
+    ticks, scenarios = gb.sample_scenarios()
+    study = gb.run_benchmark(ticks, scenarios, implementations=["fastpar"], workers=1,
+                             native=False, repeats=1)
+    names = [getattr(sc, "name", None) for sc in scenarios]
+    loads = dict(zip(names, study.scenario_load_seconds))
+    # sample_scenarios.json: EURUSD_heavy_0909 has max_ticks 5000 and three heavy workers
+    # at artificial_load_ms 0.02; no other scenario has a heavy worker
+    assert loads.pop("EURUSD_heavy_0909") == pytest.approx(5000 * 3 * 0.02e-3)
+    assert set(loads.values()) == {0.0}
+    ticks, scenarios = small_set
+    balanced = gb.run_benchmark(ticks, scenarios[:2], implementations=["fastpar"], workers=1,
+                                native=False, repeats=1)
+    assert balanced.scenario_load_seconds == [0.0, 0.0]
+
+
 def test_no_mode_is_timed_freeing_another_modes_results(small_set, monkeypatch):
     """Each mode's clock covers its own run only. A sequential round's
     results, once their trades are read, take real time to free; if that

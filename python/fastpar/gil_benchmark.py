@@ -470,6 +470,17 @@ class GilBenchmark:
         """Largest scenario's share of the batch's ticks (1/n: balanced)."""
         return max(self.scenario_ticks) / max(1, sum(self.scenario_ticks))
 
+    @property
+    def scenario_load_seconds(self) -> list[float]:
+        """Each scenario's artificial load, in order: the busy work its
+        CORE/heavy_* workers do, ``artificial_load_ms`` on every tick. Both
+        implementations spend this time alike, so it bounds what either can
+        gain: a run of one task per scenario takes at least the largest one,
+        and fastpar's lead over the reference shrinks as it grows."""
+        first = next(iter(self.results.values()), [])
+        return [sum(w["computations"] * w["artificial_load_ms"]
+                    for w in r["worker_statistics"].values()) / 1e3 for r in first]
+
     def to_markdown(self) -> str:
         b = self.build
         gil = "GIL enabled" if b["gil_enabled"] else "GIL disabled"
