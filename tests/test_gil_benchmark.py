@@ -203,8 +203,7 @@ def test_artificial_load_is_accounted_per_scenario(small_set):
     ticks, scenarios = gb.sample_scenarios()
     study = gb.run_benchmark(ticks, scenarios, implementations=["fastpar"], workers=1,
                              native=False, repeats=1)
-    names = [getattr(sc, "name", None) for sc in scenarios]
-    loads = dict(zip(names, study.scenario_load_seconds))
+    loads = dict(zip([sc.name for sc in scenarios], study.scenario_load_seconds))
     # sample_scenarios.json: EURUSD_heavy_0909 has max_ticks 5000 and three heavy workers
     # at artificial_load_ms 0.02; no other scenario has a heavy worker
     assert loads.pop("EURUSD_heavy_0909") == pytest.approx(5000 * 3 * 0.02e-3)
