@@ -3,6 +3,7 @@
 import os
 import signal
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -59,3 +60,28 @@ def sigint_raises():
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+class FreeingClock:
+    """A stand-in for time.perf_counter that moves 1 ms per reading and
+    1,000 s whenever an object given to watch() is freed: a timed window
+    that covers such a free shows it."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        self.now += 1e-3
+        return self.now
+
+    def watch(self, obj):
+        weakref.finalize(obj, self._freed)
+        return obj
+
+    def _freed(self):
+        self.now += 1e3
+
+
+@pytest.fixture
+def freeing_clock():
+    return FreeingClock()

@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 import types
-import weakref
 from pathlib import Path
 
 import pytest
@@ -117,32 +116,23 @@ def test_memory_rows_have_a_growth(sections):
     assert len(goal) == 1 and goal[0]["met"] in ("yes", "**NO**"), goal
 
 
-def test_no_config_is_timed_freeing_another_configs_output(monkeypatch):
+def test_no_config_is_timed_freeing_another_configs_output(monkeypatch, freeing_clock):
     """Each config's clock covers its own call only: a peer's output can
     take real time to free, and that must not land on the next config."""
     spec = importlib.util.spec_from_file_location("bench_sweep", SCRIPT)
     bench = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "bench_sweep", bench)  # its dataclasses look it up there
     spec.loader.exec_module(bench)
-    now = [0.0]
-
-    def perf_counter():  # a clock that moves only a little per reading...
-        now[0] += 1e-3
-        return now[0]
 
     class Output:
         pass
 
-    def call():  # ...and a long way whenever an output is freed
-        out = Output()
-        weakref.finalize(out, lambda: now.__setitem__(0, now[0] + 1e3))
-        return out
-
-    monkeypatch.setattr(bench, "time", types.SimpleNamespace(perf_counter=perf_counter))
-    configs = [bench.Config(label, 1, call, warm=lambda: None,
+    clock = types.SimpleNamespace(perf_counter=freeing_clock.perf_counter)
+    monkeypatch.setattr(bench, "time", clock)
+    configs = [bench.Config(label, 1, lambda: freeing_clock.watch(Output()), warm=lambda: None,
                             stats=lambda _out: ((0.0,), (0.0,), (0,)))
                for label in ("a", "b", "c")]
     bench.time_configs(configs, rounds=3, budget=1e9, log=print)
-    assert now[0] > 3e3  # outputs were freed while it ran
+    assert freeing_clock.now > 3e3  # outputs were freed while it ran
     assert all(c.error is None and c.best < 1 for c in configs), [(c.label, c.best, c.error)
                                                                   for c in configs]

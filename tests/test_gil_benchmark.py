@@ -3,7 +3,6 @@ mode, and criteria computed from the measured numbers (no timing asserted)."""
 
 import math
 import types
-import weakref
 
 import pytest
 
@@ -214,27 +213,17 @@ def test_artificial_load_is_accounted_per_scenario(small_set):
     assert balanced.scenario_load_seconds == [0.0, 0.0]
 
 
-def test_no_mode_is_timed_freeing_another_modes_results(small_set, monkeypatch):
+def test_no_mode_is_timed_freeing_another_modes_results(small_set, monkeypatch, freeing_clock):
     """Each mode's clock covers its own run only. A sequential round's
     results, once their trades are read, take real time to free; if that
     happened on the next mode's clock it would slow that mode down."""
     ticks, scenarios = small_set
-    now = [0.0]
-
-    def perf_counter():  # a clock that moves only a little per reading...
-        now[0] += 1e-3
-        return now[0]
-
-    def run_and_mark(*args):  # ...and a long way whenever a result is freed
-        result = fastpar_run(*args)
-        weakref.finalize(result, lambda: now.__setitem__(0, now[0] + 1e3))
-        return result
-
-    monkeypatch.setattr(gb, "time", types.SimpleNamespace(perf_counter=perf_counter))
-    monkeypatch.setitem(gb._RUNNERS, "fastpar", run_and_mark)
+    monkeypatch.setattr(gb, "time", types.SimpleNamespace(perf_counter=freeing_clock.perf_counter))
+    monkeypatch.setitem(gb._RUNNERS, "fastpar",
+                        lambda *args: freeing_clock.watch(fastpar_run(*args)))
     study = gb.run_benchmark(ticks, scenarios[:2], implementations=["fastpar"], workers=1,
                              repeats=3)
-    assert now[0] > 3e3  # results were freed while it ran
+    assert freeing_clock.now > 3e3  # results were freed while it ran
     assert [r.mode for r in study.rows] == ["Sequential", "Threading-1w", "Multiprocessing-1w",
                                             "Native-1w"]
     assert all(r.seconds < 1 for r in study.rows), [(r.mode, r.seconds) for r in study.rows]

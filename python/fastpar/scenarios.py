@@ -515,13 +515,10 @@ def run_scenarios(ticks, scenarios, threads=None, progress=True, broker=None, *,
     prepared = []
     if broker is None:
         broker = BrokerConfigs()
+    broker_for = broker.for_scenario if isinstance(broker, BrokerConfigs) else lambda _: broker
     for i, scenario in enumerate(scenarios):
         try:
-            if isinstance(broker, BrokerConfigs):
-                sc_broker = broker.for_scenario(scenario)
-            else:
-                sc_broker = broker
-            prepared.append((i, _Prepared(scenario, sc_broker, ts, tick_symbol)))
+            prepared.append((i, _Prepared(scenario, broker_for(scenario), ts, tick_symbol)))
         except ValueError as e:
             out[i] = e if isinstance(e, ScenarioError) else ScenarioError(str(e))
         except Exception as e:  # noqa: BLE001 - a missing broker file, a list where a
