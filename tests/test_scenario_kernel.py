@@ -1,460 +1,412 @@
-"""The C scenario kernel (fastpar.scenarios) against the pure-Python
-reference (fastpar.reference.scenario): same trades, orders, fills, delays,
-signals and counts, amounts within 1e-9 (in practice identical), over the
-sample scenario set and configurations covering each decision logic, each
-worker type, heavy workers, max_ticks and tiny windows; and per-scenario
-errors in a batch."""
+"""The C scenario engine against its pure-Python twin
+(fastpar.reference.scenario.run_kernel): on random scenario descriptions
+(windows, warm-up bars, workers, decision logics, brokers) both give the
+same counts, every amount to the bit, the same order and trade tables; a
+hook that reads and trades through the engine sees the same engine on
+both; bad descriptions are refused."""
 
-import dataclasses
 import math
-import pickle
 import random
-import threading
 
 import numpy as np
 import pytest
 from fastpar import _fastpar
-from fastpar.reference.scenario import run_scenario as reference_run
-from fastpar.scenario_config import (
-    ScenarioConfigLoader,
-    TestScenario,
-    data_path,
-    load_broker_config,
-)
-from fastpar.scenarios import ScenarioError, run_scenario, run_scenarios
-from fastpar.ticks import synthetic_ticks
-from scenario_factory import make_scenario
+from fastpar.bars import BAR_DTYPE
+from fastpar.reference import scenario as ref
+from fastpar.scenarios import KernelSpec
 
-TOL = 1e-9
-CONSENSUS = "CORE/simple_consensus"
+NS_MIN = 60_000_000_000
+COUNTS = ["ticks_processed", "signals_buy", "signals_sell", "decisions_buy", "decisions_sell",
+          "decisions_flat", "orders_sent", "orders_executed", "orders_rejected", "total_trades",
+          "winning_trades", "losing_trades"]
+AMOUNTS = ["total_profit", "total_loss", "max_drawdown", "max_equity", "balance",
+           "portfolio_spread_cost", "execution_spread_cost"]
 
 
-def RSI(period, timeframe):  # noqa: N802 - reads like the worker type
-    return ("CORE/rsi", {"period": period, "timeframe": timeframe})
+# ---------------------------------------------------------------------------
+# Random scenarios
+# ---------------------------------------------------------------------------
 
 
-def ENV(period, timeframe):  # noqa: N802
-    return ("CORE/envelope", {"period": period, "timeframe": timeframe})
-
-
-def assert_same(a, b, path="result"):
-    """Equal structures; floats within TOL (absolute or relative)."""
-    if isinstance(a, float) and isinstance(b, float):
-        if math.isnan(a) or math.isnan(b):
-            assert math.isnan(a) and math.isnan(b), path
+def make_window(rng: random.Random, n: int, start_ns: int, digits: int = 5):
+    """Ticks on a price grid: a random walk with flat stretches, jumps,
+    gaps of seconds to hours and now and then several ticks at one time."""
+    point = 10.0 ** -digits
+    ts, bid, ask = [], [], []
+    t, mid = start_ns, rng.uniform(0.6, 1.8) * (100 if digits == 3 else 1)
+    flat = 0
+    for _ in range(n):
+        r = rng.random()
+        t += 0 if r < 0.05 else rng.choice([1, 2, 3, 5, 17, 60, 600, 3600 * 5]) * 1_000_000_000
+        if flat:
+            flat -= 1
+        elif rng.random() < 0.01:
+            flat = rng.randint(5, 80)
         else:
-            assert a == b or math.isclose(a, b, rel_tol=TOL, abs_tol=TOL), f"{path}: {a} != {b}"
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), f"{path}: keys {list(a)} != {list(b)}"
-        for k in a:
-            assert_same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, (list, tuple)):
-        assert type(a) is type(b) and len(a) == len(b), f"{path}: lengths {len(a)} != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same(x, y, f"{path}[{i}]")
+            step = rng.gauss(0, 3) if rng.random() > 0.002 else rng.gauss(0, 300)
+            mid = max(50 * point, mid + step * point)
+        spread = rng.choice([1, 1, 2, 3, 8])
+        b = round(mid - spread * point / 2, digits)
+        ts.append(t)
+        bid.append(float(np.float32(b)))
+        ask.append(float(np.float32(round(b + spread * point, digits))))
+    vol = [float(rng.randint(0, 3)) for _ in range(n)]
+    return (np.array(ts, dtype=np.int64), np.array(bid), np.array(ask), np.array(vol))
+
+
+def make_warmup(rng: random.Random, n: int, minutes: int, first_tick_ns: int, price: float):
+    """n completed bars before the window (float32 prices, some synthetic)."""
+    span = minutes * NS_MIN
+    start = first_tick_ns - first_tick_ns % span
+    out = np.zeros(n, dtype=BAR_DTYPE)
+    p = price
+    for i in range(n):
+        p *= math.exp(rng.gauss(0, 0.002))
+        o = float(np.float32(p))
+        c = float(np.float32(p * math.exp(rng.gauss(0, 0.001))))
+        synthetic = rng.random() < 0.1
+        out[i] = (start - (n - i) * span, o if not synthetic else c, max(o, c) * (1 + 0.0005),
+                  min(o, c) * (1 - 0.0005), c, 0.0, 0 if synthetic else rng.randint(1, 50))
+    return out
+
+
+TIMEFRAMES = [1, 5, 15, 30, 60, 240, 1440]
+
+
+def make_spec(rng: random.Random, window, *, logic=None, hook_workers=False):
+    n_tf = rng.randint(1, 3)
+    minutes = rng.sample(TIMEFRAMES[:5], n_tf)
+    price = float(window[1][0])
+    tfs = []
+    for m in minutes:
+        n_warm = rng.choice([0, 1, 5, 14, 15, 20, 30, 60])
+        tfs.append((m, True, rng.random() < 0.95,
+                    make_warmup(rng, n_warm, m, int(window[0][0]), price)))
+    workers = []
+
+    def worker(kind):
+        tf = rng.randrange(n_tf)
+        period = rng.choice([1, 2, 3, 5, 9, 14, 20, 29])
+        dev = rng.choice([0.0, 0.02, 0.5, 1.0, 2.0, 2.5])
+        heavy = kind == ref.MACD or rng.random() < 0.1
+        return (kind, tf, period, dev, rng.randint(2, 12), rng.randint(5, 30), heavy, 0.0)
+
+    workers.append(worker(ref.RSI))
+    workers.append(worker(ref.ENVELOPE))
+    for _ in range(rng.randint(0, 3)):
+        workers.append(worker(rng.choice([ref.RSI, ref.ENVELOPE, ref.MACD])))
+    if hook_workers:
+        workers.append((ref.USER, -1, 0, 0.0, 0, 0, False, 0.0))
+    # A heavy envelope with too few bars fails the scenario: keep it rare.
+    order = list(range(len(workers)))
+    rng.shuffle(order)
+    workers = [workers[i] for i in order]
+    rsi_worker, envelope_worker = order.index(0), order.index(1)
+    workers[envelope_worker] = workers[envelope_worker][:6] + (False, 0.0)
+    workers[rsi_worker] = workers[rsi_worker][:6] + (False, 0.0)
+    logic = rng.choice([ref.SIMPLE_CONSENSUS, ref.AGGRESSIVE_TREND]) if logic is None else logic
+    if logic == ref.SIMPLE_CONSENSUS:
+        th = (rng.choice([25, 30, 35, 45.5]), rng.choice([55, 65, 70, 75]),
+              rng.choice([0.2, 0.3, 0.45]), rng.choice([0.55, 0.7, 0.8]))
+        min_conf = rng.choice([0.5, 0.55, 0.6])
     else:
-        assert type(a) is type(b) and a == b, f"{path}: {a!r} != {b!r}"
-
-
-def comparable(result):
-    d = dataclasses.asdict(result)
-    d.pop("elapsed_time")
-    d.pop("trace")
-    return d
-
-
-def check_against_reference(ticks, scenario, broker):
-    ref = reference_run(ticks, scenario, broker)
-    got = run_scenario(ticks, scenario, broker)
-    assert_same(comparable(ref), comparable(got))
-    # the points the brief names, spelt out
-    def key(t):
-        return (t.direction, t.entry_tick, t.exit_tick, t.entry_price, t.exit_price)
-
-    assert [key(t) for t in ref.trades] == [key(t) for t in got.trades]
-    assert ref.fill_delays == got.fill_delays
-    assert [o.filled_at_tick for o in ref.orders] == [o.filled_at_tick for o in got.orders]
-    assert ref.signals_gen_buy == got.signals_gen_buy
-    assert ref.signals_gen_sell == got.signals_gen_sell
-    assert abs(ref.portfolio_value - got.portfolio_value) <= TOL
-    stats_ref = ref.to_performance_stats(3, elapsed_time=0.0)
-    stats_got = got.to_performance_stats(3, elapsed_time=0.0)
-    assert_same(dataclasses.asdict(stats_ref), dataclasses.asdict(stats_got))
-    return ref, got
-
-
-# ---------------------------------------------------------------------------
-# Fill delays: CPython's random
-# ---------------------------------------------------------------------------
-
-
-def test_fill_delays_are_cpythons_random(ticks, broker):
-    api, ex = random.Random(42), random.Random(123)
-    want = [api.randint(1, 3) + ex.randint(2, 5) for _ in range(200)]
-    assert want[:20] == [5, 5, 3, 8, 6, 3, 3, 6, 7, 5, 5, 6, 6, 5, 7, 5, 4, 3, 6, 3]
-    got = run_scenario(ticks, make_scenario(end="2025-09-05T21:00:00+00:00"), broker)
-    assert len(got.fill_delays) > 50
-    assert got.fill_delays == want[: len(got.fill_delays)]
-
-
-@pytest.mark.parametrize("seeds", [(7, 9), (0, 2**40 + 3), (-5, 123)])
-def test_seed_overrides(ticks, broker, seeds):
-    sc = make_scenario(seeds={"api_latency_seed": seeds[0], "market_execution_seed": seeds[1]})
-    check_against_reference(ticks, sc, broker)
-
-
-# ---------------------------------------------------------------------------
-# The sample scenario set and more configurations
-# ---------------------------------------------------------------------------
-
-
-def test_sample_scenario_set_matches(ticks):
-    loaded = ScenarioConfigLoader().load_config(data_path("sample_scenarios.json"))
-    scenarios = [s for s in loaded if s.enabled]
-    assert len(scenarios) >= 4
-    for sc in scenarios:
-        ref, got = check_against_reference(ticks, sc, None)
-        assert got.portfolio_stats.total_trades > 0
-
-
-LOGICS = {
-    "aggressive": ("CORE/aggressive_trend", {}),
-    "aggressive_strict": (
-        "CORE/aggressive_trend",
-        {
-            "rsi_buy_threshold": 25,
-            "rsi_sell_threshold": 75,
-            "envelope_extremes": 0.1,
-            "min_confidence": 0.55,
-        },
-    ),
-    "consensus": ("CORE/simple_consensus", {}),
-    "consensus_loose": (
-        "CORE/simple_consensus",
-        {"rsi_oversold": 45, "rsi_overbought": 55, "envelope_lower_threshold": 0.4,
-         "envelope_upper_threshold": 0.6, "min_confidence": 0.5},
-    ),
-}
-
-
-@pytest.mark.parametrize("logic", sorted(LOGICS))
-@pytest.mark.parametrize("deviation", [0.02, 2.0])
-def test_each_logic(ticks, broker, logic, deviation):
-    logic_type, cfg = LOGICS[logic]
-    sc = make_scenario(
-        logic=logic_type,
-        logic_config=cfg,
-        env=("CORE/envelope", {"period": 20, "deviation": deviation, "timeframe": "M5"}),
-        end="2025-09-04T16:00:00+00:00",
+        th = (rng.choice([30, 35, 40]), rng.choice([60, 65, 70]), rng.choice([0.1, 0.25, 0.3]),
+              0.0)
+        min_conf = rng.choice([0.4, 0.45, 0.5, 0.6])
+    digits = 3 if price > 20 else 5
+    return KernelSpec(
+        timeframes=tuple(tfs), workers=tuple(workers), logic=logic, th=th,
+        min_confidence=min_conf,
+        lot_size=rng.choice([0.1, 0.1, 0.1, 0.05, 0.15, 0.13, 1.0]),
+        min_free_margin=rng.choice([1000, 1000, 0, 5000]),
+        rsi_worker=rsi_worker, envelope_worker=envelope_worker,
+        symbol_known=rng.random() > 0.02, digits=digits,
+        tick_value=rng.choice([0.85155, 1.0, 0.5786]),
+        leverage=float(rng.choice([500, 100, 30, 1])),
+        margin_contract_size=float(rng.choice([100000, 100000, 1000])),
+        margin_price=rng.choice([1.0, 1.17, 150.0]),
+        volume_min=rng.choice([0.01, 0.01, 0.02, 0.2]), volume_max=rng.choice([100.0, 0.5]),
+        volume_step=rng.choice([0.01, 0.01, 0.05, 0.0]),
+        trade_allowed=rng.random() > 0.03,
+        initial_balance=float(rng.choice([10000, 10000, 2500, 500, 1e6])),
+        compensated_sum=rng.random() < 0.5,
     )
-    check_against_reference(ticks, sc, broker)
 
 
-@pytest.mark.parametrize(
-    "rsi, env, extra",
-    [
-        (RSI(3, "M1"), ENV(5, "M1"), None),
-        (RSI(9, "H1"), ENV(10, "H4"), None),
-        (RSI(5, "D1"), ENV(3, "D1"), None),
-        (
-            ("CORE/rsi", {"period": 14, "timeframe": "M15"}),
-            ("CORE/envelope", {"period": 20, "deviation": 1.0, "timeframe": "M15"}),
-            {"macd_main": ("CORE/macd", {"fast": 3, "slow": 7, "signal": 2, "timeframe": "M15"}),
-             "rsi_slow": ("CORE/rsi", {"period": 30, "timeframe": "M30"})},
-        ),
-        (
-            ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 0.01}),
-            (
-                "CORE/heavy_envelope",
-                {"period": 20, "deviation": 0.5, "timeframe": "M5", "artificial_load_ms": 0.01},
-            ),
-            {"macd_h1": ("CORE/heavy_macd", {"timeframe": "H1", "artificial_load_ms": 0.01})},
-        ),
-        (
-            ("CORE/rsi", {"period": 1000, "timeframe": "M1"}),
-            ("CORE/envelope", {"period": 1200, "timeframe": "M1"}),
-            {"macd_m1": ("CORE/macd", {"fast": 50, "slow": 900, "signal": 200, "timeframe": "M1"})},
-        ),
-    ],
-    ids=["m1", "h1_h4", "d1", "macd_extra_workers", "heavy", "history_cap"],
-)
-def test_each_worker(ticks, broker, rsi, env, extra):
-    sc = make_scenario(rsi=rsi, env=env, extra=extra, max_ticks=3000)
-    check_against_reference(ticks, sc, broker)
-
-
-def test_heavy_load_is_burnt(ticks, broker):
-    sc = make_scenario(
-        rsi=("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 0.5}),
-        max_ticks=200,
-    )
-    got = run_scenario(ticks, sc, broker)
-    assert got.elapsed_time >= 0.09  # 200 ticks x 0.5 ms
-    assert got.worker_statistics["rsi_fast"]["artificial_load_ms"] == 0.5
-
-
-@pytest.mark.parametrize(
-    "start, end, max_ticks",
-    [
-        ("2025-09-03T07:00:00", "2025-09-03T07:00:01", 1),
-        ("2025-09-03T07:00:00", "2025-09-03T07:00:01", 5),
-        ("2025-09-03T07:00:00", "2025-09-03T07:00:01", 12),
-        ("2025-09-03T10:00:00", "2025-09-03T10:00:20", None),
-        ("2025-09-01T00:00:00", "2025-09-01T03:00:00", None),  # no history: no warm-up
-        ("2025-09-01T00:00:00", "2025-09-01T00:00:00", 40),
-        ("2025-09-12T20:00:00", "2025-09-14T23:00:00", None),  # across a weekend, to the end
-    ],
-)
-def test_windows_and_max_ticks(ticks, broker, start, end, max_ticks):
-    for logic in ("CORE/aggressive_trend", "CORE/simple_consensus"):
-        sc = make_scenario(logic=logic, start=start, end=end, max_ticks=max_ticks)
-        ref, got = check_against_reference(ticks, sc, broker)
-        if max_ticks:
-            assert got.ticks_processed == max_ticks
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"logic_config": {"lot_size": 0.015}},  # breaks volume_step: every order rejected
-        {"logic_config": {"lot_size": 500.0}},  # above volume_max
-        {"logic_config": {"lot_size": 0.001}},  # below volume_min
-        {"logic_config": {"min_free_margin": 1e9}},  # no order is ever sent
-        {"logic_config": {"lot_size": 5.0}, "initial_balance": 3000},  # margin rejections
-        {"logic_config": {"lot_size": 2.0}, "initial_balance": 2500},  # rejections at fill
-        {"logic_config": {"min_confidence": 0.95}},
-    ],
-)
-def test_rejections_and_margins(ticks, broker, kwargs):
-    sc = make_scenario(end="2025-09-04T16:00:00+00:00", **kwargs)
-    check_against_reference(ticks, sc, broker)
-
-
-def test_not_tradeable_symbol_and_other_broker(ticks, broker):
-    spec = broker.symbol("EURUSD")
-    changed = ({"trade_allowed": False}, {"digits": 4, "tick_value": 0.8, "contract_size": 5e4})
-    for changes in changed:
-        other = dataclasses.replace(
-            broker, symbols={**broker.symbols, "EURUSD": dataclasses.replace(spec, **changes)}
-        )
-        check_against_reference(ticks, make_scenario(), other)
-    check_against_reference(ticks, make_scenario(), dataclasses.replace(broker, leverage=30.0))
-
-
-def test_other_tick_inputs(ticks, broker):
-    sc = make_scenario(max_ticks=2000)
-    want = comparable(run_scenario(ticks, sc, broker))
-    as_dict = {
-        "timestamp": ticks.timestamp,
-        "bid": ticks.bid,
-        "ask": ticks.ask,
-        "volume": ticks.volume,
-    }
-    as_tuple = (ticks.timestamp, ticks.bid, ticks.ask, ticks.volume)
-    for t in (as_dict, as_tuple):
-        assert_same(want, comparable(run_scenario(t, sc, broker)))
-    with pytest.raises(ValueError, match="GBPUSD"):
-        run_scenario(synthetic_ticks("GBPUSD", days=3), sc, broker)
-
-
-# ---------------------------------------------------------------------------
-# Batches, progress and errors
-# ---------------------------------------------------------------------------
-
-
-def batch_scenarios():
-    return [
-        make_scenario(name="a"),
-        make_scenario(name="b", logic=CONSENSUS, start="2025-09-04T00:00", end="2025-09-04T12:00"),
-        make_scenario(name="c", max_ticks=777, start="2025-09-09T12:00:00"),
-        make_scenario(name="d", start="2025-09-10T06:00:00", end="2025-09-11T06:00:00",
-                      extra={"m": ("CORE/macd", {"timeframe": "M15"})}),
-    ]
-
-
-@pytest.mark.parametrize("threads", [1, 3, None])
-def test_batch_equals_single_runs(ticks, broker, threads):
-    scenarios = batch_scenarios()
-    progress = np.full(len(scenarios), -1, dtype=np.int64)
-    results = run_scenarios(ticks, scenarios, broker=broker, threads=threads, progress=False,
-                            progress_counts=progress)
-    for sc, res, done in zip(scenarios, results, progress, strict=True):
-        assert not isinstance(res, Exception), res
-        assert_same(comparable(reference_run(ticks, sc, broker)), comparable(res))
-        assert done == res.ticks_processed
-
-
-@pytest.mark.parametrize("kwargs", [{}, {"logic_config": {"lot_size": 20.0}}],
-                         ids=["trades", "rejected orders"])
-def test_trades_and_orders_built_on_read_survive_pickle_and_replace(ticks, broker, kwargs):
-    """fastpar's result keeps trades and orders as tables until read: a
-    result pickled unread (as process pools and Dask send it) and one
-    rebuilt with dataclasses.replace read the same lists as the reference."""
-    scenario = make_scenario(end="2025-09-04T16:00:00+00:00", **kwargs)
-    ref = reference_run(ticks, scenario, broker)
-    assert len(ref.trades) > 10 or sum(o.status == "rejected" for o in ref.orders) > 10
-    unread = run_scenario(ticks, scenario, broker)
-    copied = pickle.loads(pickle.dumps(unread))
-    replaced = dataclasses.replace(run_scenario(ticks, scenario, broker), scenario_name="x")
-    for got in (copied, unread, replaced):
-        assert_same(dataclasses.asdict(ref)["trades"], dataclasses.asdict(got)["trades"])
-        assert_same(dataclasses.asdict(ref)["orders"], dataclasses.asdict(got)["orders"])
-        assert got.trades is got.trades  # built once, then kept
-    assert replaced.scenario_name == "x"
-    assigned = run_scenario(ticks, scenario, broker)
-    assigned.trades = []
-    assert assigned.trades == [] and assigned.orders == unread.orders
-
-
-def test_progress_is_readable_while_running(ticks, broker):
-    heavy = ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 0.05})
-    scenarios = [make_scenario(rsi=heavy, max_ticks=6000, name=f"h{i}") for i in range(2)]
-    progress = np.zeros(2, dtype=np.int64)
-    seen = []
-    stop = threading.Event()
-
-    def poll():
-        while not stop.is_set():
-            seen.append(int(progress.sum()))
-            stop.wait(0.005)
-
-    th = threading.Thread(target=poll)
-    th.start()
+def run_both(window, spec, hook_c=None, hook_ref=None):
+    status, r, detail = _fastpar.run_scenario(window, spec, hook_c)
     try:
-        results = run_scenarios(ticks, scenarios, broker=broker, threads=2, progress=False,
-                                progress_counts=progress)
-    finally:
-        stop.set()
-        th.join()
-    assert all(not isinstance(r, Exception) for r in results)
-    assert list(progress) == [6000, 6000]
-    assert seen == sorted(seen)
-    assert any(0 < s < 12000 for s in seen)
+        expected = ref.run_kernel(window, spec, hook_ref)
+    except ref.ScenarioFailed as e:
+        assert status == e.status, (status, detail, e)
+        return None, None
+    assert status == 0, (status, detail)
+    return r, ref._as_engine_dict(expected)
 
 
-def test_errors_are_per_scenario(ticks, broker):
-    ts = ticks.timestamp.copy()
-    bid = ticks.bid.copy()
-    ask = ticks.ask.copy()
-    vol = ticks.volume.copy()
-    # NaN inside scenario "nan"'s window (2025-09-10), unsorted timestamps
-    # inside "unsorted"'s (2025-09-12); "ok" ends before both.
-    i_nan = int(np.searchsorted(ts, np.datetime64("2025-09-10T10:00", "ns").astype(np.int64)))
-    bid[i_nan] = np.nan
-    i_bad = int(np.searchsorted(ts, np.datetime64("2025-09-12T10:00", "ns").astype(np.int64)))
-    ts[i_bad], ts[i_bad + 1] = ts[i_bad + 1], ts[i_bad]
-    raw = (ts, bid, ask, vol)
-    scenarios = [
-        make_scenario(name="ok", start="2025-09-03T07:00:00", end="2025-09-03T16:00:00"),
-        make_scenario(name="nan", start="2025-09-10T09:00:00", end="2025-09-10T12:00:00"),
-        make_scenario(name="unsorted", start="2025-09-12T09:00:00", end="2025-09-12T12:00:00"),
-        make_scenario(name="empty", start="2025-09-06T09:00:00", end="2025-09-06T12:00:00"),
-        make_scenario(name="bad_config", rsi=("CORE/rsi", {"period": 0, "timeframe": "M5"})),
-        make_scenario(name="ok2", logic=CONSENSUS, start="2025-09-04", end="2025-09-04T12:00"),
-    ]
-    results = run_scenarios(raw, scenarios, broker=broker, threads=2, progress=False)
-    ok, nan, unsorted, empty, bad, ok2 = results
-    assert_same(comparable(reference_run(raw, scenarios[0], broker)), comparable(ok))
-    assert_same(comparable(reference_run(raw, scenarios[5], broker)), comparable(ok2))
-    assert isinstance(nan, ScenarioError) and "NaN" in str(nan) and "'nan'" in str(nan)
-    assert isinstance(unsorted, ScenarioError) and "not sorted" in str(unsorted)
-    assert isinstance(empty, ScenarioError) and "no ticks" in str(empty)
-    assert isinstance(bad, ScenarioError) and "period" in str(bad)
-    with pytest.raises(ScenarioError, match="NaN"):
-        run_scenario(raw, scenarios[1], broker)
-    with pytest.raises(ScenarioError, match="not sorted"):
-        run_scenario(raw, scenarios[2], broker)
-    with pytest.raises(ValueError, match="no ticks"):
-        run_scenario(raw, scenarios[3], broker)
+def assert_same_result(r, e):
+    for k in COUNTS:
+        assert r[k] == e[k], k
+    for k in AMOUNTS:
+        # Exactly the reference's double (NaN never occurs).
+        assert r[k] == e[k] or (r[k] != r[k] and e[k] != e[k]), (k, r[k], e[k])
+    for table in ("order_ints", "order_floats", "trade_ints", "trade_floats"):
+        assert r[table].shape == e[table].shape, table
+        assert np.array_equal(r[table], e[table]), table
 
 
-def test_glue_rejects_bad_arguments(ticks):
-    t = (ticks.timestamp, ticks.bid, ticks.ask, ticks.volume)
-    with pytest.raises(TypeError):
-        _fastpar.run_scenario(*t, "not a tuple")
-    with pytest.raises(TypeError):
-        _fastpar.run_scenario(ticks.bid, ticks.bid, ticks.ask, ticks.volume, ())
-    with pytest.raises(TypeError):
-        _fastpar.run_scenarios(*t, [], None, np.zeros(3, dtype=np.int64))
-    assert _fastpar.run_scenarios(*t, [], None, None) == []
+# ---------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------
 
 
-# -- the public entry point: fastpar.run_scenarios ---------------------------
+@pytest.mark.parametrize("seed", range(120))
+def test_engine_equals_reference_on_random_scenarios(seed):
+    rng = random.Random(seed)
+    window = make_window(rng, rng.choice([1, 2, 50, 400, 1500]), 1_757_000_000_000_000_000,
+                         digits=rng.choice([5, 5, 3]))
+    spec = make_spec(rng, window)
+    r, e = run_both(window, spec)
+    if r is not None:
+        assert_same_result(r, e)
 
 
-def test_top_level_run_scenarios_reads_files_and_shows_progress(tmp_path, ticks, broker, capsys):
-    """Paths for the ticks and the scenario set give the same results as the
-    loaded objects; progress=True draws a tqdm bar that reaches the total."""
-    import fastpar
-    import pandas as pd
-
-    lo, hi = 0, 40_000
-    frame = pd.DataFrame({
-        "timestamp": pd.to_datetime(ticks.timestamp[lo:hi], utc=True),
-        "bid": ticks.bid[lo:hi],
-        "ask": ticks.ask[lo:hi],
-        "volume": ticks.volume[lo:hi],
-    })
-    tick_file = tmp_path / "EURUSD_ticks.parquet"
-    frame.to_parquet(tick_file)
-    loaded = (ticks.timestamp[lo:hi], ticks.bid[lo:hi], ticks.ask[lo:hi], ticks.volume[lo:hi])
-    scenarios = [make_scenario(name=f"s{i}", start="2025-09-02", end="2025-09-03T12:00",
-                               max_ticks=5000 + 1000 * i) for i in range(3)]
-    expected = run_scenarios(loaded, scenarios, threads=2, progress=False, broker=broker)
-    got = fastpar.run_scenarios(str(tick_file), scenarios, threads=2, progress=True,
-                                broker=broker)
-    for e, g in zip(expected, got, strict=True):
-        assert not isinstance(g, Exception), g
-        assert_same(comparable(e), comparable(g))
-    bar = capsys.readouterr().err
-    from_frame = fastpar.run_scenarios(frame, scenarios, threads=2, progress=False, broker=broker)
-    for e, g in zip(expected, from_frame, strict=True):
-        assert_same(comparable(e), comparable(g))
-    total = sum(r.ticks_processed for r in got)
-    assert "scenarios" in bar and f"{total / 1000:.1f}k/{total / 1000:.1f}k" in bar
-
-    sample = fastpar.run_scenarios(loaded, data_path("sample_scenarios.json"), progress=False,
-                                   broker=broker)
-    names = [s.name for s in ScenarioConfigLoader().load_config("sample_scenarios.json")]
-    assert len(sample) == len(names)
+def test_random_scenarios_trade_and_refuse():
+    """The random scenarios above reach every path: trades, refusals at
+    send and at fill, two positions open at once."""
+    seen = {"trades": 0, "rejected_send": 0, "rejected_fill": 0, "two_open": 0}
+    for seed in range(120):
+        rng = random.Random(seed)
+        window = make_window(rng, rng.choice([1, 2, 50, 400, 1500]), 1_757_000_000_000_000_000,
+                             digits=rng.choice([5, 5, 3]))
+        spec = make_spec(rng, window)
+        try:
+            r = ref.run_kernel(window, spec)
+        except ref.ScenarioFailed:
+            continue
+        seen["trades"] += r.total_trades > 0
+        seen["rejected_send"] += any(o.status == ref.REJECTED for o in r.orders)
+        seen["rejected_fill"] += any(o.status == ref.FILL_REJECTED for o in r.orders)
+        opened = sorted([(t.entry_tick, 1) for t in r.trades] + [(t.exit_tick, -1) for t in r.trades])
+        level = peak = 0
+        for _, d in opened:
+            level += d
+            peak = max(peak, level)
+        seen["two_open"] += peak >= 2
+    assert all(v > 0 for v in seen.values()), seen
 
 
-def test_top_level_run_scenarios_bad_progress_counts(ticks, broker):
-    import fastpar
+def _tie_spec(rng, window, logic):
+    """A scenario whose thresholds equal values the indicators reach, so
+    that `<=` and `<` decide differently."""
+    spec = make_spec(rng, window, logic=logic)
+    probe = ref.Engine(spec, ref.KernelResult())
+    rsis = set()
+    for i, (ts, b, a, v) in enumerate(zip(*(x.tolist() for x in window))):
+        for bars, tf in zip(probe.bars, spec.timeframes):
+            if tf[1]:
+                bars.add(ts, (b + a) / 2, v)
+        w = probe.workers[spec.rsi_worker]
+        hist = probe.bars[w.timeframe].history if spec.timeframes[w.timeframe][2] else []
+        w.from_bars(hist)
+        rsis.add(w.value)
+    values = sorted(v for v in rsis if 0 < v < 100 and v != 50.0)
+    return spec, values
 
-    with pytest.raises(ValueError, match="progress_counts must be an int64 array of shape"):
-        fastpar.run_scenarios(ticks, [make_scenario()], progress=False,
-                              progress_counts=np.zeros(2, dtype=np.int64))
+
+@pytest.mark.parametrize("logic", [ref.SIMPLE_CONSENSUS, ref.AGGRESSIVE_TREND])
+def test_thresholds_hit_exactly(logic):
+    """An RSI exactly at the threshold: simple_consensus buys (<=),
+    aggressive_trend does not (<); both engines agree tick for tick."""
+    hits = 0
+    for seed in range(40):
+        rng = random.Random(1000 + seed)
+        window = make_window(rng, 600, 1_757_000_000_000_000_000)
+        spec, values = _tie_spec(rng, window, logic)
+        if not values:
+            continue
+        for v in values[:: max(1, len(values) // 4)]:
+            # The RSI value itself as buy and as sell threshold; the
+            # envelope always agrees (simple_consensus) or never triggers.
+            if logic == ref.SIMPLE_CONSENSUS:
+                th = (v, v, 1.0, 0.0)
+            else:
+                th = (v, v, -1.0, 0.0)
+            s = spec._replace(th=th, min_confidence=0.0)
+            r, e = run_both(window, s)
+            if r is None:
+                continue
+            assert_same_result(r, e)
+            hits += r["decisions_buy"] + r["decisions_sell"]
+    assert hits > 0
 
 
-@pytest.mark.thread_unsafe
-@pytest.mark.parametrize("threads", [None, 2])
-def test_ctrl_c_stops_a_long_batch(sigint_raises, ticks, broker, threads):
-    """SIGINT while every pool thread is deep inside a long scenario raises
-    KeyboardInterrupt within a fraction of a second (the calling thread only
-    waits, and the kernels see the cancel flag), and the next batch runs."""
-    import os
-    import signal
-    import time
+def test_decision_counts_follow_the_threshold_rule():
+    """With the envelope out of play, simple_consensus decides BUY exactly
+    on the ticks whose RSI is <= the threshold, aggressive_trend exactly on
+    those < it."""
+    rng = random.Random(7)
+    window = make_window(rng, 800, 1_757_000_000_000_000_000)
+    spec, values = _tie_spec(rng, window, ref.SIMPLE_CONSENSUS)
+    v = values[len(values) // 2]
+    counted = {}
+    for logic, th in ((ref.SIMPLE_CONSENSUS, (v, 1000.0, 1.0, 2.0)),
+                      (ref.AGGRESSIVE_TREND, (v, 1000.0, -1.0, 0.0))):
+        s = spec._replace(logic=logic, th=th, min_confidence=0.0)
+        status, r, _ = _fastpar.run_scenario(window, s, None)
+        assert status == 0
+        counted[logic] = r["decisions_buy"]
+    probe = ref.run_kernel(window, spec._replace(th=(v, 1000.0, 1.0, 2.0), min_confidence=0.0))
+    at_or_below = probe.decisions_buy
+    assert counted[ref.SIMPLE_CONSENSUS] == at_or_below
+    assert counted[ref.AGGRESSIVE_TREND] < at_or_below
 
-    import fastpar
 
-    heavy = ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 5.0})
-    # About 4 s of load per scenario, far longer than the wait below.
-    long_ones = [make_scenario(rsi=heavy, max_ticks=2_000, name=f"long{i}") for i in range(4)]
+def _recording_hook(log):
+    """A hook that reads everything the view offers and trades by its own
+    rule; ``log`` receives what it saw."""
 
-    def send():
-        time.sleep(0.4)
-        os.kill(os.getpid(), signal.SIGINT)
+    def hook(view):
+        i = view.tick_index()
+        for tf in range(2):
+            try:
+                n = view.history_len(tf)
+            except IndexError:
+                break
+            log.append(("bars", i, tf, n, view.bars_completed(tf), view.current_bar(tf),
+                        tuple(view.history(tf, max(0, n - 2)))))
+        log.append(("w", i, view.worker_result(0)))
+        acct = view.account()
+        pos = view.positions()
+        pend = view.pending()
+        log.append(("acct", i, acct, tuple(pos), tuple(pend)))
+        if i % 37 == 5 and not pend:
+            log.append(("send", i, view.send_order(1 if (i // 37) % 2 else -1, 0.1, True)))
+        if i % 53 == 11 and pos:
+            log.append(("close", i, view.close_position(pos[0][0])))
+        if i % 101 == 7:
+            log.append(("limit", i, view.send_order(1, 0.1, False)))
+            view.count_signal(1)
 
-    sender = threading.Thread(target=send)
-    sender.start()
-    t0 = time.perf_counter()
-    with pytest.raises(KeyboardInterrupt):
-        fastpar.run_scenarios(ticks, long_ones, threads=threads, progress=False, broker=broker)
-    elapsed = time.perf_counter() - t0
-    sender.join()
-    assert elapsed < 1.4
-    quick = [make_scenario(name="after", max_ticks=2000)]
-    (after,) = fastpar.run_scenarios(ticks, quick, threads=threads, progress=False, broker=broker)
-    assert after.ticks_processed == 2000
+    return hook
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("logic", [ref.USER_LOGIC, ref.AGGRESSIVE_TREND])
+def test_hook_sees_the_same_engine(seed, logic):
+    rng = random.Random(500 + seed)
+    window = make_window(rng, 700, 1_757_000_000_000_000_000)
+    spec = make_spec(rng, window, hook_workers=True)
+    spec = spec._replace(logic=logic, min_free_margin=0, lot_size=0.1, volume_min=0.01,
+                         volume_step=0.01, trade_allowed=True, symbol_known=True,
+                         initial_balance=10000.0)
+    got, want = [], []
+    r, e = run_both(window, spec, _recording_hook(got), _recording_hook(want))
+    if r is None:
+        return
+    assert got == want
+    assert_same_result(r, e)
+
+
+def test_hook_exception_stops_the_scenario():
+    rng = random.Random(3)
+    window = make_window(rng, 100, 1_757_000_000_000_000_000)
+    spec = make_spec(rng, window, hook_workers=True)
+
+    def hook(view):
+        if view.tick_index() == 10:
+            raise ZeroDivisionError("from the hook")
+
+    status, r, detail = _fastpar.run_scenario(window, spec, hook)
+    assert status == 10 and r is None
+    assert isinstance(detail, ZeroDivisionError) and str(detail) == "from the hook"
+
+
+def test_view_is_dead_after_the_hook():
+    rng = random.Random(4)
+    window = make_window(rng, 20, 1_757_000_000_000_000_000)
+    spec = make_spec(rng, window, hook_workers=True)
+    kept = []
+    _fastpar.run_scenario(window, spec, kept.append)
+    with pytest.raises(RuntimeError, match="not running"):
+        kept[0].account()
+
+
+def test_user_parts_need_a_hook():
+    rng = random.Random(5)
+    window = make_window(rng, 20, 1_757_000_000_000_000_000)
+    spec = make_spec(rng, window, hook_workers=True)
+    status, _, _ = _fastpar.run_scenario(window, spec, None)
+    assert status == 1
+
+
+def test_unknown_symbol_fails_on_the_first_tick():
+    rng = random.Random(6)
+    window = make_window(rng, 20, 1_757_000_000_000_000_000)
+    spec = make_spec(rng, window)._replace(symbol_known=False)
+    status, _, _ = _fastpar.run_scenario(window, spec, None)
+    assert status == 9
+
+
+@pytest.mark.parametrize(("field", "value", "status"), [
+    ("leverage", 0.0, 1), ("leverage", float("nan"), 1), ("tick_value", float("inf"), 1),
+    ("th", (float("nan"), 0.0, 0.0, 0.0), 1), ("rsi_worker", 5, 1), ("logic", 7, 1),
+])
+def test_bad_descriptions_are_refused(field, value, status):
+    rng = random.Random(8)
+    window = make_window(rng, 20, 1_757_000_000_000_000_000)
+    spec = make_spec(rng, window)._replace(**{field: value})
+    got, _, _ = _fastpar.run_scenario(window, spec, None)
+    assert got == status
+
+
+def test_bad_windows_are_refused():
+    rng = random.Random(9)
+    window = make_window(rng, 20, 1_757_000_000_000_000_000)
+    spec = make_spec(rng, window)
+    ts, bid, ask, vol = window
+    assert _fastpar.run_scenario((ts[:0], bid[:0], ask[:0], vol[:0]), spec, None)[0] == 7
+    assert _fastpar.run_scenario((ts[::-1].copy(), bid, ask, vol), spec, None)[0] == 6
+    bad = bid.copy()
+    bad[3] = np.nan
+    assert _fastpar.run_scenario((ts, bad, ask, vol), spec, None)[0] == 3
+    nat = ts.copy()
+    nat[0] = np.iinfo(np.int64).min
+    assert _fastpar.run_scenario((nat, bid, ask, vol), spec, None)[0] == 8
+    with pytest.raises(TypeError, match="float64"):
+        _fastpar.run_scenario((ts, bid.astype(np.float32), ask, vol), spec, None)
+    with pytest.raises(ValueError, match="rows"):
+        _fastpar.run_scenario((ts, bid[:-1], ask, vol), spec, None)
+    with pytest.raises(TypeError, match="BAR_DTYPE"):
+        tf = spec.timeframes[0]
+        _fastpar.run_scenario(window, spec._replace(
+            timeframes=((tf[0], tf[1], tf[2], np.zeros((3, 7))),) + spec.timeframes[1:]), None)
+
+
+def test_batch_keeps_each_scenarios_own_outcome():
+    rng = random.Random(10)
+    windows, specs = [], []
+    for k in range(6):
+        w = make_window(rng, 300, 1_757_000_000_000_000_000)
+        s = make_spec(rng, w)._replace(symbol_known=k != 2)
+        windows.append(w)
+        specs.append(s)
+    out = _fastpar.run_scenarios(windows, specs, [None] * 6, 2, None)
+    for k, (status, r, _) in enumerate(out):
+        alone = _fastpar.run_scenario(windows[k], specs[k], None)
+        assert status == alone[0]
+        if status == 0:
+            assert_same_result(r, alone[1])
+    assert out[2][0] == 9
+
+
+def test_long_warmup_keeps_the_last_thousand_bars():
+    rng = random.Random(11)
+    window = make_window(rng, 300, 1_757_000_000_000_000_000)
+    spec = make_spec(rng, window)
+    m = spec.timeframes[0][0]
+    warm = make_warmup(rng, 1500, m, int(window[0][0]), float(window[1][0]))
+    spec = spec._replace(timeframes=((m, True, True, warm),) + spec.timeframes[1:])
+    r, e = run_both(window, spec)
+    if r is not None:
+        assert_same_result(r, e)

@@ -10,13 +10,16 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
+    "BatchPerformanceStats",
     "CostBreakdown",
+    "DecisionLogicPerformanceStats",
     "ExecutionStats",
     "LiveScenarioStats",
     "PortfolioStats",
     "ScenarioPerformanceStats",
     "ScenarioSetPerformanceManager",
     "ScenarioStatus",
+    "WorkerPerformanceStats",
 ]
 
 
@@ -65,6 +68,50 @@ class CostBreakdown:
 
 
 @dataclass
+class WorkerPerformanceStats:
+    """One worker's calls and time (CORE workers run inside the engine,
+    which does not time them one by one: their times are 0)."""
+
+    worker_type: str
+    worker_name: str
+    worker_call_count: int
+    worker_total_time_ms: float
+    worker_avg_time_ms: float
+    worker_min_time_ms: float
+    worker_max_time_ms: float
+
+
+@dataclass
+class DecisionLogicPerformanceStats:
+    logic_type: str
+    logic_name: str
+    decision_count: int
+    decision_buy_count: int
+    decision_sell_count: int
+    decision_total_time_ms: float
+    decision_avg_time_ms: float
+    decision_min_time_ms: float
+    decision_max_time_ms: float
+
+
+@dataclass
+class BatchPerformanceStats:
+    """A scenario's worker and decision-logic statistics (the API's
+    ``worker_statistics``)."""
+
+    scenario_name: str
+    ticks_processed: int
+    parallel_mode: bool
+    total_workers: int
+    total_worker_calls: int
+    workers: dict[str, WorkerPerformanceStats] = field(default_factory=dict)
+    parallel_time_saved_ms: float = 0.0
+    parallel_avg_saved_per_tick_ms: float = 0.0
+    parallel_status: str = ""
+    decision_logic: DecisionLogicPerformanceStats | None = None
+
+
+@dataclass
 class ScenarioPerformanceStats:
     """Everything one scenario reports to the ScenarioSetPerformanceManager."""
 
@@ -80,7 +127,7 @@ class ScenarioPerformanceStats:
     portfolio_value: float
     initial_balance: float
     elapsed_time: float
-    worker_statistics: dict[str, Any]
+    worker_statistics: BatchPerformanceStats
     decision_logic_name: str
     scenario_requirement: dict[str, Any] = field(default_factory=dict)
     sample_signals: list[dict] = field(default_factory=list)
@@ -117,6 +164,7 @@ class LiveScenarioStats:
     portfolio_value: float = 0.0
     initial_balance: float = 0.0
     status: ScenarioStatus = ScenarioStatus.INITIALIZED
+    scenario_trade_simulator: Any = None
 
 
 class ScenarioSetPerformanceManager:
@@ -191,35 +239,38 @@ class ScenarioSetPerformanceManager:
                 live.initial_balance = initial_balance
                 live.portfolio_value = initial_balance
 
-    def update_live_stats(
-        self,
-        scenario_index: int,
-        ticks_processed: int | None = None,
-        *,
-        total_trades: int | None = None,
-        winning_trades: int | None = None,
-        losing_trades: int | None = None,
-        portfolio_value: float | None = None,
-    ) -> None:
-        """Update what is given; progress and COMPLETED follow from ticks."""
+    def set_trade_simulator(self, scenario_index: int, simulator) -> None:
+        """The scenario's live account: ``simulator.portfolio`` has
+        ``initial_balance``, ``get_total_trades()``, ``get_winning_trades()``,
+        ``get_losing_trades()`` and ``get_equity()``."""
+        with self._lock:
+            live = self._live.get(scenario_index)
+            if live is None:
+                return
+            live.scenario_trade_simulator = simulator
+            live.initial_balance = simulator.portfolio.initial_balance
+            live.portfolio_value = simulator.portfolio.initial_balance
+
+    def update_live_stats(self, scenario_index: int, ticks_processed: int | None = None) -> None:
+        """Update the ticks done; progress and COMPLETED follow from them,
+        trades and equity from the scenario's live account if it has one."""
         with self._lock:
             live = self._live.get(scenario_index)
             if live is None:
                 return
             if ticks_processed is not None:
                 live.ticks_processed = ticks_processed
-            if total_trades is not None:
-                live.total_trades = total_trades
-            if winning_trades is not None:
-                live.winning_trades = winning_trades
-            if losing_trades is not None:
-                live.losing_trades = losing_trades
-            if portfolio_value is not None:
-                live.portfolio_value = portfolio_value
             if live.total_ticks > 0:
                 live.progress_percent = live.ticks_processed / live.total_ticks * 100.0
                 if live.progress_percent >= 100.0:
                     live.status = ScenarioStatus.COMPLETED
+            sim = live.scenario_trade_simulator
+            if sim is not None:
+                p = sim.portfolio
+                live.total_trades = p.get_total_trades()
+                live.winning_trades = p.get_winning_trades()
+                live.losing_trades = p.get_losing_trades()
+                live.portfolio_value = p.get_equity()
 
     def get_live_scenario_stats(self, scenario_index: int) -> LiveScenarioStats | None:
         """A copy of the live stats; a finished scenario reports COMPLETED."""

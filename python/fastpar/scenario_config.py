@@ -1,47 +1,46 @@
-"""Scenario sets, app configuration and broker configuration for the
-batch_orchestrator API.
+"""Scenario sets, app configuration and broker configuration, read as the
+batch_orchestrator API reads them.
 
-- :class:`TestScenario` and :class:`ScenarioConfigLoader` read scenario-set
-  JSON files (``version, scenario_set_name, created, global, scenarios``).
+- :class:`ScenarioConfigLoader` reads scenario-set JSON files into lists of
+  :class:`TestScenario`: each scenario's ``strategy_config``,
+  ``execution_config`` and ``trade_simulator_config`` are the global
+  block's, shallowly updated by its own; disabled scenarios are dropped;
+  an ``end_date`` before its ``start_date`` refuses the whole file. The
+  strategy itself is not checked here, exactly as the API does not: both
+  the ``worker_instances`` format and the older ``worker_types`` one load,
+  and a strategy that cannot run fails its own scenario when it runs.
 - :class:`AppConfig` (alias ``AppConfigLoader``) reads the ``execution``
   block of ``app_config.json``.
-- :class:`BrokerConfig` reads an MT5-export-like broker JSON.
-- :func:`parse_strategy_config` checks a ``strategy_config`` against the
-  known worker and decision-logic types and fills in their defaults; the
-  scenario (Python reference and C kernel) runs on its result.
+- :class:`BrokerConfig` reads an MT5 broker export as the API's MT5
+  adapter does: the account's leverage, each symbol's entry as a dict.
 
-Every error is a :class:`ConfigError` (a ValueError) whose message names the
-file and the field at fault.
+Malformed files give a :class:`ConfigError` (a ValueError) naming the file
+and the field.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .ticks import to_ns
+from .framework import OrderCapabilities
 
 __all__ = [
-    "DECISION_LOGIC_TYPES",
     "TIMEFRAME_MINUTES",
-    "WORKER_TYPES",
     "AppConfig",
     "AppConfigLoader",
     "BrokerConfig",
     "ConfigError",
-    "DecisionLogicSpec",
+    "InvalidDateRangeError",
     "ScenarioConfigLoader",
-    "StrategySpec",
-    "SymbolSpec",
     "TestScenario",
-    "WorkerSpec",
     "data_path",
     "load_broker_config",
-    "parse_strategy_config",
+    "timeframe_minutes",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -56,245 +55,20 @@ class ConfigError(ValueError):
     """A configuration file or dict is malformed or incomplete."""
 
 
-def _where(source, field_path):
-    return f"{source}: {field_path}" if field_path else f"{source}"
+class InvalidDateRangeError(ConfigError):
+    """A scenario's end_date is before its start_date."""
 
-
-# ---------------------------------------------------------------------------
-# Timeframes, workers, decision logics: what a strategy_config may name
-# ---------------------------------------------------------------------------
 
 TIMEFRAME_MINUTES = {"M1": 1, "M5": 5, "M15": 15, "M30": 30, "H1": 60, "H4": 240, "D1": 1440}
 
-# Parameters of each worker type: name -> (kind, default); a default of
-# None means the parameter is required. The CORE/heavy_* types compute the
-# same values as their plain counterpart and add artificial_load_ms of CPU
-# work on every tick.
-_RSI_PARAMS = {"period": ("int", None), "timeframe": ("timeframe", None)}
-_ENVELOPE_PARAMS = {
-    "period": ("int", 20),
-    "deviation": ("float", 0.02),
-    "timeframe": ("timeframe", "M5"),
-}
-_MACD_PARAMS = {
-    "fast": ("int", 12),
-    "slow": ("int", 26),
-    "signal": ("int", 9),
-    "timeframe": ("timeframe", "M5"),
-}
-WORKER_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
-    "CORE/rsi": _RSI_PARAMS,
-    "CORE/envelope": _ENVELOPE_PARAMS,
-    "CORE/macd": _MACD_PARAMS,
-    "CORE/heavy_rsi": {**_RSI_PARAMS, "artificial_load_ms": ("float", 5.0)},
-    "CORE/heavy_envelope": {**_ENVELOPE_PARAMS, "artificial_load_ms": ("float", 8.0)},
-    "CORE/heavy_macd": {**_MACD_PARAMS, "artificial_load_ms": ("float", 6.0)},
-}
 
-# The indicator each worker type computes (heavy variants share theirs).
-WORKER_INDICATOR = {
-    "CORE/rsi": "rsi",
-    "CORE/heavy_rsi": "rsi",
-    "CORE/envelope": "envelope",
-    "CORE/heavy_envelope": "envelope",
-    "CORE/macd": "macd",
-    "CORE/heavy_macd": "macd",
-}
-
-# Both decision logics read the worker instances "rsi_fast" (an RSI worker)
-# and "envelope_main" (an envelope worker); other workers run but are not
-# read. Parameters: name -> (kind, default).
-_TRADING_PARAMS = {"lot_size": ("float", 0.1), "min_free_margin": ("float", 1000.0)}
-DECISION_LOGIC_TYPES: dict[str, dict[str, tuple[str, Any]]] = {
-    "CORE/simple_consensus": {
-        "rsi_oversold": ("float", 30.0),
-        "rsi_overbought": ("float", 70.0),
-        "envelope_lower_threshold": ("float", 0.3),
-        "envelope_upper_threshold": ("float", 0.7),
-        "min_confidence": ("float", 0.5),
-        **_TRADING_PARAMS,
-    },
-    "CORE/aggressive_trend": {
-        "rsi_buy_threshold": ("float", 35.0),
-        "rsi_sell_threshold": ("float", 65.0),
-        "envelope_extremes": ("float", 0.25),
-        "min_confidence": ("float", 0.4),
-        **_TRADING_PARAMS,
-    },
-}
-DECISION_LOGIC_INPUTS = {"rsi_fast": "rsi", "envelope_main": "envelope"}
+def timeframe_minutes(timeframe) -> int:
+    """Minutes of a timeframe; the API counts an unknown name as 1."""
+    return TIMEFRAME_MINUTES.get(timeframe, 1)
 
 
-@dataclass(frozen=True)
-class WorkerSpec:
-    """One configured worker instance, parameters checked and defaulted."""
-
-    name: str
-    worker_type: str
-    params: dict
-
-    @property
-    def indicator(self) -> str:
-        return WORKER_INDICATOR[self.worker_type]
-
-    @property
-    def timeframe(self) -> str:
-        return self.params["timeframe"]
-
-    @property
-    def artificial_load_ms(self) -> float:
-        return float(self.params.get("artificial_load_ms", 0.0))
-
-
-@dataclass(frozen=True)
-class DecisionLogicSpec:
-    logic_type: str
-    params: dict
-
-    @property
-    def name(self) -> str:
-        return self.logic_type.split("/", 1)[1]
-
-
-@dataclass(frozen=True)
-class StrategySpec:
-    workers: tuple  # of WorkerSpec, in worker_instances order
-    decision_logic: DecisionLogicSpec
-
-
-def _finite(value) -> bool:
-    """True for a real number that is finite as a float (a JSON integer too
-    large for a float is not)."""
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
-
-
-def _known(value, table) -> bool:
-    """True if value is a key of table (names are strings: a list or an
-    object found where a name belongs is an error, not a TypeError)."""
-    return isinstance(value, str) and value in table
-
-
-def _check_value(kind, value, where):
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{where} must be an integer >= 1, got {value!r}")
-        return value
-    if kind == "float":
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not _finite(value)
-        ):
-            raise ConfigError(f"{where} must be a number, got {value!r}")
-        return float(value)
-    if kind == "timeframe":
-        if not _known(value, TIMEFRAME_MINUTES):
-            raise ConfigError(f"{where} must be one of {list(TIMEFRAME_MINUTES)}, got {value!r}")
-        return value
-    raise AssertionError(kind)
-
-
-def _check_params(table, given, where, *, strict):
-    if not isinstance(given, dict):
-        raise ConfigError(f"{where} must be an object, got {type(given).__name__}")
-    out = {}
-    for name, (kind, default) in table.items():
-        if name in given and given[name] is not None:
-            out[name] = _check_value(kind, given[name], f"{where}.{name}")
-        elif default is None:
-            raise ConfigError(f"{where}.{name} is required")
-        else:
-            out[name] = default
-    if strict:
-        unknown = sorted(set(given) - set(table))
-        if unknown:
-            raise ConfigError(f"{where}: unknown parameter(s) {unknown}; known: {sorted(table)}")
-    return out
-
-
-def parse_strategy_config(strategy_config, source="strategy_config") -> StrategySpec:
-    """Check a strategy_config and return its workers and decision logic
-    with every parameter present.
-
-    Unknown worker parameters are errors (a misspelt "perod" would otherwise
-    silently run with the default); unknown decision_logic_config keys are
-    ignored, as the batch_orchestrator API does.
-    """
-    if not isinstance(strategy_config, dict):
-        raise ConfigError(f"{source} must be an object")
-    logic_type = strategy_config.get("decision_logic_type")
-    if logic_type is None:
-        raise ConfigError(
-            f"{_where(source, 'decision_logic_type')} is required; known: {sorted(DECISION_LOGIC_TYPES)}"
-        )
-    if not _known(logic_type, DECISION_LOGIC_TYPES):
-        raise ConfigError(
-            f"{_where(source, 'decision_logic_type')}: unknown decision logic {logic_type!r}; "
-            f"known: {sorted(DECISION_LOGIC_TYPES)}"
-        )
-    instances = strategy_config.get("worker_instances")
-    if not isinstance(instances, dict) or not instances:
-        raise ConfigError(
-            f"{_where(source, 'worker_instances')} must be a non-empty object of name -> worker type"
-        )
-    params_by_name = strategy_config.get("workers", {}) or {}
-    if not isinstance(params_by_name, dict):
-        raise ConfigError(f"{_where(source, 'workers')} must be an object of name -> parameters")
-    unused = sorted(set(params_by_name) - set(instances))
-    if unused:
-        raise ConfigError(
-            f"{_where(source, 'workers')}: parameters given for undeclared worker(s) {unused}"
-        )
-
-    workers = []
-    for name, worker_type in instances.items():
-        if not _known(worker_type, WORKER_TYPES):
-            raise ConfigError(
-                f"{_where(source, f'worker_instances.{name}')}: unknown worker type {worker_type!r}; "
-                f"known: {sorted(WORKER_TYPES)}"
-            )
-        params = _check_params(
-            WORKER_TYPES[worker_type],
-            params_by_name.get(name, {}),
-            f"{source}: workers.{name}",
-            strict=True,
-        )
-        if "artificial_load_ms" in params and params["artificial_load_ms"] < 0:
-            raise ConfigError(f"{source}: workers.{name}.artificial_load_ms must be >= 0")
-        if WORKER_INDICATOR[worker_type] == "macd" and params["fast"] >= params["slow"]:
-            raise ConfigError(
-                f"{source}: workers.{name}: fast ({params['fast']}) must be < slow ({params['slow']})"
-            )
-        if WORKER_INDICATOR[worker_type] == "envelope" and params["deviation"] <= 0:
-            raise ConfigError(f"{source}: workers.{name}.deviation must be > 0")
-        workers.append(WorkerSpec(name, worker_type, params))
-
-    by_name = {w.name: w for w in workers}
-    for name, indicator in DECISION_LOGIC_INPUTS.items():
-        allowed = sorted(t for t, ind in WORKER_INDICATOR.items() if ind == indicator)
-        if name not in by_name:
-            raise ConfigError(
-                f"{_where(source, 'worker_instances')}: {logic_type} needs a worker {name!r} of type {allowed}"
-            )
-        if by_name[name].indicator != indicator:
-            raise ConfigError(
-                f"{_where(source, f'worker_instances.{name}')}: {logic_type} needs one of {allowed}, "
-                f"got {by_name[name].worker_type!r}"
-            )
-
-    logic_cfg = strategy_config.get("decision_logic_config", {}) or {}
-    logic_params = _check_params(
-        DECISION_LOGIC_TYPES[logic_type],
-        logic_cfg,
-        f"{source}: decision_logic_config",
-        strict=False,
-    )
-    if logic_params["lot_size"] <= 0:
-        raise ConfigError(f"{source}: decision_logic_config.lot_size must be > 0")
-    return StrategySpec(tuple(workers), DecisionLogicSpec(logic_type, logic_params))
+def _finite_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 # ---------------------------------------------------------------------------
@@ -322,165 +96,122 @@ class TestScenario:
     def __post_init__(self):
         if self.name is None:
             self.name = f"{self.symbol}_{self.start_date}_{self.end_date}"
+        if self.execution_config is None:
+            self.execution_config = {
+                "parallel_workers": None,
+                "worker_parallel_threshold_ms": 1.0,
+                "artificial_load_ms": 5.0,
+                "adaptive_parallelization": True,
+                "log_performance_stats": True,
+            }
 
 
-_SCENARIO_KEYS = {
-    "name",
-    "symbol",
-    "start_date",
-    "end_date",
-    "max_ticks",
-    "data_mode",
-    "enabled",
-    "strategy_config",
-    "execution_config",
-    "trade_simulator_config",
-}
 _MERGED_BLOCKS = ("strategy_config", "execution_config", "trade_simulator_config")
 
 
 class ScenarioConfigLoader:
     """Reads scenario-set JSON files into lists of :class:`TestScenario`.
 
-    ``load_config(path_or_name)`` accepts a path, or a file name looked up
-    in ``config_path`` and then in fastpar's shipped data directory (so
-    ``load_config("sample_scenarios.json")`` always works).
+    ``load_config(name)`` reads ``config_path / name`` (an absolute path is
+    used as it is); with no ``config_path``, ``name`` is a path, or the name
+    of a set shipped with fastpar (``load_config("sample_scenarios.json")``).
     """
 
     def __init__(self, config_path=None):
         self.config_path = Path(config_path) if config_path is not None else None
 
-    def resolve(self, path_or_name) -> Path:
-        candidates = [Path(path_or_name)]
+    def resolve(self, name) -> Path:
         if self.config_path is not None:
-            candidates.append(self.config_path / path_or_name)
-        candidates.append(DATA_DIR / path_or_name)
-        for c in candidates:
-            if c.is_file():
-                return c
-        raise FileNotFoundError(
-            f"scenario set {str(path_or_name)!r} not found; looked at {[str(c) for c in candidates]}"
-        )
+            path = self.config_path / name
+            if not path.is_file():
+                raise FileNotFoundError(f"Config file not found: {path}")
+            return path
+        for path in (Path(name), DATA_DIR / name):
+            if path.is_file():
+                return path
+        raise FileNotFoundError(f"Config file not found: {name}")
 
-    def load_config(self, path_or_name) -> list[TestScenario]:
-        path = self.resolve(path_or_name)
-        data = _read_json(path)
-        return self.parse(data, source=str(path))
+    def load_config(self, name) -> list[TestScenario]:
+        path = self.resolve(name)
+        scenarios = self.parse(_read_json(path), source=str(path))
+        if path.resolve().parent == DATA_DIR:
+            # A set shipped with fastpar names a broker file shipped beside it.
+            for s in scenarios:
+                ts = s.trade_simulator_config or {}
+                name = ts.get("broker_config_path")
+                if isinstance(name, str) and not Path(name).is_absolute():
+                    s.trade_simulator_config = {**ts, "broker_config_path": str(DATA_DIR / name)}
+        return scenarios
 
     def parse(self, data, source="<scenario set>") -> list[TestScenario]:
         """Scenarios of an already-parsed scenario-set dict."""
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: top level must be an object")
-        for key in ("version", "scenario_set_name", "created"):
-            if key in data and not isinstance(data[key], str):
-                raise ConfigError(f"{source}: {key} must be a string")
-        glob = data.get("global", {}) or {}
+        glob = data.get("global", {})
         if not isinstance(glob, dict):
             raise ConfigError(f"{source}: global must be an object")
+        blocks = {}
         for block in _MERGED_BLOCKS:
-            if glob.get(block) is not None and not isinstance(glob[block], dict):
+            value = glob.get(block, {})
+            if not isinstance(value, dict):
                 raise ConfigError(f"{source}: global.{block} must be an object")
-        if "scenarios" not in data:
-            raise ConfigError(f"{source}: scenarios is required (a list of scenario objects)")
-        raw = data["scenarios"]
+            blocks[block] = value
+        raw = data.get("scenarios", [])
         if not isinstance(raw, list):
             raise ConfigError(f"{source}: scenarios must be a list")
-
         scenarios = []
         for i, entry in enumerate(raw):
-            where = f"scenarios[{i}]"
+            where = f"{source}: scenarios[{i}]"
             if not isinstance(entry, dict):
-                raise ConfigError(f"{source}: {where} must be an object")
-            if "name" in entry:
-                where = f"scenarios[{i}] ({entry['name']})"
-            scenario = self._parse_scenario(entry, glob, source, where)
-            if scenario is not None:
-                scenarios.append(scenario)
+                raise ConfigError(f"{where} must be an object")
+            if not entry.get("enabled", True):
+                continue
+            for key in ("name", "symbol", "start_date", "end_date"):
+                if key not in entry:
+                    raise ConfigError(f"{where}: {key} is required")
+            where = f"{source}: scenario {entry['name']!r}"
+            merged = {}
+            for block in _MERGED_BLOCKS:
+                own = entry.get(block) or {}
+                if not isinstance(own, dict):
+                    raise ConfigError(f"{where}: {block} must be an object")
+                merged[block] = {**blocks[block], **own}
+            _check_dates(entry, where)
+            scenarios.append(
+                TestScenario(
+                    name=entry["name"],
+                    symbol=entry["symbol"],
+                    start_date=entry["start_date"],
+                    end_date=entry["end_date"],
+                    data_mode=entry.get("data_mode", "realistic"),
+                    max_ticks=entry.get("max_ticks"),
+                    strategy_config=merged["strategy_config"],
+                    execution_config=merged["execution_config"],
+                    trade_simulator_config=merged["trade_simulator_config"] or None,
+                )
+            )
         return scenarios
 
-    @staticmethod
-    def _parse_scenario(entry, glob, source, where):
-        unknown = sorted(set(entry) - _SCENARIO_KEYS)
-        if unknown:
-            raise ConfigError(
-                f"{source}: {where}: unknown field(s) {unknown}; known: {sorted(_SCENARIO_KEYS)}"
-            )
-        enabled = entry.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise ConfigError(f"{source}: {where}.enabled must be true or false")
-        if not enabled:
-            return None
-        for key in ("symbol", "start_date", "end_date"):
-            if key not in entry:
-                raise ConfigError(f"{source}: {where}.{key} is required")
-            if not isinstance(entry[key], str) or not entry[key]:
-                raise ConfigError(f"{source}: {where}.{key} must be a non-empty string")
+
+def _check_dates(entry, where) -> None:
+    parsed = []
+    for key in ("start_date", "end_date"):
+        value = entry[key]
         try:
-            start, end = to_ns(entry["start_date"]), to_ns(entry["end_date"])
-        except ValueError as e:
-            raise ConfigError(f"{source}: {where}: {e}") from None
-        if end < start:
-            raise ConfigError(
-                f"{source}: {where}: end_date {entry['end_date']} is before start_date {entry['start_date']}"
-            )
-        max_ticks = entry.get("max_ticks")
-        if max_ticks is not None and (
-            isinstance(max_ticks, bool) or not isinstance(max_ticks, int) or max_ticks < 1
-        ):
-            raise ConfigError(
-                f"{source}: {where}.max_ticks must be a positive integer or null, got {max_ticks!r}"
-            )
-
-        # Each block: the global one shallowly updated by the scenario's own,
-        # deep-copied so that no two scenarios share a nested dict.
-        merged = {}
-        for block in _MERGED_BLOCKS:
-            own = entry.get(block)
-            if own is None:
-                own = {}
-            elif not isinstance(own, dict):
-                raise ConfigError(f"{source}: {where}.{block} must be an object")
-            merged[block] = copy.deepcopy({**(glob.get(block) or {}), **own})
-        parse_strategy_config(
-            merged["strategy_config"], source=f"{source}: {where}.strategy_config"
+            parsed.append(datetime.fromisoformat(value))
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: {key} is not an ISO 8601 date/time: {value!r}") from None
+    try:
+        before = parsed[1] < parsed[0]
+    except TypeError:  # one with a time zone, one without
+        raise ConfigError(
+            f"{where}: start_date and end_date must both have a time zone or neither "
+            f"({entry['start_date']!r}, {entry['end_date']!r})"
+        ) from None
+    if before:
+        raise InvalidDateRangeError(
+            f"{where}: end_date {entry['end_date']} is before start_date {entry['start_date']}"
         )
-        _check_trade_simulator_config(
-            merged["trade_simulator_config"], f"{source}: {where}.trade_simulator_config"
-        )
-
-        return TestScenario(
-            name=entry.get("name"),
-            symbol=entry["symbol"],
-            start_date=entry["start_date"],
-            end_date=entry["end_date"],
-            max_ticks=max_ticks,
-            data_mode=entry.get("data_mode", glob.get("data_mode", "realistic")),
-            enabled=True,
-            strategy_config=merged["strategy_config"],
-            execution_config=merged["execution_config"],
-            trade_simulator_config=merged["trade_simulator_config"] or None,
-        )
-
-
-def _check_trade_simulator_config(cfg, where):
-    for key in ("initial_balance",):
-        if key in cfg:
-            v = cfg[key]
-            if (
-                isinstance(v, bool)
-                or not isinstance(v, (int, float))
-                or not v > 0
-                or not _finite(v)
-            ):
-                raise ConfigError(f"{where}.{key} must be a positive number, got {v!r}")
-    path = cfg.get("broker_config_path")
-    if path is not None and not isinstance(path, str):
-        raise ConfigError(f"{where}.broker_config_path must be a string, got {path!r}")
-    seeds = cfg.get("seeds", {})
-    if not isinstance(seeds, dict) or any(
-        isinstance(v, bool) or not isinstance(v, int) for v in seeds.values()
-    ):
-        raise ConfigError(f"{where}.seeds must be an object of integer seeds")
 
 
 def _read_json(path: Path):
@@ -572,123 +303,132 @@ AppConfigLoader = AppConfig
 # Broker configuration
 # ---------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class SymbolSpec:
-    """The broker's contract for one symbol (values as MT5 exports them)."""
-
-    symbol: str
-    digits: int = 5
-    tick_value: float = 1.0
-    contract_size: float = 100_000.0
-    volume_min: float = 0.01
-    volume_max: float = 100.0
-    volume_step: float = 0.01
-    trade_allowed: bool = True
-
-    def check_lots(self, lots: float) -> str | None:
-        """None if ``lots`` is a valid order size, else why not."""
-        if lots < self.volume_min - 1e-12:
-            return f"lots {lots} below volume_min {self.volume_min}"
-        if lots > self.volume_max + 1e-12:
-            return f"lots {lots} above volume_max {self.volume_max}"
-        steps = lots / self.volume_step
-        if abs(steps - round(steps)) > 1e-7:
-            return f"lots {lots} is not a multiple of volume_step {self.volume_step}"
-        return None
+_BROKER_TYPES = ("mt5_forex", "mt5_cfd", "mt5_crypto", "kraken_spot", "binance_futures")
 
 
-@dataclass(frozen=True)
 class BrokerConfig:
-    """Account leverage and per-symbol contracts of one broker."""
+    """An MT5 broker export, read as the API's MT5 adapter reads it.
 
-    leverage: float
-    symbols: dict  # symbol -> SymbolSpec
-    name: str = "unknown"
+    ``leverage`` is ``broker_info.leverage`` (default 100); each symbol's
+    entry stays the export's dict, read with the adapter's defaults:
+    ``digits`` 5, ``tick_value`` 1.0, ``volume_min`` 0.01, ``volume_max``
+    100, ``volume_step`` 0.01, ``trade_allowed`` false, and for the margin
+    a fill needs ``contract_size`` 100,000 and ``bid`` 1.0 (the export's
+    price, not the market's).
+    """
 
-    def symbol(self, symbol: str) -> SymbolSpec:
-        try:
-            return self.symbols[symbol]
-        except KeyError:
+    def __init__(self, data: dict, source: str = "<broker config>"):
+        self.source = source
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: top level must be an object")
+        for key in ("broker_info", "account_info", "symbols"):
+            if key not in data:
+                raise ConfigError(f"{source}: Missing required config key: {key}")
+        info = data["broker_info"]
+        if not isinstance(info, dict) or "company" not in info:
+            raise ConfigError(f"{source}: Missing broker_info.company")
+        symbols = data["symbols"]
+        if not isinstance(symbols, dict) or not symbols:
+            raise ConfigError(f"{source}: No symbols configured")
+        self.data = data
+        self.name = info["company"]
+        self.leverage = info.get("leverage", 100)
+        if not _finite_number(self.leverage) or not self.leverage > 0:
             raise ConfigError(
-                f"broker {self.name!r} has no symbol {symbol!r}; known: {sorted(self.symbols)}"
-            ) from None
-
-    def get_max_leverage(self) -> float:
-        return self.leverage
+                f"{source}: broker_info.leverage must be a positive number, got {self.leverage!r}"
+            )
+        self.symbols = symbols
+        self.capabilities = OrderCapabilities(
+            market_orders=True,
+            limit_orders=True,
+            stop_orders=True,
+            stop_limit_orders=True,
+            hedging_allowed=bool(info.get("hedging_allowed", False)),
+        )
 
     @classmethod
     def from_dict(cls, data: dict, source="<broker config>") -> BrokerConfig:
-        """From an MT5 export (``broker_info.leverage``, ``symbols``) or the
-        flat form (``leverage``, ``symbols``)."""
-        if not isinstance(data, dict):
-            raise ConfigError(f"{source}: top level must be an object")
-        info = data.get("broker_info", {})
-        if not isinstance(info, dict):
-            raise ConfigError(f"{source}: broker_info must be an object")
-        leverage = data.get("leverage", info.get("leverage"))
-        if leverage is None:
-            raise ConfigError(f"{source}: broker_info.leverage (or leverage) is required")
-        if (
-            isinstance(leverage, bool)
-            or not isinstance(leverage, (int, float))
-            or not leverage > 0
-            or not _finite(leverage)
-        ):
-            raise ConfigError(f"{source}: leverage must be a positive number, got {leverage!r}")
-        raw_symbols = data.get("symbols")
-        if not isinstance(raw_symbols, dict) or not raw_symbols:
-            raise ConfigError(
-                f"{source}: symbols must be a non-empty object of symbol -> specification"
-            )
-        symbols = {}
-        numeric = ("tick_value", "contract_size", "volume_min", "volume_max", "volume_step")
-        for sym, spec in raw_symbols.items():
-            where = f"{source}: symbols.{sym}"
-            if not isinstance(spec, dict):
-                raise ConfigError(f"{where} must be an object")
-            values = {}
-            digits = spec.get("digits", 5)
-            if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 10:
-                raise ConfigError(f"{where}.digits must be an integer 0..10, got {digits!r}")
-            values["digits"] = digits
-            for key in numeric:
-                if key in spec:
-                    v = spec[key]
-                    if (
-                        isinstance(v, bool)
-                        or not isinstance(v, (int, float))
-                        or not v > 0
-                        or not _finite(v)
-                    ):
-                        raise ConfigError(f"{where}.{key} must be a positive number, got {v!r}")
-                    values[key] = float(v)
-            values["trade_allowed"] = bool(spec.get("trade_allowed", True))
-            s = SymbolSpec(sym, **values)
-            if s.volume_min > s.volume_max:
-                raise ConfigError(f"{where}: volume_min {s.volume_min} > volume_max {s.volume_max}")
-            symbols[sym] = s
-        name = info.get("company") or data.get("name") or Path(str(source)).stem
-        return cls(leverage=float(leverage), symbols=symbols, name=str(name))
+        return cls(data, source)
 
     @classmethod
     def from_json(cls, path) -> BrokerConfig:
+        """As the API's BrokerConfig.from_json: the file must exist, and its
+        broker type (``broker_type``, a ``mt5`` folder in the path, or an
+        MT5 export's structure) must be an MT5 one."""
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"broker config not found: {path}")
-        return cls.from_dict(_read_json(path), source=str(path))
+        if not path.exists():
+            raise FileNotFoundError(f"Broker config not found: {path}")
+        data = _read_json(path)
+        kind = _broker_type(data, path)
+        if not kind.startswith("mt5"):
+            raise ConfigError(f"{path}: broker type {kind!r} is not supported (MT5 only)")
+        return cls(data, str(path))
+
+    def get_max_leverage(self):
+        return self.leverage
+
+    def has_symbol(self, symbol: str) -> bool:
+        return symbol in self.symbols
+
+    def symbol_info(self, symbol: str) -> dict:
+        if symbol not in self.symbols:
+            raise ValueError(f"Symbol {symbol} not found in broker configuration")
+        info = self.symbols[symbol]
+        if not isinstance(info, dict):
+            raise ConfigError(f"{self.source}: symbols.{symbol} must be an object")
+        return info
+
+    def kernel_fields(self, symbol: str) -> dict:
+        """The symbol's numbers as the scenario engine reads them (the
+        symbol need not exist: then the scenario fails on its first tick,
+        as in the API)."""
+        out = {"symbol_known": symbol in self.symbols, "leverage": float(self.leverage)}
+        info = self.symbol_info(symbol) if out["symbol_known"] else {}
+        where = f"{self.source}: symbols.{symbol}"
+        digits = info.get("digits", 5)
+        if isinstance(digits, bool) or not isinstance(digits, int) or not -300 <= digits <= 300:
+            raise ConfigError(f"{where}.digits must be an integer, got {digits!r}")
+        out["digits"] = digits
+        for key, default, name in (
+            ("tick_value", 1.0, "tick_value"),
+            ("contract_size", 100000, "margin_contract_size"),
+            ("bid", 1.0, "margin_price"),
+            ("volume_min", 0.01, "volume_min"),
+            ("volume_max", 100.0, "volume_max"),
+            ("volume_step", 0.01, "volume_step"),
+        ):
+            value = info.get(key, default)
+            if not _finite_number(value):
+                raise ConfigError(f"{where}.{key} must be a finite number, got {value!r}")
+            out[name] = float(value)
+        out["trade_allowed"] = bool(info.get("trade_allowed", False))
+        return out
+
+
+def _broker_type(data, path: Path) -> str:
+    if isinstance(data, dict) and "broker_type" in data:
+        kind = str(data["broker_type"]).lower()
+        if kind not in _BROKER_TYPES:
+            raise ConfigError(f"{path}: Unknown broker type in config: {kind}")
+        return kind
+    text = str(path).lower()
+    if "/mt5/" in text or "\\mt5\\" in text:
+        return "mt5_forex"
+    if "/kraken/" in text or "\\kraken\\" in text:
+        return "kraken_spot"
+    info = data.get("broker_info", {}) if isinstance(data, dict) else {}
+    if isinstance(info, dict) and "account_info" in data and "leverage" in info and (
+        "margin_mode" in info
+    ):
+        return "mt5_forex"
+    raise ConfigError(
+        f"Cannot detect broker type from config: {path}. "
+        "Add 'broker_type' field or organize in broker-specific folder."
+    )
 
 
 def load_broker_config(path=None) -> BrokerConfig:
-    """A broker config by path; relative paths are tried from the current
-    directory, then in fastpar's data directory; None gives the shipped
-    ``broker_config.json``."""
-    if path is None:
-        return BrokerConfig.from_json(DATA_DIR / "broker_config.json")
-    p = Path(path)
-    if p.is_file() or p.is_absolute():
-        return BrokerConfig.from_json(p)
-    shipped = DATA_DIR / p.name
-    if shipped.is_file():
-        return BrokerConfig.from_json(shipped)
-    return BrokerConfig.from_json(p)  # raises FileNotFoundError naming it
+    """A broker file by path, or (None) the sample broker file shipped with
+    fastpar, for fastpar's own entry points; the batch_orchestrator drop-in
+    always reads the scenario's own ``broker_config_path``."""
+    return BrokerConfig.from_json(DATA_DIR / "broker_config.json" if path is None else path)

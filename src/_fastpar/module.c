@@ -588,11 +588,13 @@ py_sleep_job(PyObject *module, PyObject *args)
 }
 
 /* ======================================================================== */
-/* Scenario kernel (scenario.h): run_scenario / run_scenarios               */
+/* Scenario engine (scenario.h): run_scenario / run_scenarios               */
 /*                                                                          */
-/* A scenario crosses the boundary as a flat tuple built by                 */
-/* fastpar/scenarios.py (field order below, checked there); a result comes  */
-/* back as a dict of counts plus lists of order and trade tuples.           */
+/* A scenario crosses the boundary as fastpar.scenarios.KernelSpec (a named */
+/* tuple, field order below), its window as four arrays, its USER parts as  */
+/* a hook: a Python callable run once per tick with a ScenarioView of the   */
+/* engine. A result comes back as a dict of counts plus number tables of    */
+/* orders and trades.                                                       */
 
 #include <stdint.h>
 
@@ -600,73 +602,464 @@ py_sleep_job(PyObject *module, PyObject *args)
 
 _Static_assert(sizeof(atomic_size_t) == sizeof(int64_t),
                "progress counters are stored in an int64 array");
+_Static_assert(sizeof(fp_bar) == 56, "fastpar.scenarios.BAR_DTYPE mirrors fp_bar");
 
-/* spec = (start, end, logic, th0, th1, th2, th3, min_confidence, lot_size,
- *         min_free_margin, digits, tick_value, contract_size, leverage,
- *         volume_min, volume_max, volume_step, trade_allowed,
- *         initial_balance, api_seed, execution_seed, rsi_index,
- *         envelope_index, workers)
- * workers = ((kind, period, deviation, fast, slow, signal, minutes,
+/* ---- Python inside a job ------------------------------------------------- */
+
+/* The one path by which Python code (a scenario's USER parts) runs inside a
+ * job: the thread takes the GIL with its own thread state. The thread that
+ * submitted the job has one, saved when it released the GIL; a pool thread
+ * gets a persistent one at its first call, which it keeps for its life
+ * (CPython deletes what is left at finalization). Never called with a lock
+ * held: the engine holds none while it calls its hook. */
+static PyThreadState *
+fpg_enter_python(PyInterpreterState *interp)
+{
+    PyThreadState *ts = PyGILState_GetThisThreadState();
+    if (ts == NULL)
+        ts = PyThreadState_New(interp); /* binds itself to this thread */
+    if (ts == NULL)
+        return NULL;
+    PyEval_RestoreThread(ts);
+    return ts;
+}
+
+static void
+fpg_leave_python(void)
+{
+    PyEval_SaveThread();
+}
+
+/* ---- ScenarioView: the engine as a hook sees it -------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    fp_engine *engine; /* NULL outside the hook's call */
+    int n_timeframes, n_workers;
+} ScenarioView;
+
+static fp_engine *
+view_engine(ScenarioView *v)
+{
+    if (v->engine == NULL)
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the scenario is not running: a ScenarioView is valid only during the "
+                        "call it was passed to");
+    return v->engine;
+}
+
+static int
+view_index(PyObject *arg, int n, const char *what)
+{
+    long i = PyLong_AsLong(arg);
+    if (i == -1 && PyErr_Occurred())
+        return -1;
+    if (i < 0 || i >= n) {
+        PyErr_Format(PyExc_IndexError, "%s index %ld out of range", what, i);
+        return -1;
+    }
+    return (int)i;
+}
+
+static PyObject *
+bar_tuple(const fp_bar *b)
+{
+    return Py_BuildValue("(Lddddd L)", (long long)b->start_ns, b->open, b->high, b->low,
+                         b->close, b->volume, (long long)b->tick_count);
+}
+
+static PyObject *
+view_tick_index(ScenarioView *v, PyObject *unused)
+{
+    (void)unused;
+    fp_engine *e = view_engine(v);
+    return e == NULL ? NULL : PyLong_FromSize_t(fp_engine_tick_index(e));
+}
+
+/* history(tf, start): the completed bars of timeframe tf from index start */
+static PyObject *
+view_history(ScenarioView *v, PyObject *const *args, Py_ssize_t nargs)
+{
+    fp_engine *e = view_engine(v);
+    if (e == NULL)
+        return NULL;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "history(tf, start)");
+        return NULL;
+    }
+    int tf = view_index(args[0], v->n_timeframes, "timeframe");
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    if (tf < 0 || (start == -1 && PyErr_Occurred()))
+        return NULL;
+    size_t n = fp_engine_history_len(e, tf);
+    if (start < 0 || (size_t)start > n) {
+        PyErr_SetString(PyExc_IndexError, "history start out of range");
+        return NULL;
+    }
+    PyObject *out = PyList_New((Py_ssize_t)n - start);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = (size_t)start; i < n; i++) {
+        PyObject *b = bar_tuple(fp_engine_history_bar(e, tf, i));
+        if (b == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, (Py_ssize_t)(i - (size_t)start), b);
+    }
+    return out;
+}
+
+static PyObject *
+view_history_len(ScenarioView *v, PyObject *arg)
+{
+    fp_engine *e = view_engine(v);
+    int tf = e == NULL ? -1 : view_index(arg, v->n_timeframes, "timeframe");
+    return tf < 0 ? NULL : PyLong_FromSize_t(fp_engine_history_len(e, tf));
+}
+
+static PyObject *
+view_current_bar(ScenarioView *v, PyObject *arg)
+{
+    fp_engine *e = view_engine(v);
+    int tf = e == NULL ? -1 : view_index(arg, v->n_timeframes, "timeframe");
+    if (tf < 0)
+        return NULL;
+    const fp_bar *b = fp_engine_current_bar(e, tf);
+    if (b == NULL)
+        Py_RETURN_NONE;
+    return bar_tuple(b);
+}
+
+static PyObject *
+view_bars_completed(ScenarioView *v, PyObject *arg)
+{
+    fp_engine *e = view_engine(v);
+    int tf = e == NULL ? -1 : view_index(arg, v->n_timeframes, "timeframe");
+    return tf < 0 ? NULL : PyLong_FromUnsignedLongLong(fp_engine_bars_completed(e, tf));
+}
+
+static PyObject *
+view_worker_result(ScenarioView *v, PyObject *arg)
+{
+    fp_engine *e = view_engine(v);
+    int w = e == NULL ? -1 : view_index(arg, v->n_workers, "worker");
+    if (w < 0)
+        return NULL;
+    double o[8];
+    int ready = fp_engine_worker_result(e, w, o);
+    return Py_BuildValue("(N(dddddddd))", PyBool_FromLong(ready), o[0], o[1], o[2], o[3], o[4],
+                         o[5], o[6], o[7]);
+}
+
+static PyObject *
+view_account(ScenarioView *v, PyObject *unused)
+{
+    (void)unused;
+    fp_engine *e = view_engine(v);
+    if (e == NULL)
+        return NULL;
+    fp_account a;
+    fp_engine_account(e, &a);
+    return Py_BuildValue("(ddddddn)", a.balance, a.equity, a.margin_used, a.free_margin,
+                         a.margin_level, a.total_lots, (Py_ssize_t)a.open_positions);
+}
+
+static PyObject *
+view_positions(ScenarioView *v, PyObject *unused)
+{
+    (void)unused;
+    fp_engine *e = view_engine(v);
+    if (e == NULL)
+        return NULL;
+    size_t n = fp_engine_n_positions(e);
+    PyObject *out = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        fp_position_info p;
+        fp_engine_position(e, i, &p);
+        PyObject *t = Py_BuildValue("(Liddddd L)", (long long)p.position_id, p.direction, p.lots,
+                                    p.entry_price, p.current_price, p.unrealized_pnl,
+                                    p.spread_cost, (long long)p.entry_tick);
+        if (t == NULL)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, (Py_ssize_t)i, t);
+    }
+    return out;
+}
+
+static PyObject *
+view_pending(ScenarioView *v, PyObject *unused)
+{
+    (void)unused;
+    fp_engine *e = view_engine(v);
+    if (e == NULL)
+        return NULL;
+    size_t n = fp_engine_n_pending(e);
+    PyObject *out = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        fp_pending_info p;
+        fp_engine_pending(e, i, &p);
+        PyObject *t = Py_BuildValue("(LidLL)", (long long)p.pending_id, p.direction, p.lots,
+                                    (long long)p.placed_tick, (long long)p.fill_at_tick);
+        if (t == NULL)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, (Py_ssize_t)i, t);
+    }
+    return out;
+}
+
+/* send_order(direction, lots, market) -> (row, number, pending_id, status,
+ * reject, value, value2, fill_at_tick) */
+static PyObject *
+view_send_order(ScenarioView *v, PyObject *args)
+{
+    fp_engine *e = view_engine(v);
+    int direction, market;
+    double lots;
+    if (e == NULL || !PyArg_ParseTuple(args, "idp:send_order", &direction, &lots, &market))
+        return NULL;
+    if (direction != FP_BUY && direction != FP_SELL) {
+        PyErr_SetString(PyExc_ValueError, "send_order(): direction must be 1 (BUY) or -1 (SELL)");
+        return NULL;
+    }
+    if (!isfinite(lots)) {
+        PyErr_SetString(PyExc_ValueError, "send_order(): lots must be finite");
+        return NULL;
+    }
+    size_t row;
+    if (fp_engine_send_order(e, direction, lots, market, &row) != FP_OK)
+        return PyErr_NoMemory();
+    const fp_order *o = &fp_engine_result(e)->orders[row];
+    return Py_BuildValue("(nLLiiddL)", (Py_ssize_t)row, (long long)o->number,
+                         (long long)o->pending_id, o->status, o->reject, o->reject_value,
+                         o->reject_value2, (long long)o->fill_at_tick);
+}
+
+static PyObject *
+view_close_position(ScenarioView *v, PyObject *arg)
+{
+    fp_engine *e = view_engine(v);
+    if (e == NULL)
+        return NULL;
+    long long id = PyLong_AsLongLong(arg);
+    if (id == -1 && PyErr_Occurred())
+        return NULL;
+    int found;
+    double pnl = 0.0;
+    if (fp_engine_close_position(e, id, &found, &pnl) != FP_OK)
+        return PyErr_NoMemory();
+    return Py_BuildValue("(Nd)", PyBool_FromLong(found), pnl);
+}
+
+static PyObject *
+view_count_signal(ScenarioView *v, PyObject *arg)
+{
+    fp_engine *e = view_engine(v);
+    if (e == NULL)
+        return NULL;
+    long d = PyLong_AsLong(arg);
+    if (d == -1 && PyErr_Occurred())
+        return NULL;
+    fp_engine_count_signal(e, d == FP_BUY ? FP_BUY : FP_SELL);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef view_methods[] = {
+    {"tick_index", (PyCFunction)view_tick_index, METH_NOARGS, "window index of this tick"},
+    {"history", (PyCFunction)(void (*)(void))view_history, METH_FASTCALL,
+     "history(tf, start): completed bars from index start"},
+    {"history_len", (PyCFunction)view_history_len, METH_O, "history_len(tf)"},
+    {"current_bar", (PyCFunction)view_current_bar, METH_O, "current_bar(tf): the open bar"},
+    {"bars_completed", (PyCFunction)view_bars_completed, METH_O,
+     "bars_completed(tf): bars completed in the window so far"},
+    {"worker_result", (PyCFunction)view_worker_result, METH_O,
+     "worker_result(w): (ready, values) of a CORE worker"},
+    {"account", (PyCFunction)view_account, METH_NOARGS, "the account's state"},
+    {"positions", (PyCFunction)view_positions, METH_NOARGS, "the open positions"},
+    {"pending", (PyCFunction)view_pending, METH_NOARGS, "the pending orders"},
+    {"send_order", (PyCFunction)view_send_order, METH_VARARGS,
+     "send_order(direction, lots, market)"},
+    {"close_position", (PyCFunction)view_close_position, METH_O, "close_position(id)"},
+    {"count_signal", (PyCFunction)view_count_signal, METH_O, "count_signal(direction)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot view_slots[] = {
+    {Py_tp_doc, "The state of a running scenario, as its USER parts see it (for "
+                "fastpar.scenarios; valid only during the call it is passed to)."},
+    {Py_tp_methods, view_methods},
+    {0, NULL},
+};
+
+static PyType_Spec view_spec = {
+    .name = "fastpar._fastpar.ScenarioView",
+    .basicsize = sizeof(ScenarioView),
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = view_slots,
+};
+
+/* The module's ScenarioView type, created by the exec slot. */
+static PyTypeObject *view_type;
+
+/* ---- the hook ------------------------------------------------------------ */
+
+typedef struct {
+    PyObject *callable;         /* hook(view), or NULL */
+    ScenarioView *view;         /* made at the first tick */
+    PyInterpreterState *interp;
+    PyObject *error;            /* the exception the hook raised */
+    int n_timeframes, n_workers;
+} hook_ctx;
+
+static void
+hook_fetch_error(hook_ctx *h)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exc = PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL)
+        PyException_SetTraceback(value, tb);
+    PyObject *exc = value;
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+#endif
+    Py_XSETREF(h->error, exc);
+}
+
+static int
+hook_tick(void *ctx, fp_engine *e)
+{
+    hook_ctx *h = ctx;
+    int status = FP_OK;
+    if (fpg_enter_python(h->interp) == NULL)
+        return FP_ENOMEM;
+    if (h->view == NULL) {
+        h->view = PyObject_New(ScenarioView, view_type);
+        if (h->view != NULL) {
+            h->view->n_timeframes = h->n_timeframes;
+            h->view->n_workers = h->n_workers;
+        }
+    }
+    if (h->view == NULL) {
+        hook_fetch_error(h);
+        status = FP_EHOOK;
+    } else {
+        h->view->engine = e;
+        PyObject *r = PyObject_CallOneArg(h->callable, (PyObject *)h->view);
+        h->view->engine = NULL;
+        if (r == NULL) {
+            hook_fetch_error(h);
+            status = FP_EHOOK;
+        }
+        Py_XDECREF(r);
+    }
+    fpg_leave_python();
+    return status;
+}
+
+/* ---- specs ---------------------------------------------------------------- */
+
+/* A structured array of BAR_DTYPE (checked by itemsize and layout flags; the
+ * Python side builds it). */
+static int
+parse_bars(PyObject *obj, const fp_bar **bars, size_t *n)
+{
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (!PyArray_Check(obj) || PyArray_NDIM(a) != 1 || PyArray_ITEMSIZE(a) != sizeof(fp_bar) ||
+        PyArray_TYPE(a) != NPY_VOID || !PyArray_IS_C_CONTIGUOUS(a) ||
+        !PyArray_ISALIGNED(a)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "warm-up bars must be an aligned 1-D array of fastpar.scenarios.BAR_DTYPE");
+        return -1;
+    }
+    *bars = PyArray_DATA(a);
+    *n = (size_t)PyArray_DIM(a, 0);
+    return 0;
+}
+
+/* spec = (timeframes, workers, logic, (th0, th1, th2, th3), min_confidence,
+ *         lot_size, min_free_margin, rsi_worker, envelope_worker,
+ *         symbol_known, digits, tick_value, leverage, margin_contract_size,
+ *         margin_price, volume_min, volume_max, volume_step, trade_allowed,
+ *         initial_balance, api_latency_seed, market_execution_seed,
+ *         compensated_sum)
+ * timeframes = ((minutes, rendered, in_history, warmup bars), ...)
+ * workers = ((kind, timeframe, period, deviation, fast, slow, heavy,
  *             load_ms), ...) */
 static int
 parse_scenario_spec(PyObject *spec, fp_scenario *sc)
 {
-    Py_ssize_t start, end;
+    PyObject *tfs, *workers;
     unsigned long long api_seed, exec_seed;
-    PyObject *workers;
 
     memset(sc, 0, sizeof *sc);
     if (!PyTuple_Check(spec)) {
-        PyErr_SetString(PyExc_TypeError, "scenario spec must be a tuple");
+        PyErr_SetString(PyExc_TypeError, "scenario spec must be a KernelSpec");
         return -1;
     }
-    if (!PyArg_ParseTuple(spec, "nniddddddd" "idddddd" "pd" "KK" "iiO!:scenario spec", &start,
-                          &end, &sc->logic, &sc->th[0], &sc->th[1], &sc->th[2], &sc->th[3],
-                          &sc->min_confidence, &sc->lot_size, &sc->min_free_margin,
-                          &sc->digits, &sc->tick_value, &sc->contract_size, &sc->leverage,
-                          &sc->volume_min, &sc->volume_max, &sc->volume_step,
-                          &sc->trade_allowed, &sc->initial_balance, &api_seed, &exec_seed,
-                          &sc->rsi_worker, &sc->envelope_worker, &PyTuple_Type, &workers))
+    if (!PyArg_ParseTuple(spec, "O!O!i(dddd)dddiipidddddddpdKKp:KernelSpec", &PyTuple_Type, &tfs,
+                          &PyTuple_Type, &workers, &sc->logic, &sc->th[0], &sc->th[1],
+                          &sc->th[2], &sc->th[3], &sc->min_confidence, &sc->lot_size,
+                          &sc->min_free_margin, &sc->rsi_worker, &sc->envelope_worker,
+                          &sc->symbol_known, &sc->digits, &sc->tick_value, &sc->leverage,
+                          &sc->margin_contract_size, &sc->margin_price, &sc->volume_min,
+                          &sc->volume_max, &sc->volume_step, &sc->trade_allowed,
+                          &sc->initial_balance, &api_seed, &exec_seed, &sc->compensated_sum))
         return -1;
-    if (start < 0 || end < 0) {
-        PyErr_SetString(PyExc_ValueError, "scenario spec: negative window index");
-        return -1;
-    }
-    Py_ssize_t nw = PyTuple_GET_SIZE(workers);
-    if (nw < 1 || nw > FP_SCENARIO_MAX_WORKERS) {
-        PyErr_Format(PyExc_ValueError, "scenario spec: 1 to %d workers, got %zd",
-                     FP_SCENARIO_MAX_WORKERS, nw);
+    Py_ssize_t ntf = PyTuple_GET_SIZE(tfs), nw = PyTuple_GET_SIZE(workers);
+    if (ntf > FP_SCENARIO_MAX_TIMEFRAMES || nw > FP_SCENARIO_MAX_WORKERS) {
+        PyErr_Format(PyExc_ValueError,
+                     "a scenario has at most %d timeframes and %d workers, got %zd and %zd",
+                     FP_SCENARIO_MAX_TIMEFRAMES, FP_SCENARIO_MAX_WORKERS, ntf, nw);
         return -1;
     }
-    sc->start = (size_t)start;
-    sc->end = (size_t)end;
     sc->api_latency_seed = api_seed;
     sc->market_execution_seed = exec_seed;
+    sc->n_timeframes = (int)ntf;
+    for (Py_ssize_t i = 0; i < ntf; i++) {
+        fp_timeframe_spec *t = &sc->timeframes[i];
+        PyObject *bars;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(tfs, i), "ippO:timeframe", &t->minutes,
+                              &t->rendered, &t->in_history, &bars) ||
+            parse_bars(bars, &t->warmup, &t->n_warmup) < 0)
+            return -1;
+    }
     sc->n_workers = (int)nw;
     for (Py_ssize_t i = 0; i < nw; i++) {
         fp_worker_spec *w = &sc->workers[i];
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(workers, i), "iidiiiid:worker spec", &w->kind,
-                              &w->period, &w->deviation, &w->fast, &w->slow, &w->signal,
-                              &w->timeframe_minutes, &w->load_ms))
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(workers, i), "iiidiipd:worker", &w->kind,
+                              &w->timeframe, &w->period, &w->deviation, &w->fast, &w->slow,
+                              &w->heavy, &w->load_ms))
             return -1;
+        if (w->kind == FP_WORKER_USER)
+            sc->has_user_workers = 1;
     }
     return 0;
 }
 
-/* The four tick arrays: int64 timestamps, float64 bid/ask/volume, 1-D,
+/* The window's four arrays: int64 timestamps, float64 bid/ask/volume, 1-D,
  * aligned, C-contiguous, one length. */
 static int
-parse_ticks(PyObject *const *args, fp_ticks *t)
+parse_window(PyObject *window, fp_ticks *t)
 {
     static const char *names[4] = {"timestamps", "bid", "ask", "volume"};
     npy_intp n = 0;
+    if (!PyTuple_Check(window) || PyTuple_GET_SIZE(window) != 4) {
+        PyErr_SetString(PyExc_TypeError, "a window is a (timestamps, bid, ask, volume) tuple");
+        return -1;
+    }
     for (int i = 0; i < 4; i++) {
-        PyArrayObject *a = (PyArrayObject *)args[i];
-        if (!PyArray_Check(args[i]) || PyArray_TYPE(a) != (i == 0 ? NPY_INT64 : NPY_DOUBLE) ||
+        PyObject *obj = PyTuple_GET_ITEM(window, i);
+        PyArrayObject *a = (PyArrayObject *)obj;
+        if (!PyArray_Check(obj) || PyArray_TYPE(a) != (i == 0 ? NPY_INT64 : NPY_DOUBLE) ||
             !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a) || PyArray_NDIM(a) != 1) {
-            PyErr_Format(PyExc_TypeError,
-                         "%s must be an aligned C-contiguous 1-D %s array", names[i],
-                         i == 0 ? "int64" : "float64");
+            PyErr_Format(PyExc_TypeError, "%s must be an aligned C-contiguous 1-D %s array",
+                         names[i], i == 0 ? "int64" : "float64");
             return -1;
         }
         if (i == 0)
@@ -677,15 +1070,21 @@ parse_ticks(PyObject *const *args, fp_ticks *t)
             return -1;
         }
     }
-    t->timestamp = PyArray_DATA((PyArrayObject *)args[0]);
-    t->bid = PyArray_DATA((PyArrayObject *)args[1]);
-    t->ask = PyArray_DATA((PyArrayObject *)args[2]);
-    t->volume = PyArray_DATA((PyArrayObject *)args[3]);
+    t->timestamp = PyArray_DATA((PyArrayObject *)PyTuple_GET_ITEM(window, 0));
+    t->bid = PyArray_DATA((PyArrayObject *)PyTuple_GET_ITEM(window, 1));
+    t->ask = PyArray_DATA((PyArrayObject *)PyTuple_GET_ITEM(window, 2));
+    t->volume = PyArray_DATA((PyArrayObject *)PyTuple_GET_ITEM(window, 3));
     t->n = (size_t)n;
     return 0;
 }
 
-/* A new (rows, cols) array of int64 or float64 (typenum), or NULL. */
+/* ---- results -------------------------------------------------------------- */
+
+#define ORDER_INTS 11
+#define ORDER_FLOATS 9
+#define TRADE_INTS 5
+#define TRADE_FLOATS 5
+
 static PyArrayObject *
 new_table(size_t rows, int cols, int typenum)
 {
@@ -693,73 +1092,48 @@ new_table(size_t rows, int cols, int typenum)
     return (PyArrayObject *)PyArray_SimpleNew(2, dims, typenum);
 }
 
-/* The kernel's result as a dict. Orders and trades stay numbers: one int64
+/* The engine's result as a dict. Orders and trades stay numbers: one int64
  * and one float64 table each (column order in fastpar/scenarios.py), so
  * no Python object is made per order or trade here, where the GIL is
  * held; the Python side builds those objects only when they are read. */
 static PyObject *
-scenario_result_to_py(const fp_scenario_result *r, int n_workers)
+scenario_result_to_py(const fp_scenario_result *r)
 {
-    PyObject *bars = NULL, *warm = NULL, *out = NULL;
-    PyArrayObject *oi = new_table(r->n_orders, 8, NPY_INT64);
-    PyArrayObject *of = new_table(r->n_orders, 8, NPY_DOUBLE);
-    PyArrayObject *ti = new_table(r->n_trades, 5, NPY_INT64);
-    PyArrayObject *tf = new_table(r->n_trades, 5, NPY_DOUBLE);
-
-    bars = PyTuple_New(n_workers);
-    warm = PyTuple_New(n_workers);
-    if (oi == NULL || of == NULL || ti == NULL || tf == NULL || bars == NULL || warm == NULL)
+    PyObject *out = NULL;
+    PyArrayObject *oi = new_table(r->n_orders, ORDER_INTS, NPY_INT64);
+    PyArrayObject *of = new_table(r->n_orders, ORDER_FLOATS, NPY_DOUBLE);
+    PyArrayObject *ti = new_table(r->n_trades, TRADE_INTS, NPY_INT64);
+    PyArrayObject *tf = new_table(r->n_trades, TRADE_FLOATS, NPY_DOUBLE);
+    if (oi == NULL || of == NULL || ti == NULL || tf == NULL)
         goto done;
     int64_t *pi = PyArray_DATA(oi);
     double *pf = PyArray_DATA(of);
-    for (size_t i = 0; i < r->n_orders; i++, pi += 8, pf += 8) {
+    for (size_t i = 0; i < r->n_orders; i++, pi += ORDER_INTS, pf += ORDER_FLOATS) {
         const fp_order *o = &r->orders[i];
-        pi[0] = o->direction;
-        pi[1] = o->status;
-        pi[2] = o->reject;
-        pi[3] = o->delay;
-        pi[4] = o->placed_tick;
-        pi[5] = o->filled_tick;
-        pi[6] = o->rsi_hit;
-        pi[7] = o->env_hit;
-        pf[0] = o->fill_price;
-        pf[1] = o->spread_cost;
-        pf[2] = o->reject_value;
-        pf[3] = o->reject_value2;
-        pf[4] = o->confidence;
-        pf[5] = o->rsi;
-        pf[6] = o->position;
-        pf[7] = o->mid;
+        const int64_t ints[ORDER_INTS] = {o->number,      o->pending_id,   o->direction,
+                                          o->status,      o->reject,       o->placed_tick,
+                                          o->fill_at_tick, o->filled_tick, o->position_id,
+                                          o->rsi_hit,     o->env_hit};
+        const double floats[ORDER_FLOATS] = {o->lots,          o->fill_price,    o->spread_cost,
+                                             o->reject_value,  o->reject_value2, o->confidence,
+                                             o->rsi,           o->position,      o->mid};
+        memcpy(pi, ints, sizeof ints);
+        memcpy(pf, floats, sizeof floats);
     }
     pi = PyArray_DATA(ti);
     pf = PyArray_DATA(tf);
-    for (size_t i = 0; i < r->n_trades; i++, pi += 5, pf += 5) {
+    for (size_t i = 0; i < r->n_trades; i++, pi += TRADE_INTS, pf += TRADE_FLOATS) {
         const fp_trade *t = &r->trades[i];
-        pi[0] = t->direction;
-        pi[1] = t->reason;
-        pi[2] = t->position_id;
-        pi[3] = t->entry_tick;
-        pi[4] = t->exit_tick;
-        pf[0] = t->lots;
-        pf[1] = t->entry_price;
-        pf[2] = t->exit_price;
-        pf[3] = t->spread_cost;
-        pf[4] = t->pnl;
-    }
-    for (int w = 0; w < n_workers; w++) {
-        PyObject *b = PyLong_FromSize_t(r->bar_computations[w]);
-        PyObject *m = PyLong_FromSize_t(r->warmup_bars[w]);
-        if (b == NULL || m == NULL) {
-            Py_XDECREF(b);
-            Py_XDECREF(m);
-            goto done;
-        }
-        PyTuple_SET_ITEM(bars, w, b);
-        PyTuple_SET_ITEM(warm, w, m);
+        const int64_t ints[TRADE_INTS] = {t->position_id, t->direction, t->reason, t->entry_tick,
+                                          t->exit_tick};
+        const double floats[TRADE_FLOATS] = {t->lots, t->entry_price, t->exit_price,
+                                             t->spread_cost, t->pnl};
+        memcpy(pi, ints, sizeof ints);
+        memcpy(pf, floats, sizeof floats);
     }
     out = Py_BuildValue(
-        "{s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:d,s:d,s:d,s:d,s:d,s:d,"
-        "s:O,s:O,s:O,s:O,s:O,s:O}",
+        "{s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:d,s:d,s:d,s:d,s:d,s:d,s:d,"
+        "s:O,s:O,s:O,s:O}",
         "ticks_processed", (Py_ssize_t)r->ticks_processed, "signals_buy",
         (Py_ssize_t)r->signals_buy, "signals_sell", (Py_ssize_t)r->signals_sell,
         "decisions_buy", (Py_ssize_t)r->decisions_buy, "decisions_sell",
@@ -770,58 +1144,103 @@ scenario_result_to_py(const fp_scenario_result *r, int n_workers)
         (Py_ssize_t)r->winning_trades, "losing_trades", (Py_ssize_t)r->losing_trades,
         "total_profit", r->total_profit, "total_loss", r->total_loss, "max_drawdown",
         r->max_drawdown, "max_equity", r->max_equity, "balance", r->balance,
-        "total_spread_cost", r->total_spread_cost, "bar_computations", bars, "warmup_bars",
-        warm, "order_ints", oi, "order_floats", of, "trade_ints", ti, "trade_floats", tf);
+        "portfolio_spread_cost", r->portfolio_spread_cost, "execution_spread_cost",
+        r->execution_spread_cost, "order_ints", oi, "order_floats", of, "trade_ints", ti,
+        "trade_floats", tf);
 done:
     Py_XDECREF(oi);
     Py_XDECREF(of);
     Py_XDECREF(ti);
     Py_XDECREF(tf);
-    Py_XDECREF(bars);
-    Py_XDECREF(warm);
     return out;
 }
 
-static PyObject *
-set_scenario_error(int status)
+/* One scenario of a call: its arrays, spec, hook and result. */
+typedef struct {
+    fp_ticks ticks;
+    fp_scenario sc;
+    hook_ctx hook;
+    fp_scenario_result res;
+    int status;
+} scenario_slot;
+
+static int
+slot_init(scenario_slot *s, PyObject *window, PyObject *spec, PyObject *hook)
 {
-    if (status == FP_ENOMEM || status == FP_ECANCELLED)
-        return set_status_error(status, "run_scenario()");
-    PyErr_Format(PyExc_ValueError, "run_scenario(): %s", fp_scenario_strerror(status));
-    return NULL;
+    memset(s, 0, sizeof *s);
+    if (parse_window(window, &s->ticks) < 0 || parse_scenario_spec(spec, &s->sc) < 0)
+        return -1;
+    if (hook != Py_None) {
+        if (!PyCallable_Check(hook)) {
+            PyErr_SetString(PyExc_TypeError, "a scenario hook must be callable or None");
+            return -1;
+        }
+        s->hook.callable = hook;
+        s->hook.interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+        s->hook.n_timeframes = s->sc.n_timeframes;
+        s->hook.n_workers = s->sc.n_workers;
+    }
+    return 0;
 }
 
-/* _fastpar.run_scenario(timestamps, bid, ask, volume, spec): one scenario
- * on the calling thread, GIL released. Returns the result dict. */
+static int
+slot_run(scenario_slot *s, atomic_size_t *progress, const atomic_int *cancel)
+{
+    fp_scenario_hooks hooks = {hook_tick, &s->hook};
+    return fp_scenario_run(&s->ticks, &s->sc, &s->res, s->hook.callable ? &hooks : NULL,
+                           progress, cancel);
+}
+
+/* (status, result dict or None, message or the hook's exception). Steals
+ * nothing; clears the slot's result and error. Needs the GIL. */
+static PyObject *
+slot_outcome(scenario_slot *s)
+{
+    PyObject *out;
+    if (s->status == FP_OK) {
+        PyObject *r = scenario_result_to_py(&s->res);
+        out = r == NULL ? NULL : Py_BuildValue("(iNs)", s->status, r, "ok");
+    } else if (s->status == FP_EHOOK && s->hook.error != NULL) {
+        out = Py_BuildValue("(iOO)", s->status, Py_None, s->hook.error);
+    } else {
+        out = Py_BuildValue("(iOs)", s->status, Py_None, fp_scenario_strerror(s->status));
+    }
+    return out;
+}
+
+static void
+slot_free(scenario_slot *s)
+{
+    fp_scenario_result_free(&s->res);
+    Py_CLEAR(s->hook.view);
+    Py_CLEAR(s->hook.error);
+}
+
+/* _fastpar.run_scenario(window, spec, hook): one scenario on the calling
+ * thread, GIL released (taken back only by the hook). Returns (status,
+ * result dict or None, message or the hook's exception). Ctrl-C is seen by
+ * the hook's Python code only. */
 static PyObject *
 py_run_scenario(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    fp_ticks t;
-    fp_scenario sc;
-    fp_scenario_result r;
-    int status;
+    scenario_slot s;
     (void)module;
-
-    if (nargs != 5) {
-        PyErr_Format(PyExc_TypeError, "run_scenario() takes 5 arguments, got %zd", nargs);
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "run_scenario() takes 3 arguments, got %zd", nargs);
         return NULL;
     }
-    if (parse_ticks(args, &t) < 0 || parse_scenario_spec(args[4], &sc) < 0)
+    if (slot_init(&s, args[0], args[1], args[2]) < 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS
-    status = fp_scenario_run(&t, &sc, &r, NULL, NULL);
+    s.status = slot_run(&s, NULL, NULL);
     Py_END_ALLOW_THREADS
-    if (status != FP_OK)
-        return set_scenario_error(status);
-    PyObject *out = scenario_result_to_py(&r, sc.n_workers);
-    fp_scenario_result_free(&r);
+    PyObject *out = slot_outcome(&s);
+    slot_free(&s);
     return out;
 }
 
 typedef struct {
-    fp_ticks ticks;
-    const fp_scenario *sc;
-    fp_scenario_result *res;
+    scenario_slot *slots;
     atomic_size_t *progress; /* one per scenario, or NULL */
     atomic_int cancel;
 } scenarios_call;
@@ -830,46 +1249,47 @@ static int
 scenario_task(void *ctx, size_t i)
 {
     scenarios_call *c = ctx;
-    return fp_scenario_run(&c->ticks, &c->sc[i], &c->res[i],
-                           c->progress != NULL ? &c->progress[i] : NULL, &c->cancel);
+    c->slots[i].status =
+        slot_run(&c->slots[i], c->progress != NULL ? &c->progress[i] : NULL, &c->cancel);
+    return c->slots[i].status;
 }
 
-/* _fastpar.run_scenarios(timestamps, bid, ask, volume, specs, threads,
- * progress): the scenarios of the list `specs` as one pool job, one task
- * each. `progress` is None or a writable int64 array of len(specs), set to
- * each scenario's ticks done so far (readable from another thread while
- * this runs). Returns a list of (status, result dict or None, message);
- * one failing scenario leaves the others' results intact. Ctrl-C cancels
- * the running scenarios and raises KeyboardInterrupt. */
+/* _fastpar.run_scenarios(windows, specs, hooks, threads, progress): the
+ * scenarios as one pool job, one task each; windows, specs and hooks are
+ * lists of one item per scenario. `progress` is None or a writable int64
+ * array of len(specs), set to each scenario's ticks done so far (readable
+ * from another thread while this runs). Returns a list of (status, result
+ * dict or None, message or the hook's exception); one failing scenario
+ * leaves the others' results intact. Ctrl-C cancels the running scenarios
+ * and raises KeyboardInterrupt. */
 static PyObject *
 py_run_scenarios(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     scenarios_call c;
-    fp_scenario *sc = NULL;
-    fp_scenario_result *res = NULL;
-    int *status = NULL;
+    scenario_slot *slots = NULL;
     PyObject *out = NULL;
     int nthreads, interrupted = 0;
-    Py_ssize_t n;
+    Py_ssize_t n, ready = 0;
     (void)module;
 
     memset(&c, 0, sizeof c);
-    if (nargs != 7) {
-        PyErr_Format(PyExc_TypeError, "run_scenarios() takes 7 arguments, got %zd", nargs);
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "run_scenarios() takes 5 arguments, got %zd", nargs);
         return NULL;
     }
-    if (parse_ticks(args, &c.ticks) < 0)
-        return NULL;
-    if (!PyList_Check(args[4])) {
-        PyErr_SetString(PyExc_TypeError, "run_scenarios(): specs must be a list");
+    if (!PyList_Check(args[0]) || !PyList_Check(args[1]) || !PyList_Check(args[2]) ||
+        PyList_GET_SIZE(args[1]) != PyList_GET_SIZE(args[0]) ||
+        PyList_GET_SIZE(args[2]) != PyList_GET_SIZE(args[0])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "run_scenarios(): windows, specs and hooks must be lists of one length");
         return NULL;
     }
-    if (parse_threads(args[5], &nthreads) < 0)
+    if (parse_threads(args[3], &nthreads) < 0)
         return NULL;
-    n = PyList_GET_SIZE(args[4]);
-    if (args[6] != Py_None) {
-        PyArrayObject *p = (PyArrayObject *)args[6];
-        if (!PyArray_Check(args[6]) || PyArray_TYPE(p) != NPY_INT64 || PyArray_NDIM(p) != 1 ||
+    n = PyList_GET_SIZE(args[0]);
+    if (args[4] != Py_None) {
+        PyArrayObject *p = (PyArrayObject *)args[4];
+        if (!PyArray_Check(args[4]) || PyArray_TYPE(p) != NPY_INT64 || PyArray_NDIM(p) != 1 ||
             !PyArray_IS_C_CONTIGUOUS(p) || !PyArray_ISALIGNED(p) || !PyArray_ISWRITEABLE(p) ||
             PyArray_DIM(p, 0) != n) {
             PyErr_SetString(PyExc_TypeError,
@@ -881,25 +1301,21 @@ py_run_scenarios(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         for (Py_ssize_t i = 0; i < n; i++)
             atomic_store_explicit(&c.progress[i], 0, memory_order_relaxed);
     }
-    sc = PyMem_Calloc((size_t)n + 1, sizeof *sc);
-    res = PyMem_Calloc((size_t)n + 1, sizeof *res);
-    status = PyMem_Calloc((size_t)n + 1, sizeof *status);
-    if (sc == NULL || res == NULL || status == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (parse_scenario_spec(PyList_GET_ITEM(args[4], i), &sc[i]) < 0)
+    slots = PyMem_Calloc((size_t)n + 1, sizeof *slots);
+    if (slots == NULL)
+        return PyErr_NoMemory();
+    for (; ready < n; ready++)
+        if (slot_init(&slots[ready], PyList_GET_ITEM(args[0], ready),
+                      PyList_GET_ITEM(args[1], ready), PyList_GET_ITEM(args[2], ready)) < 0)
             goto done;
-    c.sc = sc;
-    c.res = res;
+    c.slots = slots;
     atomic_init(&c.cancel, 0);
 
     if (n > 0) {
-        /* A scenario may run for seconds: a job of long tasks, whose
-         * running scenarios watch c.cancel. */
+        /* A scenario may run for seconds: a job of long tasks, whose running
+         * scenarios watch c.cancel. */
         fp_job job;
-        fp_job_init(&job, scenario_task, &c, (size_t)n, status);
+        fp_job_init(&job, scenario_task, &c, (size_t)n, NULL);
         interrupted = run_job(&job, nthreads, 1, &c.cancel) == FP_ECANCELLED;
     }
     if (interrupted) {
@@ -907,44 +1323,27 @@ py_run_scenarios(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     }
     out = PyList_New(n);
-    if (out == NULL)
-        goto done;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item;
-        if (status[i] == FP_OK) {
-            PyObject *r = scenario_result_to_py(&res[i], sc[i].n_workers);
-            if (r == NULL) {
-                Py_CLEAR(out);
-                goto done;
-            }
-            item = Py_BuildValue("(iNs)", status[i], r, "ok");
-        } else {
-            item = Py_BuildValue("(iOs)", status[i], Py_None, fp_scenario_strerror(status[i]));
-        }
-        if (item == NULL) {
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        PyObject *item = slot_outcome(&slots[i]);
+        if (item == NULL)
             Py_CLEAR(out);
-            goto done;
-        }
-        PyList_SET_ITEM(out, i, item);
+        else
+            PyList_SET_ITEM(out, i, item);
     }
 
 done:
-    if (res != NULL)
-        for (Py_ssize_t i = 0; i < n; i++)
-            fp_scenario_result_free(&res[i]);
-    PyMem_Free(sc);
-    PyMem_Free(res);
-    PyMem_Free(status);
+    for (Py_ssize_t i = 0; i < ready; i++)
+        slot_free(&slots[i]);
+    PyMem_Free(slots);
     return out;
 }
 
 #define FPG_SCENARIO_METHODS                                                                  \
-    FASTCALL("run_scenario", py_run_scenario,                                                 \
-             "run_scenario(timestamps, bid, ask, volume, spec)"),                             \
+    FASTCALL("run_scenario", py_run_scenario, "run_scenario(window, spec, hook)"),            \
     FASTCALL("run_scenarios", py_run_scenarios,                                               \
-             "run_scenarios(timestamps, bid, ask, volume, specs, threads, progress)"),
+             "run_scenarios(windows, specs, hooks, threads, progress)"),
 
-/* End of the scenario kernel section.                                      */
+/* End of the scenario engine section.                                      */
 /* ======================================================================== */
 
 
@@ -1199,6 +1598,13 @@ fastpar_exec(PyObject *module)
     if (PyModule_AddIntConstant(module, "MAX_PERIOD", FP_MAX_PERIOD) < 0)
         return -1;
     if (PyModule_AddIntConstant(module, "MAX_THREADS", FP_POOL_MAX_THREADS) < 0)
+        return -1;
+    if (view_type == NULL) {
+        view_type = (PyTypeObject *)PyType_FromSpec(&view_spec);
+        if (view_type == NULL)
+            return -1;
+    }
+    if (PyModule_AddObjectRef(module, "ScenarioView", (PyObject *)view_type) < 0)
         return -1;
     return 0;
 }

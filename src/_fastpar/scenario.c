@@ -3,8 +3,13 @@
  * rules in python/fastpar/reference/scenario.py's docstring).
  *
  * Every amount is computed with the reference's expressions in the
- * reference's order (left-to-right sums starting at 0.0, Python's
- * max()/min() tie rules), so the results are the reference's doubles.
+ * reference's order: NumPy's pairwise sums where the API's workers call
+ * np.mean and np.std, CPython's sum() over the open positions, Python's
+ * max()/min() tie rules and float modulo, so the results are the
+ * reference's doubles.
+ *
+ * Reading order: CPython's random, NumPy's sum, bars, workers, decision
+ * logics, the trade simulator, the tick loop, the hook's view.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -14,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "indicators.h"
 
 #define NS_PER_MINUTE 60000000000LL
 
@@ -117,7 +120,104 @@ fp_pyrandom_randint(fp_pyrandom *r, int64_t a, int64_t b)
 }
 
 /* ======================================================================== */
+/* NumPy's sum and Python's arithmetic                                      */
+
+double
+fp_numpy_sum(const double *x, size_t n)
+{
+    if (n < 8) {
+        double res = 0.0;
+        for (size_t i = 0; i < n; i++)
+            res += x[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        size_t i;
+        for (int j = 0; j < 8; j++)
+            r[j] = x[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += x[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += x[i];
+        return res;
+    }
+    size_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return fp_numpy_sum(x, n2) + fp_numpy_sum(x + n2, n - n2);
+}
+
+static double
+py_max(double a, double b) /* Python's max(a, b): the first of equals */
+{
+    return b > a ? b : a;
+}
+
+static double
+py_min(double a, double b) /* Python's min(a, b) */
+{
+    return b < a ? b : a;
+}
+
+static double
+py_mod(double a, double b) /* Python's a % b for b > 0 */
+{
+    double m = fmod(a, b);
+    if (m != 0.0) {
+        if (m < 0.0)
+            m += b;
+    } else {
+        m = copysign(0.0, b);
+    }
+    return m;
+}
+
+/* sum() over doubles: left to right from 0, or (CPython >= 3.12)
+ * Neumaier's compensated sum that CPython's sum() of floats uses. */
+typedef struct {
+    double s, c;
+    int compensated, n;
+} py_sum;
+
+static void
+py_sum_add(py_sum *p, double x)
+{
+    if (p->n++ == 0) { /* 0 + x: the int start turns into the float x */
+        p->s = 0.0 + x;
+        return;
+    }
+    double t = p->s + x;
+    if (p->compensated) {
+        if (fabs(p->s) >= fabs(x))
+            p->c += (p->s - t) + x;
+        else
+            p->c += (x - t) + p->s;
+    }
+    p->s = t;
+}
+
+static double
+py_sum_value(const py_sum *p)
+{
+    if (p->compensated && p->c != 0.0 && isfinite(p->c))
+        return p->s + p->c;
+    return p->s;
+}
+
+/* ======================================================================== */
 /* Bars                                                                     */
+
+typedef struct {
+    int64_t span_ns;
+    fp_bar *ring; /* FP_BAR_HISTORY_LIMIT slots */
+    size_t head, count; /* completed bars: ring[(head + i) % limit] */
+    fp_bar current;
+    int has_current;
+    uint64_t completed; /* bars completed since the window started */
+    uint64_t version;   /* bumped whenever the history changes */
+} bars_t;
 
 static int64_t
 floor_div(int64_t a, int64_t b)
@@ -128,94 +228,50 @@ floor_div(int64_t a, int64_t b)
     return q;
 }
 
-int
-fp_bars_init(fp_bars *b, int64_t span_ns, size_t cap)
-{
-    memset(b, 0, sizeof *b);
-    if (span_ns <= 0 || cap == 0)
-        return FP_EINVAL;
-    b->ring = malloc(cap * sizeof *b->ring);
-    if (b->ring == NULL)
-        return FP_ENOMEM;
-    b->span_ns = span_ns;
-    b->cap = cap;
-    return FP_OK;
-}
-
-void
-fp_bars_free(fp_bars *b)
-{
-    free(b->ring);
-    b->ring = NULL;
-}
-
-const fp_bar *
-fp_bars_get(const fp_bars *b, size_t i)
-{
-    return &b->ring[(b->head + i) % b->cap];
-}
-
-int
-fp_bars_add(fp_bars *b, int64_t ts, double mid, double volume)
-{
-    int64_t start = floor_div(ts, b->span_ns) * b->span_ns;
-    fp_bar *cur = &b->current;
-    if (b->has_current && cur->start_ns == start) {
-        if (mid > cur->high)
-            cur->high = mid;
-        if (mid < cur->low)
-            cur->low = mid;
-        cur->close = mid;
-        cur->volume += volume;
-        cur->tick_count++;
-        return 0;
-    }
-    int completed = b->has_current;
-    if (completed) {
-        if (b->count == b->cap) { /* drop the oldest */
-            b->head = (b->head + 1) % b->cap;
-            b->count--;
-        }
-        b->ring[(b->head + b->count) % b->cap] = *cur;
-        b->count++;
-        b->version++;
-    }
-    cur->start_ns = start;
-    cur->open = cur->high = cur->low = cur->close = mid;
-    cur->volume = volume;
-    cur->tick_count = 1;
-    b->has_current = 1;
-    return completed;
-}
-
 static void
-bars_keep_last(fp_bars *b, size_t n)
+bars_push(bars_t *b, const fp_bar *bar)
 {
-    while (b->count > n) {
-        b->head = (b->head + 1) % b->cap;
+    if (b->count == FP_BAR_HISTORY_LIMIT) { /* drop the oldest */
+        b->head = (b->head + 1) % FP_BAR_HISTORY_LIMIT;
         b->count--;
     }
+    b->ring[(b->head + b->count) % FP_BAR_HISTORY_LIMIT] = *bar;
+    b->count++;
     b->version++;
 }
 
-/* First tick to replay so that `need` completed bars (or all there are)
- * precede the window, starting on a bar boundary: the reference's
- * warmup_start_index, walking back from the window start. */
-static size_t
-warmup_start(const int64_t *ts, size_t lo, int64_t span, size_t need)
+static const fp_bar *
+bars_get(const bars_t *b, size_t i)
 {
-    if (lo == 0 || need == 0)
-        return lo;
-    size_t groups = need + (floor_div(ts[lo - 1], span) == floor_div(ts[lo], span) ? 1 : 0);
-    size_t g = 1;
-    for (size_t k = lo - 1; k > 0; k--) {
-        if (floor_div(ts[k - 1], span) != floor_div(ts[k], span)) {
-            if (g == groups)
-                return k;
-            g++;
+    return &b->ring[(b->head + i) % FP_BAR_HISTORY_LIMIT];
+}
+
+/* One tick into the bar being built, as the API's bar renderer: a tick in
+ * a later bar start completes the current bar; a bar's first update sets
+ * open, high and low (the test is `open == 0`). */
+static void
+bars_add(bars_t *b, int64_t ts, double mid, double volume)
+{
+    int64_t start = floor_div(ts, b->span_ns) * b->span_ns;
+    fp_bar *cur = &b->current;
+    if (!b->has_current || cur->start_ns != start) {
+        if (b->has_current) {
+            bars_push(b, cur);
+            b->completed++;
         }
+        memset(cur, 0, sizeof *cur);
+        cur->start_ns = start;
+        b->has_current = 1;
     }
-    return 0;
+    if (cur->open == 0) {
+        cur->open = cur->high = cur->low = mid;
+    } else {
+        cur->high = py_max(cur->high, mid);
+        cur->low = py_min(cur->low, mid);
+    }
+    cur->close = mid;
+    cur->volume += volume;
+    cur->tick_count++;
 }
 
 /* ======================================================================== */
@@ -223,16 +279,16 @@ warmup_start(const int64_t *ts, size_t lo, int64_t span, size_t need)
 
 typedef struct {
     const fp_worker_spec *spec;
-    int series;          /* index into the run's bar series */
     uint64_t cached_version;
     int have_cache;
-    /* rsi: value; envelope: bands; macd: last values */
-    double value;
-    double upper, middle, lower;
-    int ready;
+    int ready;      /* enough bars */
+    int nbars;      /* bars seen */
+    double value;   /* rsi value */
+    double upper, middle, lower, std_dev;
+    double avg_gain, avg_loss;
     double macd[3];
-    double *scratch; /* macd: closes + 3 outputs, FP_BAR_HISTORY_LIMIT each */
-} worker_state;
+    double confidence;
+} worker_t;
 
 static volatile uint32_t load_sink;
 
@@ -244,7 +300,8 @@ now_seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Busy CPU work for `ms` milliseconds; nothing it computes is kept. */
+/* Busy CPU work for `ms` milliseconds (the heavy workers' load); nothing it
+ * computes is kept. */
 static void
 artificial_load(double ms, const atomic_int *cancel)
 {
@@ -261,122 +318,126 @@ artificial_load(double ms, const atomic_int *cancel)
     load_sink = x;
 }
 
-static size_t
-worker_bars_needed(const fp_worker_spec *w)
+/* The closes of the last n bars of the history, oldest first. */
+static void
+last_closes(const bars_t *b, size_t n, double *out)
 {
-    switch (w->kind) {
-    case FP_WORKER_RSI:
-        return (size_t)w->period + 1;
-    case FP_WORKER_ENVELOPE:
-        return (size_t)w->period;
-    default:
-        return (size_t)w->slow + (size_t)w->signal - 1;
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = bars_get(b, b->count - n + i)->close;
 }
 
+/* The part of a worker's result that depends on the bars only; `b` is
+ * NULL when its timeframe is not in the history (no bars). `scratch` holds
+ * 3 * FP_BAR_HISTORY_LIMIT doubles. */
 static int
-worker_from_bars(worker_state *ws, const fp_bars *b)
+worker_from_bars(worker_t *w, const bars_t *b, double *scratch)
 {
-    const fp_worker_spec *w = ws->spec;
-    size_t nb = b->count;
-    if (w->kind == FP_WORKER_RSI) {
-        size_t p = (size_t)w->period;
-        if (nb < p + 1) {
-            ws->value = 50.0;
+    const fp_worker_spec *s = w->spec;
+    size_t nb = b != NULL ? b->count : 0;
+    w->nbars = (int)nb;
+    switch (s->kind) {
+    case FP_WORKER_RSI: {
+        size_t p = (size_t)s->period;
+        w->ready = nb >= p + 1;
+        if (!w->ready) {
+            w->value = 50.0;
+            w->confidence = 0.0;
             return FP_OK;
         }
-        double gain = 0.0, loss = 0.0;
-        size_t first = nb - (p + 1);
-        double prev = fp_bars_get(b, first)->close;
-        for (size_t j = 1; j <= p; j++) {
-            double c = fp_bars_get(b, first + j)->close;
-            double delta = c - prev;
-            if (delta > 0)
-                gain += delta;
-            else if (delta < 0)
-                loss += -delta;
-            prev = c;
-        }
-        double avg_gain = gain / (double)w->period;
-        double avg_loss = loss / (double)w->period;
-        ws->value = avg_loss == 0 ? 100.0 : 100.0 - 100.0 / (1.0 + avg_gain / avg_loss);
-        return FP_OK;
-    }
-    if (w->kind == FP_WORKER_ENVELOPE) {
-        size_t p = (size_t)w->period;
-        if (nb < p) {
-            ws->upper = ws->middle = ws->lower = 0.0;
-            ws->ready = 0;
-            return FP_OK;
-        }
-        size_t first = nb - p;
-        double sum = 0.0;
-        for (size_t j = 0; j < p; j++)
-            sum += fp_bars_get(b, first + j)->close;
-        double middle = sum / (double)w->period;
-        double sq = 0.0;
+        double *closes = scratch, *gains = scratch + FP_BAR_HISTORY_LIMIT;
+        double *losses = gains + FP_BAR_HISTORY_LIMIT;
+        last_closes(b, p + 1, closes);
         for (size_t j = 0; j < p; j++) {
-            double d = fp_bars_get(b, first + j)->close - middle;
-            sq += d * d;
+            double d = closes[j + 1] - closes[j];
+            gains[j] = d > 0 ? d : 0.0;
         }
-        double std = sqrt(sq / (double)w->period);
-        ws->upper = middle + std * w->deviation;
-        ws->middle = middle;
-        ws->lower = middle - std * w->deviation;
-        ws->ready = 1;
+        for (size_t j = 0; j < p; j++) {
+            double d = closes[j + 1] - closes[j];
+            losses[j] = d < 0 ? -d : 0.0;
+        }
+        w->avg_gain = fp_numpy_sum(gains, p) / (double)p;
+        w->avg_loss = fp_numpy_sum(losses, p) / (double)p;
+        if (w->avg_loss == 0)
+            w->value = 100.0;
+        else
+            w->value = 100.0 - 100.0 / (1.0 + w->avg_gain / w->avg_loss);
+        w->confidence = py_min(1.0, (double)nb / (double)(p * 2));
         return FP_OK;
     }
-    /* macd over every kept close */
-    if (nb < worker_bars_needed(w)) {
-        ws->macd[0] = ws->macd[1] = ws->macd[2] = 0.0;
+    case FP_WORKER_ENVELOPE: {
+        size_t p = (size_t)s->period;
+        w->ready = nb >= p;
+        if (!w->ready) {
+            w->upper = w->middle = w->lower = 0.0;
+            w->confidence = 0.0;
+            /* CORE/heavy_envelope builds its too-few-bars result with a
+             * misspelt keyword, which raises. */
+            return s->heavy ? FP_EWORKER : FP_OK;
+        }
+        double *closes = scratch, *sq = scratch + FP_BAR_HISTORY_LIMIT;
+        last_closes(b, p, closes);
+        /* np.mean, then np.std: the mean again, squared deviations, their
+         * pairwise sum over p. */
+        double mean = fp_numpy_sum(closes, p) / (double)p;
+        for (size_t j = 0; j < p; j++) {
+            double d = closes[j] - mean;
+            sq[j] = d * d;
+        }
+        w->std_dev = sqrt(fp_numpy_sum(sq, p) / (double)p);
+        w->middle = mean;
+        w->upper = mean + w->std_dev * s->deviation;
+        w->lower = mean - w->std_dev * s->deviation;
+        w->confidence = py_min(1.0, (double)nb / (double)(p * 2));
         return FP_OK;
     }
-    double *x = ws->scratch, *line = x + FP_BAR_HISTORY_LIMIT;
-    double *sig = line + FP_BAR_HISTORY_LIMIT, *hist = sig + FP_BAR_HISTORY_LIMIT;
-    for (size_t j = 0; j < nb; j++)
-        x[j] = fp_bars_get(b, j)->close;
-    int st = fp_macd_f64(x, nb, w->fast, w->slow, w->signal, line, sig, hist);
-    if (st != FP_OK)
-        return st;
-    ws->macd[0] = line[nb - 1];
-    ws->macd[1] = sig[nb - 1];
-    ws->macd[2] = hist[nb - 1];
-    return FP_OK;
+    case FP_WORKER_MACD: {
+        w->ready = nb >= (size_t)s->slow;
+        if (!w->ready) {
+            w->macd[0] = w->macd[1] = w->macd[2] = 0.0;
+            w->confidence = 0.0;
+            return FP_OK;
+        }
+        /* An EMA seeded with the first close, over every bar kept. */
+        double ema[2];
+        const int periods[2] = {s->fast, s->slow};
+        for (int k = 0; k < 2; k++) {
+            double alpha = 2.0 / (double)(periods[k] + 1);
+            double e = bars_get(b, 0)->close;
+            for (size_t i = 1; i < nb; i++)
+                e = alpha * bars_get(b, i)->close + (1 - alpha) * e;
+            ema[k] = e;
+        }
+        w->macd[0] = ema[0] - ema[1];
+        w->macd[1] = w->macd[0] * 0.9;
+        w->macd[2] = w->macd[0] - w->macd[1];
+        w->confidence = 1.0;
+        return FP_OK;
+    }
+    default:
+        return FP_OK; /* USER: the hook computes it */
+    }
 }
 
+/* The envelope's position of this tick's mid between its bands. */
 static double
-envelope_position(const worker_state *ws, double mid)
+envelope_position(const worker_t *w, double mid)
 {
-    if (!ws->ready || ws->upper == ws->lower)
+    if (!w->ready)
+        return 0.5; /* the result has no position: the logics read 0.5 */
+    if (w->upper == w->lower)
         return 0.5;
-    double p = (mid - ws->lower) / (ws->upper - ws->lower);
-    if (!(p > 0.0)) /* max(0.0, p) */
-        p = 0.0;
-    if (!(p < 1.0)) /* min(1.0, p) */
-        p = 1.0;
-    return p;
+    double pos = (mid - w->lower) / (w->upper - w->lower);
+    return py_max(0.0, py_min(1.0, pos));
 }
 
 /* ======================================================================== */
 /* Decision logics                                                          */
 
 typedef struct {
-    int action;
+    int action; /* FP_BUY, FP_SELL, FP_FLAT */
     double confidence;
     int rsi_hit, env_hit;
 } decision;
-
-static double
-py_max(double a, double b) /* Python's max(a, b) */
-{
-    return b > a ? b : a;
-}
-
-static double
-py_min(double a, double b) /* Python's min(a, b) */
-{
-    return b < a ? b : a;
-}
 
 static decision
 decide(const fp_scenario *sc, double rsi, double pos)
@@ -388,182 +449,249 @@ decide(const fp_scenario *sc, double rsi, double pos)
             double rs = py_max(0.0, (th[0] - rsi) / 30.0);
             double es = py_max(0.0, (th[2] - pos) / 0.3);
             double c = py_max(0.5, py_min(1.0, 0.5 + (rs + es) / 2.0 * 0.5));
-            if (c >= sc->min_confidence) {
-                d.action = FP_BUY;
-                d.confidence = c;
-                return d;
-            }
+            if (c >= sc->min_confidence)
+                return (decision){FP_BUY, c, 0, 0};
         }
         if (rsi >= th[1] && pos >= th[3]) {
             double rs = py_max(0.0, (rsi - th[1]) / 30.0);
             double es = py_max(0.0, (pos - th[3]) / 0.3);
             double c = py_max(0.5, py_min(1.0, 0.5 + (rs + es) / 2.0 * 0.5));
-            if (c >= sc->min_confidence) {
-                d.action = FP_SELL;
-                d.confidence = c;
-                return d;
-            }
+            if (c >= sc->min_confidence)
+                return (decision){FP_SELL, c, 0, 0};
         }
         return d;
     }
-    double buy = th[0], sell = th[1], ext = th[2];
-    int rh = rsi < buy, eh = pos < ext;
-    if (rh || eh) {
+    /* aggressive_trend: either indicator is enough. */
+    int rsi_buy = rsi < th[0], env_buy = pos < th[2];
+    if (rsi_buy || env_buy) {
         double c = 0.4;
-        if (rh)
-            c += (buy - rsi) / buy * 0.3;
-        if (eh)
-            c += (ext - pos) / ext * 0.3;
+        if (rsi_buy)
+            c += (th[0] - rsi) / th[0] * 0.3;
+        if (env_buy)
+            c += (th[2] - pos) / th[2] * 0.3;
         c = py_min(1.0, c);
-        if (c >= sc->min_confidence) {
-            d = (decision){FP_BUY, c, rh, eh};
-            return d;
-        }
+        if (c >= sc->min_confidence)
+            return (decision){FP_BUY, c, rsi_buy, env_buy};
     }
-    double upper = 1.0 - ext;
-    rh = rsi > sell;
-    eh = pos > upper;
-    if (rh || eh) {
+    int rsi_sell = rsi > th[1], env_sell = pos > 1.0 - th[2];
+    if (rsi_sell || env_sell) {
         double c = 0.4;
-        if (rh)
-            c += (rsi - sell) / (100.0 - sell) * 0.3;
-        if (eh)
-            c += (pos - upper) / ext * 0.3;
+        if (rsi_sell)
+            c += (rsi - th[1]) / (100 - th[1]) * 0.3;
+        if (env_sell)
+            c += (pos - (1.0 - th[2])) / th[2] * 0.3;
         c = py_min(1.0, c);
-        if (c >= sc->min_confidence) {
-            d = (decision){FP_SELL, c, rh, eh};
-            return d;
-        }
+        if (c >= sc->min_confidence)
+            return (decision){FP_SELL, c, rsi_sell, env_sell};
     }
     return d;
 }
 
 /* ======================================================================== */
-/* Trade simulator (at most one pending order and one open position, as   */
-/* the execution rules guarantee)                                           */
+/* The trade simulator                                                      */
 
 typedef struct {
+    int64_t id;
+    int direction;
+    double lots, entry_price, current_price, unrealized, fee;
+    int64_t entry_tick;
+} position_t;
+
+typedef struct {
+    int64_t pending_id;
+    size_t order; /* index into res->orders */
+    int direction;
+    double lots;
+    int64_t placed_tick, fill_at;
+} pending_t;
+
+struct fp_engine {
     const fp_scenario *sc;
+    const fp_ticks *ticks;
     fp_scenario_result *res;
-    double point_scale;
-    double balance, bid, ask;
-    int64_t tick;
+    const atomic_int *cancel;
+    double point_scale; /* 10 ** digits */
+    size_t tick_index;
+    int64_t tick; /* the simulator's tick counter: 1, 2, ... */
+    double bid, ask;
+    double balance;
     fp_pyrandom api, exec;
+    int64_t order_counter, pending_counter, position_counter;
 
-    int has_pending;
-    size_t pending_order; /* index into res->orders */
-    int64_t fill_at;
+    position_t *pos;
+    size_t n_pos, cap_pos;
+    pending_t *pend;
+    size_t n_pend, cap_pend;
+    size_t cap_orders, cap_trades;
 
-    int has_pos;
-    int pos_dir;
-    double pos_lots, pos_entry, pos_fees, pos_unrealized;
-    int64_t pos_entry_tick, pos_id;
-    int64_t position_counter;
-    size_t orders_cap, trades_cap;
-} sim_t;
+    bars_t bars[FP_SCENARIO_MAX_TIMEFRAMES];
+    worker_t workers[FP_SCENARIO_MAX_WORKERS];
+    double *scratch; /* 3 * FP_BAR_HISTORY_LIMIT doubles for the workers */
+};
 
-static double
-margin_for(const sim_t *s, double lots, double price)
+static int
+grow(void **arr, size_t *cap, size_t need, size_t size)
 {
-    return lots * s->sc->contract_size * price / s->sc->leverage;
+    if (need <= *cap)
+        return FP_OK;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *p = realloc(*arr, c * size);
+    if (p == NULL)
+        return FP_ENOMEM;
+    *arr = p;
+    *cap = c;
+    return FP_OK;
+}
+
+static py_sum
+new_sum(const fp_engine *e)
+{
+    return (py_sum){0.0, 0.0, e->sc->compensated_sum, 0};
+}
+
+/* get_equity(): balance + the open positions' unrealized P&L. */
+static double
+sim_equity(const fp_engine *e)
+{
+    py_sum u = new_sum(e);
+    for (size_t i = 0; i < e->n_pos; i++)
+        py_sum_add(&u, e->pos[i].unrealized);
+    return e->balance + py_sum_value(&u);
+}
+
+void
+fp_engine_account(const fp_engine *e, fp_account *out)
+{
+    /* The account's margin counts a fixed contract size of 100,000. */
+    py_sum used = new_sum(e), lots = new_sum(e);
+    for (size_t i = 0; i < e->n_pos; i++) {
+        const position_t *p = &e->pos[i];
+        py_sum_add(&used, p->lots * 100000 * p->entry_price / e->sc->leverage);
+        py_sum_add(&lots, p->lots);
+    }
+    out->balance = e->balance;
+    out->equity = sim_equity(e);
+    out->margin_used = py_sum_value(&used);
+    out->free_margin = out->equity - out->margin_used;
+    out->margin_level = out->margin_used > 0 ? out->equity / out->margin_used * 100 : 0.0;
+    out->total_lots = py_sum_value(&lots);
+    out->open_positions = e->n_pos;
 }
 
 static double
-sim_equity(const sim_t *s)
+sim_free_margin(const fp_engine *e)
 {
-    if (!s->has_pos)
-        return s->balance + 0.0;
-    return s->balance + (0.0 + s->pos_unrealized);
-}
-
-static double
-sim_free_margin(const sim_t *s)
-{
-    double used = s->has_pos ? 0.0 + margin_for(s, s->pos_lots, s->pos_entry) : 0.0;
-    return sim_equity(s) - used;
+    fp_account a;
+    fp_engine_account(e, &a);
+    return a.free_margin;
 }
 
 static void
-sim_mark(sim_t *s)
+sim_mark(fp_engine *e, position_t *p)
 {
-    double points = s->pos_dir == FP_BUY ? (s->bid - s->pos_entry) * s->point_scale
-                                         : (s->pos_entry - s->ask) * s->point_scale;
-    s->pos_unrealized = points * s->sc->tick_value * s->pos_lots - s->pos_fees;
+    double diff;
+    if (p->direction == FP_BUY) {
+        p->current_price = e->bid;
+        diff = p->current_price - p->entry_price;
+    } else {
+        p->current_price = e->ask;
+        diff = p->entry_price - p->current_price;
+    }
+    double points = diff * e->point_scale;
+    p->unrealized = points * e->sc->tick_value * p->lots - p->fee;
 }
 
-static void
-sim_fill(sim_t *s)
+/* A pending order whose delay is over fills at this tick's price, unless
+ * the margin the broker file asks for exceeds the free margin; its spread
+ * counts in the execution statistics either way. */
+static int
+sim_fill(fp_engine *e, const pending_t *pd)
 {
-    fp_order *o = &s->res->orders[s->pending_order];
-    double price = o->direction == FP_BUY ? s->ask : s->bid;
-    double lots = s->sc->lot_size;
-    double margin = margin_for(s, lots, price);
-    double free = sim_free_margin(s);
-    if (margin > free) {
-        s->res->orders_rejected++;
-        o->status = FP_ORDER_REJECTED;
+    const fp_scenario *sc = e->sc;
+    fp_scenario_result *r = e->res;
+    fp_order *o = &r->orders[pd->order];
+    double price = pd->direction == FP_BUY ? e->ask : e->bid;
+    double cost = fabs((e->ask - e->bid) * e->point_scale * sc->tick_value * pd->lots);
+    r->execution_spread_cost += cost;
+    double required = pd->lots * sc->margin_contract_size * sc->margin_price / sc->leverage;
+    double free = sim_free_margin(e);
+    if (required > free) {
+        r->orders_rejected++;
+        o->status = FP_ORDER_FILL_REJECTED;
         o->reject = FP_REJ_MARGIN_FILL;
-        o->reject_value = margin;
+        o->reject_value = required;
         o->reject_value2 = free;
-        return;
+        return FP_OK;
     }
-    double spread_cost = (s->ask - s->bid) * s->point_scale * s->sc->tick_value * lots;
-    s->position_counter++;
-    s->has_pos = 1;
-    s->pos_dir = o->direction;
-    s->pos_lots = lots;
-    s->pos_entry = price;
-    s->pos_entry_tick = s->tick;
-    s->pos_fees = spread_cost;
-    s->pos_unrealized = 0.0;
-    s->pos_id = s->position_counter;
-    s->res->orders_executed++;
-    s->res->total_spread_cost += spread_cost;
+    if (grow((void **)&e->pos, &e->cap_pos, e->n_pos + 1, sizeof *e->pos) != FP_OK)
+        return FP_ENOMEM;
+    position_t *p = &e->pos[e->n_pos++];
+    p->id = ++e->position_counter;
+    p->direction = pd->direction;
+    p->lots = pd->lots;
+    p->entry_price = price;
+    p->current_price = 0.0;
+    p->unrealized = 0.0;
+    p->fee = cost;
+    p->entry_tick = e->tick;
+    r->portfolio_spread_cost += cost;
+    r->orders_executed++;
     o->status = FP_ORDER_EXECUTED;
-    o->filled_tick = s->tick;
+    o->filled_tick = e->tick;
     o->fill_price = price;
-    o->spread_cost = spread_cost;
+    o->spread_cost = cost;
+    o->position_id = p->id;
+    return FP_OK;
 }
 
-static void
-sim_on_tick(sim_t *s, double bid, double ask)
+/* update_prices: fill the pending orders that are due, in sending order,
+ * then mark every open position to this tick's prices. */
+static int
+sim_update(fp_engine *e, double bid, double ask)
 {
-    s->tick++;
-    s->bid = bid;
-    s->ask = ask;
-    if (s->has_pending && s->fill_at <= s->tick) {
-        s->has_pending = 0;
-        sim_fill(s);
+    e->tick++;
+    e->bid = bid;
+    e->ask = ask;
+    size_t kept = 0;
+    for (size_t i = 0; i < e->n_pend; i++) {
+        pending_t pd = e->pend[i];
+        if (pd.fill_at <= e->tick) {
+            int st = sim_fill(e, &pd);
+            if (st != FP_OK)
+                return st;
+        } else {
+            e->pend[kept++] = pd;
+        }
     }
-    if (s->has_pos)
-        sim_mark(s);
+    e->n_pend = kept;
+    for (size_t i = 0; i < e->n_pos; i++)
+        sim_mark(e, &e->pos[i]);
+    return FP_OK;
 }
 
 static int
-sim_close(sim_t *s, int reason)
+sim_close_at(fp_engine *e, size_t i, int reason)
 {
-    fp_scenario_result *r = s->res;
-    if (r->n_trades == s->trades_cap) {
-        size_t cap = s->trades_cap ? 2 * s->trades_cap : 64;
-        fp_trade *t = realloc(r->trades, cap * sizeof *t);
-        if (t == NULL)
-            return FP_ENOMEM;
-        r->trades = t;
-        s->trades_cap = cap;
-    }
-    double pnl = s->pos_unrealized;
-    s->has_pos = 0;
-    s->balance += pnl;
+    fp_scenario_result *r = e->res;
+    if (grow((void **)&r->trades, &e->cap_trades, r->n_trades + 1, sizeof *r->trades) != FP_OK)
+        return FP_ENOMEM;
+    position_t p = e->pos[i];
+    memmove(&e->pos[i], &e->pos[i + 1], (e->n_pos - i - 1) * sizeof *e->pos);
+    e->n_pos--;
+    double pnl = p.unrealized; /* as marked on this tick */
+    e->balance += pnl;
     fp_trade *t = &r->trades[r->n_trades++];
-    t->direction = s->pos_dir;
+    t->position_id = p.id;
+    t->direction = p.direction;
     t->reason = reason;
-    t->position_id = s->pos_id;
-    t->entry_tick = s->pos_entry_tick;
-    t->exit_tick = s->tick;
-    t->lots = s->pos_lots;
-    t->entry_price = s->pos_entry;
-    t->exit_price = s->pos_dir == FP_BUY ? s->bid : s->ask;
-    t->spread_cost = s->pos_fees;
+    t->entry_tick = p.entry_tick;
+    t->exit_tick = e->tick;
+    t->lots = p.lots;
+    t->entry_price = p.entry_price;
+    t->exit_price = p.direction == FP_BUY ? e->bid : e->ask;
+    t->spread_cost = p.fee;
     t->pnl = pnl;
     r->total_trades++;
     if (pnl > 0) {
@@ -571,137 +699,195 @@ sim_close(sim_t *s, int reason)
         r->total_profit += pnl;
     } else {
         r->losing_trades++;
-        r->total_loss += -pnl;
+        r->total_loss += fabs(pnl);
     }
-    double equity = sim_equity(s);
-    r->max_equity = py_max(r->max_equity, equity);
-    r->max_drawdown = py_max(r->max_drawdown, r->max_equity - equity);
+    double equity = sim_equity(e);
+    if (equity > r->max_equity)
+        r->max_equity = equity;
+    if (r->max_equity - equity > r->max_drawdown)
+        r->max_drawdown = r->max_equity - equity;
     return FP_OK;
 }
 
-/* Rule 5 for a BUY or SELL. *sent_pending is set when an order became
- * pending (a generated signal). */
-static int
-sim_execute(sim_t *s, const decision *d, double rsi, double pos, double mid, int *sent_pending)
+int
+fp_engine_close_position(fp_engine *e, int64_t position_id, int *found, double *pnl)
 {
-    const fp_scenario *sc = s->sc;
-    fp_scenario_result *r = s->res;
-    *sent_pending = 0;
-    if (s->has_pending)
-        return FP_OK;
-    if (s->has_pos) {
-        if (s->pos_dir == d->action)
-            return FP_OK;
-        int st = sim_close(s, 0);
-        if (st != FP_OK)
-            return st;
+    *found = 0;
+    for (size_t i = 0; i < e->n_pos; i++) {
+        if (e->pos[i].id == position_id) {
+            *found = 1;
+            *pnl = e->pos[i].unrealized;
+            return sim_close_at(e, i, FP_CLOSE_DECISION);
+        }
     }
-    if (sim_free_margin(s) < sc->min_free_margin)
-        return FP_OK;
+    return FP_OK;
+}
 
-    if (r->n_orders == s->orders_cap) {
-        size_t cap = s->orders_cap ? 2 * s->orders_cap : 64;
-        fp_order *o = realloc(r->orders, cap * sizeof *o);
-        if (o == NULL)
-            return FP_ENOMEM;
-        r->orders = o;
-        s->orders_cap = cap;
-    }
-    size_t idx = r->n_orders++;
-    fp_order *o = &r->orders[idx];
+/* send_order: the broker's checks (tradeable, lot size and step), then a
+ * market order is pending after a delay of api.randint(1, 3) +
+ * execution.randint(2, 5) ticks, unless the free margin is below the
+ * estimate lots * 100,000 * 1%. */
+int
+fp_engine_send_order(fp_engine *e, int direction, double lots, int market, size_t *order)
+{
+    const fp_scenario *sc = e->sc;
+    fp_scenario_result *r = e->res;
+    if (grow((void **)&r->orders, &e->cap_orders, r->n_orders + 1, sizeof *r->orders) != FP_OK)
+        return FP_ENOMEM;
+    *order = r->n_orders;
+    fp_order *o = &r->orders[r->n_orders++];
     memset(o, 0, sizeof *o);
-    o->direction = d->action;
-    o->status = FP_ORDER_PENDING;
-    o->placed_tick = s->tick;
-    o->confidence = d->confidence;
-    o->rsi = rsi;
-    o->position = pos;
-    o->mid = mid;
-    o->rsi_hit = d->rsi_hit;
-    o->env_hit = d->env_hit;
+    o->number = ++e->order_counter;
+    o->direction = direction;
+    o->lots = lots;
+    o->placed_tick = e->tick;
     r->orders_sent++;
 
-    double lots = sc->lot_size;
-    double price = d->action == FP_BUY ? s->ask : s->bid;
     int rej = FP_REJ_NONE;
-    if (lots < sc->volume_min - 1e-12) {
-        rej = FP_REJ_LOTS_MIN;
-    } else if (lots > sc->volume_max + 1e-12) {
-        rej = FP_REJ_LOTS_MAX;
-    } else {
-        double steps = lots / sc->volume_step;
-        if (fabs(steps - nearbyint(steps)) > 1e-7) /* round(): half to even */
-            rej = FP_REJ_LOTS_STEP;
-    }
-    if (rej == FP_REJ_NONE && !sc->trade_allowed)
+    double v1 = 0.0, v2 = 0.0;
+    if (!sc->trade_allowed) {
         rej = FP_REJ_NOT_TRADEABLE;
-    if (rej == FP_REJ_NONE && margin_for(s, lots, price) > sim_free_margin(s)) {
-        rej = FP_REJ_MARGIN;
-        o->reject_value = margin_for(s, lots, price);
+    } else if (lots < sc->volume_min) {
+        rej = FP_REJ_LOTS_MIN, v1 = lots, v2 = sc->volume_min;
+    } else if (lots > sc->volume_max) {
+        rej = FP_REJ_LOTS_MAX, v1 = lots, v2 = sc->volume_max;
+    } else if (sc->volume_step > 0 &&
+               fabs(py_mod(lots - sc->volume_min, sc->volume_step)) > 1e-8) {
+        rej = FP_REJ_LOTS_STEP, v1 = lots, v2 = sc->volume_step;
+    } else if (!market) {
+        rej = FP_REJ_ORDER_TYPE;
+    } else {
+        double estimate = lots * 100000 * 0.01;
+        if (sim_free_margin(e) < estimate)
+            rej = FP_REJ_MARGIN, v1 = estimate;
     }
     if (rej != FP_REJ_NONE) {
         r->orders_rejected++;
         o->status = FP_ORDER_REJECTED;
         o->reject = rej;
+        o->reject_value = v1;
+        o->reject_value2 = v2;
         return FP_OK;
     }
-    int delay = (int)(fp_pyrandom_randint(&s->api, 1, 3) + fp_pyrandom_randint(&s->exec, 2, 5));
-    o->delay = delay;
-    s->has_pending = 1;
-    s->pending_order = idx;
-    s->fill_at = s->tick + delay;
-    *sent_pending = 1;
+    if (grow((void **)&e->pend, &e->cap_pend, e->n_pend + 1, sizeof *e->pend) != FP_OK)
+        return FP_ENOMEM;
+    int64_t delay = fp_pyrandom_randint(&e->api, 1, 3);
+    delay += fp_pyrandom_randint(&e->exec, 2, 5);
+    pending_t *pd = &e->pend[e->n_pend++];
+    pd->pending_id = ++e->pending_counter;
+    pd->order = *order;
+    pd->direction = direction;
+    pd->lots = lots;
+    pd->placed_tick = e->tick;
+    pd->fill_at = e->tick + delay;
+    o->status = FP_ORDER_PENDING;
+    o->pending_id = pd->pending_id;
+    o->fill_at_tick = pd->fill_at;
     return FP_OK;
+}
+
+/* A CORE logic's execution of a BUY or SELL: skipped while an order of the
+ * same direction is pending; the first open position, if any, is kept if
+ * it has this direction and closed otherwise; then an order is sent if
+ * the free margin allows. *order is set to the order's index, or -1. */
+static int
+core_execute(fp_engine *e, const decision *d, ptrdiff_t *order)
+{
+    *order = -1;
+    for (size_t i = 0; i < e->n_pend; i++)
+        if (e->pend[i].direction == d->action)
+            return FP_OK;
+    if (e->n_pos > 0) {
+        if (e->pos[0].direction == d->action)
+            return FP_OK;
+        int st = sim_close_at(e, 0, FP_CLOSE_DECISION);
+        if (st != FP_OK)
+            return st;
+    }
+    if (sim_free_margin(e) < e->sc->min_free_margin)
+        return FP_OK;
+    size_t idx;
+    int st = fp_engine_send_order(e, d->action, e->sc->lot_size, 1, &idx);
+    if (st == FP_OK)
+        *order = (ptrdiff_t)idx;
+    return st;
+}
+
+void
+fp_engine_count_signal(fp_engine *e, int direction)
+{
+    if (direction == FP_BUY)
+        e->res->signals_buy++;
+    else
+        e->res->signals_sell++;
 }
 
 /* ======================================================================== */
 /* The scenario                                                             */
 
 static int
-check_scenario(const fp_ticks *t, const fp_scenario *sc)
+minutes_ok(int m)
+{
+    return m >= 1 && m <= 1440 && 1440 % m == 0;
+}
+
+static int
+check_scenario(const fp_ticks *t, const fp_scenario *sc, const fp_scenario_hooks *hooks)
 {
     if (t == NULL || sc == NULL || t->timestamp == NULL || t->bid == NULL || t->ask == NULL ||
         t->volume == NULL)
         return FP_EINVAL;
-    if (sc->start >= sc->end)
-        return FP_EEMPTY;
-    if (sc->end > t->n)
+    if (sc->n_timeframes < 0 || sc->n_timeframes > FP_SCENARIO_MAX_TIMEFRAMES ||
+        sc->n_workers < 0 || sc->n_workers > FP_SCENARIO_MAX_WORKERS)
         return FP_EINVAL;
-    if (sc->n_workers < 1 || sc->n_workers > FP_SCENARIO_MAX_WORKERS)
-        return FP_EINVAL;
+    for (int i = 0; i < sc->n_timeframes; i++) {
+        const fp_timeframe_spec *tf = &sc->timeframes[i];
+        if (!minutes_ok(tf->minutes) || (tf->n_warmup > 0 && tf->warmup == NULL))
+            return FP_EINVAL;
+    }
     for (int i = 0; i < sc->n_workers; i++) {
         const fp_worker_spec *w = &sc->workers[i];
-        if (w->timeframe_minutes < 1 || w->timeframe_minutes > 100000 || !(w->load_ms >= 0) ||
+        if (w->kind == FP_WORKER_USER)
+            continue;
+        if (w->timeframe < 0 || w->timeframe >= sc->n_timeframes || !(w->load_ms >= 0) ||
             !isfinite(w->load_ms))
             return FP_EINVAL;
         switch (w->kind) {
         case FP_WORKER_RSI:
-            if (w->period < 1 || w->period > FP_MAX_PERIOD)
-                return FP_EINVAL;
-            break;
         case FP_WORKER_ENVELOPE:
             if (w->period < 1 || w->period > FP_MAX_PERIOD || !isfinite(w->deviation))
                 return FP_EINVAL;
             break;
         case FP_WORKER_MACD:
-            if (w->fast < 1 || w->slow <= w->fast || w->slow > FP_MAX_PERIOD || w->signal < 1 ||
-                w->signal > FP_MAX_PERIOD)
+            if (w->fast < 1 || w->slow < 1 || w->fast > FP_MAX_PERIOD || w->slow > FP_MAX_PERIOD)
                 return FP_EINVAL;
             break;
         default:
             return FP_EINVAL;
         }
     }
-    if (sc->rsi_worker < 0 || sc->rsi_worker >= sc->n_workers ||
-        sc->workers[sc->rsi_worker].kind != FP_WORKER_RSI)
+    if (sc->logic == FP_LOGIC_SIMPLE_CONSENSUS || sc->logic == FP_LOGIC_AGGRESSIVE_TREND) {
+        if (sc->rsi_worker < 0 || sc->rsi_worker >= sc->n_workers ||
+            sc->workers[sc->rsi_worker].kind != FP_WORKER_RSI || sc->envelope_worker < 0 ||
+            sc->envelope_worker >= sc->n_workers ||
+            sc->workers[sc->envelope_worker].kind != FP_WORKER_ENVELOPE)
+            return FP_EINVAL;
+        for (int k = 0; k < 4; k++)
+            if (!isfinite(sc->th[k]))
+                return FP_EINVAL;
+        if (!isfinite(sc->min_confidence) || !isfinite(sc->lot_size) ||
+            !isfinite(sc->min_free_margin))
+            return FP_EINVAL;
+    } else if (sc->logic != FP_LOGIC_USER) {
         return FP_EINVAL;
-    if (sc->envelope_worker < 0 || sc->envelope_worker >= sc->n_workers ||
-        sc->workers[sc->envelope_worker].kind != FP_WORKER_ENVELOPE)
+    }
+    if ((sc->logic == FP_LOGIC_USER || sc->has_user_workers) &&
+        (hooks == NULL || hooks->tick == NULL))
         return FP_EINVAL;
-    if (sc->logic != FP_LOGIC_SIMPLE_CONSENSUS && sc->logic != FP_LOGIC_AGGRESSIVE_TREND)
-        return FP_EINVAL;
-    if (sc->digits < 0 || sc->digits > 22 || !(sc->leverage > 0) || !(sc->volume_step > 0) ||
-        !(sc->lot_size > 0) || !isfinite(sc->initial_balance))
+    if (!(sc->leverage > 0) || !isfinite(sc->leverage) || !isfinite(sc->tick_value) ||
+        sc->digits < -300 || sc->digits > 300 || !isfinite(sc->margin_contract_size) ||
+        !isfinite(sc->margin_price) || !isfinite(sc->volume_min) || !isfinite(sc->volume_max) ||
+        !isfinite(sc->volume_step) || !isfinite(sc->initial_balance))
         return FP_EINVAL;
     return FP_OK;
 }
@@ -738,179 +924,304 @@ fp_scenario_strerror(int status)
         return "the scenario window holds no tick";
     case FP_ETIMESTAMP:
         return "tick timestamp out of range (NaT?)";
+    case FP_ESYMBOL:
+        return "symbol not found in the broker configuration";
+    case FP_EHOOK:
+        return "a Python part of the scenario failed";
+    case FP_EWORKER:
+        return "a heavy envelope worker has fewer bars than its period";
     default:
         return "error";
     }
 }
 
-int
-fp_scenario_run(const fp_ticks *ticks, const fp_scenario *sc, fp_scenario_result *res,
-                atomic_size_t *progress, const atomic_int *cancel)
+static int
+engine_init(fp_engine *e, const fp_ticks *ticks, const fp_scenario *sc, fp_scenario_result *res,
+            const atomic_int *cancel)
 {
-    if (res == NULL)
-        return FP_EINVAL;
-    memset(res, 0, sizeof *res);
-    int st = check_scenario(ticks, sc);
-    if (st != FP_OK)
-        return st;
-
-    const int64_t *ts = ticks->timestamp;
-    const double *bid = ticks->bid, *ask = ticks->ask, *vol = ticks->volume;
-    size_t lo = sc->start, hi = sc->end, n = hi - lo;
-
-    for (size_t k = 1; k < hi; k++)
-        if (ts[k] < ts[k - 1])
-            return FP_EUNSORTED;
-
-    /* One bar series per timeframe, with the largest need of its workers. */
-    int n_series = 0;
-    int64_t span[FP_SCENARIO_MAX_WORKERS];
-    size_t need[FP_SCENARIO_MAX_WORKERS], first[FP_SCENARIO_MAX_WORKERS];
-    fp_bars bars[FP_SCENARIO_MAX_WORKERS];
-    worker_state ws[FP_SCENARIO_MAX_WORKERS];
-    memset(ws, 0, sizeof ws);
-    for (int i = 0; i < sc->n_workers; i++) {
-        const fp_worker_spec *w = &sc->workers[i];
-        int64_t sp = (int64_t)w->timeframe_minutes * NS_PER_MINUTE;
-        int s;
-        for (s = 0; s < n_series && span[s] != sp; s++)
-            ;
-        if (s == n_series) {
-            span[s] = sp;
-            need[s] = 0;
-            n_series++;
-        }
-        size_t nb = worker_bars_needed(w);
-        if (nb > FP_BAR_HISTORY_LIMIT)
-            nb = FP_BAR_HISTORY_LIMIT;
-        if (nb > need[s])
-            need[s] = nb;
-        ws[i].spec = w;
-        ws[i].series = s;
-    }
-    size_t read_from = lo;
-    for (int s = 0; s < n_series; s++) {
-        first[s] = warmup_start(ts, lo, span[s], need[s]);
-        if (first[s] < read_from)
-            read_from = first[s];
-    }
-    /* A bar starts at its ticks' time floored to the span, which does not
-     * fit in an int64 for times within one span of INT64_MIN (NumPy's NaT
-     * is INT64_MIN). The ticks are sorted: the first one read is the
-     * earliest. */
-    for (int s = 0; s < n_series; s++)
-        if (ts[read_from] < INT64_MIN + span[s])
-            return FP_ETIMESTAMP;
-    for (size_t k = read_from; k < hi; k++)
-        if (!isfinite(bid[k]) || !isfinite(ask[k]) || !isfinite(vol[k]))
-            return FP_ENONFINITE;
-
-    int ns_init = 0;
-    st = FP_OK;
-    for (int s = 0; s < n_series && st == FP_OK; s++) {
-        st = fp_bars_init(&bars[s], span[s], FP_BAR_HISTORY_LIMIT);
-        if (st == FP_OK)
-            ns_init++;
-    }
-    for (int i = 0; i < sc->n_workers && st == FP_OK; i++) {
-        if (sc->workers[i].kind == FP_WORKER_MACD) {
-            ws[i].scratch = malloc(4 * FP_BAR_HISTORY_LIMIT * sizeof(double));
-            if (ws[i].scratch == NULL)
-                st = FP_ENOMEM;
-        }
-    }
-    if (st != FP_OK)
-        goto done;
-
-    /* Warm-up. */
-    for (int s = 0; s < n_series; s++) {
-        for (size_t k = first[s]; k < lo; k++)
-            fp_bars_add(&bars[s], ts[k], (bid[k] + ask[k]) / 2.0, vol[k]);
-        bars_keep_last(&bars[s], need[s]);
-    }
-
-    sim_t sim;
-    memset(&sim, 0, sizeof sim);
-    sim.sc = sc;
-    sim.res = res;
-    sim.point_scale = 1.0;
-    for (int d = 0; d < sc->digits; d++)
-        sim.point_scale *= 10.0;
-    sim.balance = sc->initial_balance;
-    sim.bid = sim.ask = NAN;
-    fp_pyrandom_seed(&sim.api, sc->api_latency_seed);
-    fp_pyrandom_seed(&sim.exec, sc->market_execution_seed);
+    memset(e, 0, sizeof *e);
+    e->sc = sc;
+    e->ticks = ticks;
+    e->res = res;
+    e->cancel = cancel;
+    e->point_scale = pow(10.0, sc->digits);
+    e->balance = sc->initial_balance;
+    e->bid = e->ask = NAN;
+    fp_pyrandom_seed(&e->api, sc->api_latency_seed);
+    fp_pyrandom_seed(&e->exec, sc->market_execution_seed);
     res->max_equity = sc->initial_balance;
+    e->scratch = malloc(3 * FP_BAR_HISTORY_LIMIT * sizeof *e->scratch);
+    if (e->scratch == NULL)
+        return FP_ENOMEM;
+    for (int t = 0; t < sc->n_timeframes; t++) {
+        const fp_timeframe_spec *tf = &sc->timeframes[t];
+        bars_t *b = &e->bars[t];
+        b->span_ns = (int64_t)tf->minutes * NS_PER_MINUTE;
+        b->ring = malloc(FP_BAR_HISTORY_LIMIT * sizeof *b->ring);
+        if (b->ring == NULL)
+            return FP_ENOMEM;
+        /* The warm-up history keeps its last FP_BAR_HISTORY_LIMIT bars. */
+        size_t skip = tf->n_warmup > FP_BAR_HISTORY_LIMIT ? tf->n_warmup - FP_BAR_HISTORY_LIMIT
+                                                          : 0;
+        if (tf->in_history)
+            for (size_t i = skip; i < tf->n_warmup; i++)
+                bars_push(b, &tf->warmup[i]);
+    }
+    for (int w = 0; w < sc->n_workers; w++)
+        e->workers[w].spec = &sc->workers[w];
+    return FP_OK;
+}
 
-    worker_state *rsi_w = &ws[sc->rsi_worker], *env_w = &ws[sc->envelope_worker];
-    for (size_t i = 0; i < n; i++) {
-        if (cancel != NULL && atomic_load_explicit(cancel, memory_order_relaxed)) {
-            st = FP_ECANCELLED;
-            goto done;
-        }
-        size_t k = lo + i;
-        double b = bid[k], a = ask[k];
-        double mid = (b + a) / 2.0;
+static void
+engine_free(fp_engine *e)
+{
+    for (int t = 0; t < FP_SCENARIO_MAX_TIMEFRAMES; t++)
+        free(e->bars[t].ring);
+    free(e->scratch);
+    free(e->pos);
+    free(e->pend);
+}
 
-        sim_on_tick(&sim, b, a); /* 1 */
-        for (int s = 0; s < n_series; s++) /* 2 */
-            fp_bars_add(&bars[s], ts[k], mid, vol[k]);
-        if (i == 0)
-            for (int w = 0; w < sc->n_workers; w++)
-                res->warmup_bars[w] = bars[ws[w].series].count;
-        for (int w = 0; w < sc->n_workers; w++) { /* 3 */
-            worker_state *x = &ws[w];
-            artificial_load(x->spec->load_ms, cancel);
-            const fp_bars *bs = &bars[x->series];
-            if (!x->have_cache || x->cached_version != bs->version) {
-                st = worker_from_bars(x, bs);
-                if (st != FP_OK)
-                    goto done;
-                x->cached_version = bs->version;
-                x->have_cache = 1;
-                res->bar_computations[w]++;
-            }
-        }
-        double rsi = rsi_w->value; /* 4 */
-        double pos = envelope_position(env_w, mid);
-        decision d = decide(sc, rsi, pos);
-        if (d.action == FP_BUY)
-            res->decisions_buy++;
-        else if (d.action == FP_SELL)
-            res->decisions_sell++;
-        else
-            res->decisions_flat++;
-        if (d.action != FP_FLAT) { /* 5 */
-            int pending;
-            st = sim_execute(&sim, &d, rsi, pos, mid, &pending);
+/* The CORE workers on this tick; a worker recomputes from the bars only
+ * when its history changed (same result as recomputing every tick). */
+static int
+compute_workers(fp_engine *e)
+{
+    const fp_scenario *sc = e->sc;
+    for (int w = 0; w < sc->n_workers; w++) {
+        worker_t *x = &e->workers[w];
+        if (x->spec->kind == FP_WORKER_USER)
+            continue;
+        artificial_load(x->spec->load_ms, e->cancel);
+        int tf = x->spec->timeframe;
+        const bars_t *b = sc->timeframes[tf].in_history ? &e->bars[tf] : NULL;
+        uint64_t version = b != NULL ? b->version : 0;
+        if (!x->have_cache || x->cached_version != version) {
+            int st = worker_from_bars(x, b, e->scratch);
             if (st != FP_OK)
-                goto done;
-            if (pending) {
-                if (d.action == FP_BUY)
-                    res->signals_buy++;
-                else
-                    res->signals_sell++;
+                return st;
+            x->cached_version = version;
+            x->have_cache = 1;
+        }
+    }
+    return FP_OK;
+}
+
+static int
+engine_run(fp_engine *e, const fp_scenario_hooks *hooks, atomic_size_t *progress)
+{
+    const fp_scenario *sc = e->sc;
+    const fp_ticks *t = e->ticks;
+    fp_scenario_result *res = e->res;
+    int st;
+
+    for (size_t i = 0; i < t->n; i++) {
+        if (e->cancel != NULL && atomic_load_explicit(e->cancel, memory_order_relaxed))
+            return FP_ECANCELLED;
+        e->tick_index = i;
+        double bid = t->bid[i], ask = t->ask[i];
+        double mid = (bid + ask) / 2.0;
+
+        st = sim_update(e, bid, ask); /* 1. fills and marks */
+        if (st != FP_OK)
+            return st;
+        if (!sc->symbol_known)
+            return FP_ESYMBOL;
+        for (int k = 0; k < sc->n_timeframes; k++) /* 2. bars */
+            if (sc->timeframes[k].rendered)
+                bars_add(&e->bars[k], t->timestamp[i], mid, t->volume[i]);
+        st = compute_workers(e); /* 3. CORE workers */
+        if (st != FP_OK)
+            return st;
+        if (sc->has_user_workers || sc->logic == FP_LOGIC_USER) { /* USER parts */
+            st = hooks->tick(hooks->ctx, e);
+            if (st != FP_OK)
+                return st;
+        }
+        if (sc->logic != FP_LOGIC_USER) { /* 4. decision */
+            const worker_t *rw = &e->workers[sc->rsi_worker];
+            const worker_t *ew = &e->workers[sc->envelope_worker];
+            double rsi = rw->value, pos = envelope_position(ew, mid);
+            decision d = decide(sc, rsi, pos);
+            if (d.action == FP_BUY)
+                res->decisions_buy++;
+            else if (d.action == FP_SELL)
+                res->decisions_sell++;
+            else
+                res->decisions_flat++;
+            if (d.action != FP_FLAT) { /* 5. execution */
+                ptrdiff_t idx;
+                st = core_execute(e, &d, &idx);
+                if (st != FP_OK)
+                    return st;
+                if (idx >= 0 && res->orders[idx].status == FP_ORDER_PENDING) {
+                    fp_order *o = &res->orders[idx];
+                    o->confidence = d.confidence;
+                    o->rsi = rsi;
+                    o->position = pos;
+                    o->mid = mid;
+                    o->rsi_hit = d.rsi_hit;
+                    o->env_hit = d.env_hit;
+                    fp_engine_count_signal(e, d.action);
+                }
             }
         }
         if (progress != NULL && (i + 1) % FP_SCENARIO_PROGRESS_EVERY == 0)
             atomic_store_explicit(progress, i + 1, memory_order_relaxed);
     }
-    if (sim.has_pos) {
-        st = sim_close(&sim, 1);
+    while (e->n_pos > 0) { /* open positions close at the last tick */
+        st = sim_close_at(e, 0, FP_CLOSE_END);
         if (st != FP_OK)
-            goto done;
+            return st;
     }
-    res->ticks_processed = n;
-    res->balance = sim.balance;
+    res->ticks_processed = t->n;
+    res->balance = e->balance;
     if (progress != NULL)
-        atomic_store_explicit(progress, n, memory_order_relaxed);
+        atomic_store_explicit(progress, t->n, memory_order_relaxed);
+    return FP_OK;
+}
 
-done:
-    for (int s = 0; s < ns_init; s++)
-        fp_bars_free(&bars[s]);
-    for (int i = 0; i < sc->n_workers; i++)
-        free(ws[i].scratch);
+int
+fp_scenario_run(const fp_ticks *ticks, const fp_scenario *sc, fp_scenario_result *res,
+                const fp_scenario_hooks *hooks, atomic_size_t *progress,
+                const atomic_int *cancel)
+{
+    if (res == NULL)
+        return FP_EINVAL;
+    memset(res, 0, sizeof *res);
+    int st = check_scenario(ticks, sc, hooks);
+    if (st != FP_OK)
+        return st;
+    if (ticks->n == 0)
+        return FP_EEMPTY;
+    const int64_t *ts = ticks->timestamp;
+    for (size_t k = 1; k < ticks->n; k++)
+        if (ts[k] < ts[k - 1])
+            return FP_EUNSORTED;
+    /* A bar starts at its ticks' time floored to the span, which does not
+     * fit in an int64 within one day of INT64_MIN (NumPy's NaT); the
+     * ticks are sorted, so the first is the earliest. */
+    if (ts[0] < INT64_MIN + 1440 * NS_PER_MINUTE)
+        return FP_ETIMESTAMP;
+    for (size_t k = 0; k < ticks->n; k++)
+        if (!isfinite(ticks->bid[k]) || !isfinite(ticks->ask[k]) || !isfinite(ticks->volume[k]))
+            return FP_ENONFINITE;
+
+    fp_engine e;
+    st = engine_init(&e, ticks, sc, res, cancel);
+    if (st == FP_OK)
+        st = engine_run(&e, hooks, progress);
+    engine_free(&e);
     if (st != FP_OK)
         fp_scenario_result_free(res);
     return st;
+}
+
+/* ======================================================================== */
+/* The hook's view                                                          */
+
+size_t
+fp_engine_tick_index(const fp_engine *e)
+{
+    return e->tick_index;
+}
+
+size_t
+fp_engine_history_len(const fp_engine *e, int tf)
+{
+    return e->bars[tf].count;
+}
+
+const fp_bar *
+fp_engine_history_bar(const fp_engine *e, int tf, size_t i)
+{
+    return bars_get(&e->bars[tf], i);
+}
+
+const fp_bar *
+fp_engine_current_bar(const fp_engine *e, int tf)
+{
+    return e->bars[tf].has_current ? &e->bars[tf].current : NULL;
+}
+
+uint64_t
+fp_engine_bars_completed(const fp_engine *e, int tf)
+{
+    return e->bars[tf].completed;
+}
+
+int
+fp_engine_worker_result(const fp_engine *e, int worker, double out[8])
+{
+    const worker_t *w = &e->workers[worker];
+    memset(out, 0, 8 * sizeof *out);
+    out[1] = w->confidence;
+    switch (w->spec->kind) {
+    case FP_WORKER_RSI:
+        out[0] = w->value;
+        out[2] = w->avg_gain;
+        out[3] = w->avg_loss;
+        out[4] = w->nbars;
+        break;
+    case FP_WORKER_ENVELOPE:
+        out[0] = envelope_position(w, (e->bid + e->ask) / 2.0);
+        out[2] = w->upper;
+        out[3] = w->middle;
+        out[4] = w->lower;
+        out[5] = w->std_dev;
+        out[6] = w->nbars;
+        break;
+    case FP_WORKER_MACD:
+        out[2] = w->macd[0];
+        out[3] = w->macd[1];
+        out[4] = w->macd[2];
+        out[5] = w->nbars;
+        break;
+    default:
+        break;
+    }
+    return w->ready;
+}
+
+size_t
+fp_engine_n_positions(const fp_engine *e)
+{
+    return e->n_pos;
+}
+
+void
+fp_engine_position(const fp_engine *e, size_t i, fp_position_info *out)
+{
+    const position_t *p = &e->pos[i];
+    out->position_id = p->id;
+    out->direction = p->direction;
+    out->lots = p->lots;
+    out->entry_price = p->entry_price;
+    out->current_price = p->current_price;
+    out->unrealized_pnl = p->unrealized;
+    out->spread_cost = p->fee;
+    out->entry_tick = p->entry_tick;
+}
+
+size_t
+fp_engine_n_pending(const fp_engine *e)
+{
+    return e->n_pend;
+}
+
+void
+fp_engine_pending(const fp_engine *e, size_t i, fp_pending_info *out)
+{
+    const pending_t *p = &e->pend[i];
+    out->pending_id = p->pending_id;
+    out->direction = p->direction;
+    out->lots = p->lots;
+    out->placed_tick = p->placed_tick;
+    out->fill_at_tick = p->fill_at;
+}
+
+const fp_scenario_result *
+fp_engine_result(const fp_engine *e)
+{
+    return e->res;
 }

@@ -1,270 +1,296 @@
-"""One batch_orchestrator scenario in plain Python: the definition the C
-scenario kernel is tested against, tick for tick.
+"""The scenario engine in plain Python: the definition the C engine
+(``src/_fastpar/scenario.c``) is tested against, tick for tick.
 
-``run_scenario(ticks, scenario, broker)`` replays one symbol's ticks through
-bars, workers, a decision logic and a trade simulator, and returns a
-:class:`ScenarioResult`. It is deterministic: the same inputs give the same
-result, field for field (``elapsed_time`` aside).
+:func:`run_kernel` replays one scenario window's ticks through bars,
+workers, a decision logic and a trade simulator, starting from the warm-up
+bars the data layer loaded, exactly as the batch_orchestrator API's tick
+loop does. Its input is a :class:`fastpar.scenarios.KernelSpec` (what
+``fastpar.scenarios`` builds from a scenario, its broker file and its
+data) and its output a :class:`KernelResult`, the same numbers the C engine
+returns. USER workers and decision logics, written in Python, run through
+a hook that sees the engine as the C engine's hook does.
 
 The rules, in the order a tick is processed
 ============================================
 
-0. Window. Ticks with ``start_date <= timestamp <= end_date`` (ISO strings,
-   naive ones read as UTC); with ``max_ticks`` the first ``max_ticks`` ticks
-   from ``start_date`` instead (fewer is an error). An empty window is an
-   error. Ticks are numbered 1, 2, ... inside the window ("tick number").
+1. Prices (``update_prices``). The tick counter advances (ticks are
+   numbered 1, 2, ... in the window). Pending orders whose fill tick has
+   come fill, in the order they were sent: a BUY at this tick's ask, a SELL
+   at its bid. The spread fee, ``abs((ask - bid) * 10**digits * tick_value
+   * lots)``, counts in the execution statistics; then the margin the
+   broker asks for, ``lots * contract_size * bid_of_the_broker_file /
+   leverage`` (``bid`` and ``contract_size`` from the broker file's symbol
+   entry, defaults 1.0 and 100,000), is compared with the free margin: more
+   than it refuses the fill, else a position opens with the fee attached.
+   Then every open position is marked: a BUY at the bid, a SELL at the ask,
+   ``unrealized = (price difference * 10**digits) * tick_value * lots -
+   fee``. A symbol missing from the broker file fails here, on the first
+   tick.
 
-1. Trade simulator, first thing on every tick: a pending order whose fill
-   tick number has been reached fills at this tick's prices; then every open
-   position is marked to this tick's prices.
+2. Bars. For each timeframe a worker uses, the tick's mid ``(bid + ask) /
+   2`` goes into the bar that starts at the tick's time floored to the
+   timeframe; a tick in a later bar start completes the bar (it joins the
+   history, which keeps the last 1,000). A new bar's first update sets open,
+   high and low (the test is ``open == 0``); volume adds up.
 
-2. Bars. For each timeframe some worker uses, the mid ``(bid + ask) / 2`` is
-   aggregated into OHLC bars: a bar starts at the tick's UTC time floored to
-   the timeframe (``ts - ts % span``, span = minutes * 60e9 ns; D1 bars start
-   at 00:00 UTC, H4 at 00/04/08/.. UTC). The first tick of a bar sets
-   open/high/low/close, later ticks update high/low/close; volume is the
-   sum of tick volumes, tick_count the number of ticks. A bar completes when
-   a tick falls into a later bar start (so a bar completes on the first
-   tick of the next bar, never by the clock). At most 1000 completed bars
-   are kept per timeframe (the oldest is dropped).
+   The history starts with the warm-up bars: the completed bars before the
+   window's start, read from the data layer's bar files (float32 prices,
+   synthetic bars in the gaps), as many as the timeframe's largest warm-up
+   requirement asks. A bar open at the window's start is in the warm-up
+   already, and is built again from the window's ticks.
 
-   Warm-up: before the window, the ticks that precede it are replayed into
-   the bars, so the bars are exactly those of the whole tick stream (the bar
-   open at the window start continues, it is not restarted). Per timeframe
-   the history then holds the last W completed bars before the window (fewer
-   if the data has fewer), W = min(1000, largest need of that timeframe's
-   workers): rsi period + 1, envelope period, macd slow + signal - 1 - so
-   every worker has a full value from the first tick of the window.
+3. Workers, every tick, from the history of their timeframe (only
+   timeframes some worker asked warm-up for are in the history):
 
-3. Workers, evaluated on every tick from the completed bars (never the
-   open bar), all sums taken left to right in float64 (no pairwise or
-   compensated summation; a C loop does the same):
-
-   - rsi (period): fewer than period + 1 bars -> value 50.0, confidence 0.
-     Else over the last period + 1 closes: gain_sum / loss_sum of the
-     positive / negative deltas, avg = sum / period, value = 100.0 if
+   - rsi (period p): fewer than p + 1 bars -> 50.0, confidence 0. Else over
+     the last p + 1 closes, with NumPy's sums (:func:`numpy_sum`):
+     avg_gain = sum(gains) / p, avg_loss = sum(losses) / p, value 100.0 if
      avg_loss == 0 else 100 - 100 / (1 + avg_gain / avg_loss).
-   - envelope (period, deviation): fewer than period bars -> bands 0.0,
-     position 0.5, confidence 0. Else middle = sum / period of the last
-     period closes, std = sqrt(sum((c - middle) * (c - middle)) / period),
-     upper/lower = middle +/- std * deviation, and with this tick's mid
-     position = 0.5 if upper == lower else clamp((mid - lower) / (upper -
-     lower), 0, 1).
-   - both: confidence = min(1, bars / (2 * period)), bars = len(history).
-   - macd (fast, slow, signal): TA-Lib's MACD (``fastpar.reference.macd``)
-     over all kept closes, last value of each line; fewer than
-     slow + signal - 1 bars -> zeros, confidence 0, else confidence 1.
-     No decision logic reads it.
-   - CORE/heavy_*: the same value as the plain worker, plus
-     ``artificial_load_ms`` of busy CPU work on every tick. Here the load is
-     a spin on ``time.perf_counter`` that touches nothing the results
-     depend on; the C kernel burns the same time natively with the GIL
-     released.
+   - envelope (period p, deviation): fewer than p bars -> no bands (the
+     logics then read position 0.5). Else middle = np.mean of the last p
+     closes, std = np.std (mean again, squared deviations, sum / p),
+     upper/lower = middle +/- std * deviation, position = the mid's place
+     between them, clamped to [0, 1], 0.5 if they are equal.
+   - rsi and envelope: confidence = min(1, bars / (2 * p)).
+   - CORE/heavy_macd: with at least ``slow`` bars, EMAs (alpha = 2 / (n +
+     1), seeded with the first close) over every bar kept; macd = fast -
+     slow, signal = 0.9 * macd. No CORE logic reads it.
+   - CORE/heavy_*: the same values, plus ``artificial_load_ms`` of busy CPU
+     work per tick. A heavy envelope with fewer bars than its period fails
+     the scenario (the API's result for that case cannot be built).
 
-4. Decision logic, reading worker "rsi_fast" (an rsi worker) and
-   "envelope_main" (an envelope worker):
+4. USER parts: the hook runs (USER workers, and a USER decision logic,
+   which decides and trades itself).
 
-   - CORE/simple_consensus: BUY if rsi <= rsi_oversold (30) and position
-     <= envelope_lower_threshold (0.3), with confidence
-     max(0.5, min(1, 0.5 + 0.5 * (rs + es) / 2)), rs = max(0, (30 - rsi) /
-     30), es = max(0, (0.3 - position) / 0.3) (thresholds from the config,
-     divisors fixed at 30 and 0.3); taken if confidence >= min_confidence
-     (0.5). Otherwise SELL, mirrored (rsi >= 70, position >= 0.7,
-     rs = max(0, (rsi - 70) / 30), es = max(0, (position - 0.7) / 0.3)).
-     Otherwise FLAT.
-   - CORE/aggressive_trend: BUY if rsi < rsi_buy_threshold (35) or
-     position < envelope_extremes (0.25); confidence = 0.4, plus
-     0.3 * (35 - rsi) / 35 if the rsi triggered, plus 0.3 * (0.25 -
-     position) / 0.25 if the envelope did, capped at 1; taken if >=
-     min_confidence (0.4). Otherwise SELL if rsi > 65 or position > 0.75,
-     strengths (rsi - 65) / (100 - 65) and (position - 0.75) / 0.25.
-     Otherwise FLAT.
+5. A CORE decision logic, from "rsi_fast" and "envelope_main":
 
-5. Execution of a BUY or SELL (FLAT is never executed):
+   - CORE/simple_consensus: BUY if rsi <= rsi_oversold and position <=
+     envelope_lower_threshold, confidence max(0.5, min(1, 0.5 + (rs + es)
+     / 2 * 0.5)) with rs = max(0, (rsi_oversold - rsi) / 30), es = max(0,
+     (envelope_lower_threshold - position) / 0.3), if >= min_confidence;
+     else SELL, mirrored; else FLAT.
+   - CORE/aggressive_trend: BUY if rsi < rsi_buy_threshold or position <
+     envelope_extremes, confidence 0.4 + 0.3 * each triggered strength,
+     capped at 1, if >= min_confidence; else SELL likewise (rsi >
+     rsi_sell_threshold or position > 1 - envelope_extremes); else FLAT.
 
-   - while an order is pending, every signal is skipped (at most one
-     order in flight, hence at most one open position);
-   - a signal in the open position's direction is skipped;
-   - an opposite signal closes the position at once, at this tick's price,
-     then goes on to open the new one;
-   - if free margin < min_free_margin (1000) no order is sent;
-   - the order (lot_size, 0.1) is sent: it is rejected (counted, no delay
-     drawn) if the lot size breaks volume_min/max/step, the symbol is not
-     tradeable, or the required margin exceeds the free margin; otherwise
-     it becomes pending and counts as a generated signal. Its fill delay is
-     ``api.randint(1, 3) + execution.randint(2, 5)`` with
-     ``api = random.Random(42)``, ``execution = random.Random(123)``
-     created once per scenario (seeds overridable with
-     trade_simulator_config.seeds.api_latency_seed / market_execution_seed)
-     and drawn once per pending order; it fills on tick number
-     ``placed + delay``.
+6. Execution of a BUY or SELL (never FLAT):
 
-6. Trade simulator rules (all amounts in account currency, evaluated in
-   this order):
+   - an order of the same direction pending: skipped (so a reversal may
+     have two orders in flight, and two positions may be open);
+   - the first open position (the oldest): same direction -> skipped,
+     else closed at this tick's price (its mark of this tick);
+   - free margin below min_free_margin: no order;
+   - send_order: counted as sent; refused if the symbol is not tradeable,
+     the lot size is below volume_min, above volume_max, or ``(lots -
+     volume_min) % volume_step`` is off by more than 1e-8, or the free
+     margin is below ``lots * 100000 * 0.01``; otherwise pending, its fill
+     tick ``tick + api.randint(1, 3) + execution.randint(2, 5)``
+     (``random.Random(42)`` and ``random.Random(123)``, created once per
+     scenario), and the decision counts as a generated signal.
 
-   - fill: BUY at ask, SELL at bid. margin = lots * contract_size * price /
-     leverage; a fill whose margin exceeds the free margin is rejected
-     (counted, no spread cost). spread cost = (ask - bid) * 10**digits *
-     tick_value * lots, charged as the position's fee.
-   - mark: BUY valued at bid, SELL at ask; points = (price - entry) *
-     10**digits for BUY, (entry - price) * 10**digits for SELL;
-     unrealized = points * tick_value * lots - fees. (The spread is thus
-     felt twice, through the bid/ask valuation and through the fee, as the
-     batch_orchestrator API computes it.)
-   - equity = balance + sum of unrealized; margin used = sum over open
-     positions of lots * contract_size * entry / leverage; free margin =
-     equity - margin used.
-   - close: the position's unrealized P&L as marked on this tick is
-     realized into the balance; pnl > 0 counts a win (total_profit += pnl),
-     else a loss (total_loss += -pnl); then max_equity = max(max_equity,
-     equity) and max_drawdown = max(max_drawdown, max_equity - equity),
-     max_equity starting at the initial balance.
-   - end: open positions are closed at the last tick; an order still pending
-     never fills (it stays counted in orders_sent only).
-
-Directions are compared as the strings "BUY" / "SELL" everywhere (the
-batch_orchestrator API's lowercase-direction bug, which valued every
-position as a SELL, is not reproduced).
+7. Account: equity = balance + the open positions' unrealized P&L (summed
+   with ``sum()``), margin used = the sum of ``lots * 100000 * entry /
+   leverage``, free margin = equity - margin used. Closing realizes the
+   position's unrealized P&L into the balance; P&L > 0 is a win, else a
+   loss; then max_equity and max_drawdown update with the equity. At the
+   end open positions close at the last tick, in opening order; pending
+   orders never fill.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
+import sys
 import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from ..performance import (
-    CostBreakdown,
-    ExecutionStats,
-    PortfolioStats,
-    ScenarioPerformanceStats,
-)
-from ..scenario_config import (
-    TIMEFRAME_MINUTES,
-    BrokerConfig,
-    StrategySpec,
-    SymbolSpec,
-    WorkerSpec,
-    load_broker_config,
-    parse_strategy_config,
-)
-from ..ticks import NS_PER_MINUTE, TickArrays, frame_timestamps, iso_utc, to_ns
-from .indicators import macd as reference_macd
-
-__all__ = [
-    "BAR_HISTORY_LIMIT",
-    "Bar",
-    "BarSeries",
-    "ClosedTrade",
-    "Decision",
-    "OrderDelays",
-    "OrderRecord",
-    "ScenarioResult",
-    "TradeSimulator",
-    "run_scenario",
-    "select_window",
-    "warmup_bars_needed",
-]
+__all__ = ["KernelResult", "OrderRow", "TradeRow", "numpy_sum", "run_kernel", "run_scenario"]
 
 BAR_HISTORY_LIMIT = 1000
-PROGRESS_EVERY = 500  # ticks between progress callbacks
-SAMPLE_SIGNALS = 10
+NS_PER_MINUTE = 60_000_000_000
+
+BUY, SELL, FLAT = 1, -1, 0
+# Worker kinds and decision logics (scenario.h's enums).
+RSI, ENVELOPE, MACD, USER = 0, 1, 2, 3
+SIMPLE_CONSENSUS, AGGRESSIVE_TREND, USER_LOGIC = 0, 1, 2
+# Order statuses and rejection reasons (scenario.h's enums).
+PENDING, EXECUTED, REJECTED, FILL_REJECTED = 0, 1, 2, 3
+(REJ_NONE, REJ_NOT_TRADEABLE, REJ_LOTS_MIN, REJ_LOTS_MAX, REJ_LOTS_STEP, REJ_MARGIN,
+ REJ_MARGIN_FILL, REJ_ORDER_TYPE) = range(8)
+CLOSE_DECISION, CLOSE_END = 0, 1
+
+
+class ScenarioFailed(Exception):
+    """The scenario stopped: ``status`` is the C engine's status for it."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
 
 
 # ===========================================================================
-# Bars
+# NumPy's sum and Python's sum()
+# ===========================================================================
+
+
+def numpy_sum(x) -> float:
+    """np.add.reduce of a float64 array: pairwise, eight accumulators per
+    block of up to 128 values."""
+    n = len(x)
+    if n < 8:
+        total = 0.0
+        for v in x:
+            total += v
+        return total
+    if n <= 128:
+        r = list(x[:8])
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += x[i + j]
+            i += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for v in x[i:]:
+            total += v
+        return total
+    half = n // 2
+    half -= half % 8
+    return numpy_sum(x[:half]) + numpy_sum(x[half:])
+
+
+def python_sum(values, compensated: bool) -> float:
+    """sum() of floats: left to right, or compensated as CPython >= 3.12's."""
+    if not compensated:
+        total = 0
+        for v in values:
+            total += v
+        return total
+    return sum(values) if sys.version_info >= (3, 12) else _neumaier(values)
+
+
+def _neumaier(values) -> float:
+    total, c = 0.0, 0.0
+    for i, x in enumerate(values):
+        if i == 0:
+            total = 0 + x
+            continue
+        t = total + x
+        c += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
+        total = t
+    return total + c if c and c == c and abs(c) != float("inf") else total
+
+
+# ===========================================================================
+# Results
 # ===========================================================================
 
 
 @dataclass
-class Bar:
-    start_ns: int
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
-    tick_count: int
+class OrderRow:
+    """One send_order call (scenario.h's fp_order)."""
+
+    number: int
+    pending_id: int
+    direction: int
+    status: int
+    reject: int
+    placed_tick: int
+    fill_at_tick: int
+    filled_tick: int
+    position_id: int
+    lots: float
+    fill_price: float = 0.0
+    spread_cost: float = 0.0
+    reject_value: float = 0.0
+    reject_value2: float = 0.0
+    confidence: float = 0.0
+    rsi: float = 0.0
+    position: float = 0.0
+    mid: float = 0.0
+    rsi_hit: int = 0
+    env_hit: int = 0
 
 
-class BarSeries:
-    """The bars of one timeframe: the open bar and up to 1000 completed ones."""
+@dataclass
+class TradeRow:
+    """One closed position (scenario.h's fp_trade)."""
 
-    def __init__(self, timeframe: str):
-        self.timeframe = timeframe
-        self.span_ns = TIMEFRAME_MINUTES[timeframe] * NS_PER_MINUTE
-        self.completed: deque[Bar] = deque(maxlen=BAR_HISTORY_LIMIT)
-        self.current: Bar | None = None
-        # Bumped whenever a bar completes: workers cache their bar-only
-        # results against it.
+    position_id: int
+    direction: int
+    reason: int
+    entry_tick: int
+    exit_tick: int
+    lots: float
+    entry_price: float
+    exit_price: float
+    spread_cost: float
+    pnl: float
+
+
+@dataclass
+class KernelResult:
+    ticks_processed: int = 0
+    signals_buy: int = 0
+    signals_sell: int = 0
+    decisions_buy: int = 0
+    decisions_sell: int = 0
+    decisions_flat: int = 0
+    orders_sent: int = 0
+    orders_executed: int = 0
+    orders_rejected: int = 0
+    total_trades: int = 0
+    winning_trades: int = 0
+    losing_trades: int = 0
+    total_profit: float = 0.0
+    total_loss: float = 0.0
+    max_drawdown: float = 0.0
+    max_equity: float = 0.0
+    balance: float = 0.0
+    portfolio_spread_cost: float = 0.0
+    execution_spread_cost: float = 0.0
+    orders: list[OrderRow] = field(default_factory=list)
+    trades: list[TradeRow] = field(default_factory=list)
+
+
+# ===========================================================================
+# Bars and workers
+# ===========================================================================
+
+
+class Bars:
+    """One timeframe: the history of completed bars and the bar being built.
+    A bar is a list [start_ns, open, high, low, close, volume, tick_count]."""
+
+    def __init__(self, minutes: int, warmup, in_history: bool):
+        self.span = minutes * NS_PER_MINUTE
+        rows = np.asarray(warmup).tolist() if in_history else []
+        self.history = [list(b) for b in rows][-BAR_HISTORY_LIMIT:]
+        self.current = None
+        self.completed = 0
         self.version = 0
 
-    def add_tick(self, ts: int, mid: float, volume: float) -> bool:
-        """Add one tick; True if it completed the open bar."""
-        start = ts - ts % self.span_ns
+    def add(self, ts: int, mid: float, volume: float) -> None:
+        start = ts - ts % self.span
+        if self.current is None or self.current[0] != start:
+            if self.current is not None:
+                self.history.append(self.current)
+                del self.history[:-BAR_HISTORY_LIMIT]
+                self.completed += 1
+                self.version += 1
+            self.current = [start, 0.0, 0.0, 0.0, 0.0, 0.0, 0]
         bar = self.current
-        if bar is not None and bar.start_ns == start:
-            bar.high = max(bar.high, mid)
-            bar.low = min(bar.low, mid)
-            bar.close = mid
-            bar.volume += volume
-            bar.tick_count += 1
-            return False
-        completed = bar is not None
-        if completed:
-            self.completed.append(bar)
-            self.version += 1
-        self.current = Bar(start, mid, mid, mid, mid, volume, 1)
-        return completed
-
-    def keep_last(self, n: int) -> None:
-        while len(self.completed) > n:
-            self.completed.popleft()
-        self.version += 1
-
-    def closes(self, n: int | None = None) -> list[float]:
-        """Closes of the last n completed bars (all if n is None), oldest first."""
-        bars = self.completed
-        if n is None or n >= len(bars):
-            return [b.close for b in bars]
-        return [bars[i].close for i in range(len(bars) - n, len(bars))]
-
-
-def warmup_start_index(
-    timestamps: np.ndarray, window_start: int, span_ns: int, bars_needed: int
-) -> int:
-    """First tick to replay so that ``bars_needed`` completed bars (or all
-    the data has) precede the window, replay starting on a bar boundary."""
-    if window_start == 0 or bars_needed <= 0:
-        return window_start
-    buckets = timestamps[:window_start] // span_ns
-    group_starts = np.concatenate(([0], np.flatnonzero(np.diff(buckets)) + 1))
-    # The last group is the bar still open at the window start if the first
-    # window tick falls into the same bar; it is replayed but not complete.
-    open_at_start = buckets[-1] == timestamps[window_start] // span_ns
-    complete = len(group_starts) - (1 if open_at_start else 0)
-    first = max(0, complete - bars_needed)
-    return int(group_starts[first]) if first < len(group_starts) else window_start
-
-
-# ===========================================================================
-# Workers
-# ===========================================================================
-
-
-def _sum(values) -> float:
-    """Left-to-right float64 sum (built-in sum() may compensate on 3.12+)."""
-    total = 0.0
-    for v in values:
-        total += v
-    return total
+        if bar[1] == 0:
+            bar[1] = bar[2] = bar[3] = mid
+        else:
+            bar[2] = max(bar[2], mid)
+            bar[3] = min(bar[3], mid)
+        bar[4] = mid
+        bar[5] += volume
+        bar[6] += 1
 
 
 def artificial_load(ms: float) -> None:
@@ -278,871 +304,432 @@ def artificial_load(ms: float) -> None:
             x = (x * 1103515245 + 12345) & 0x7FFFFFFF
 
 
-@dataclass
-class WorkerResult:
-    value: Any
-    confidence: float
-
-
 class Worker:
-    """Base: caches the bar-only part of a result until a bar completes."""
+    """A CORE worker's result on the current tick."""
 
-    def __init__(self, spec: WorkerSpec):
-        self.name = spec.name
-        self.worker_type = spec.worker_type
-        self.timeframe = spec.timeframe
-        self.params = spec.params
-        self.load_ms = spec.artificial_load_ms
-        self.computations = 0
-        self.bar_computations = 0
-        self._cached_version = -1
-        self._cached = None
+    def __init__(self, spec):
+        (self.kind, self.timeframe, self.period, self.deviation, self.fast, self.slow,
+         self.heavy, self.load_ms) = spec
+        self.ready = False
+        self.nbars = 0
+        self.value = 50.0
+        self.confidence = 0.0
+        self.avg_gain = self.avg_loss = 0.0
+        self.upper = self.middle = self.lower = self.std_dev = 0.0
+        self.macd = (0.0, 0.0, 0.0)
 
-    def bars_needed(self) -> int:
-        raise NotImplementedError
+    def from_bars(self, history: list) -> None:
+        n = self.nbars = len(history)
+        p = self.period
+        closes = [b[4] for b in history]
+        if self.kind == RSI:
+            self.ready = n >= p + 1
+            if not self.ready:
+                self.value, self.confidence = 50.0, 0.0
+                return
+            deltas = [b - a for a, b in zip(closes[-(p + 1):-1], closes[-p:])]
+            self.avg_gain = numpy_sum([d if d > 0 else 0.0 for d in deltas]) / p
+            self.avg_loss = numpy_sum([-d if d < 0 else 0.0 for d in deltas]) / p
+            if self.avg_loss == 0:
+                self.value = 100.0
+            else:
+                self.value = 100.0 - 100.0 / (1.0 + self.avg_gain / self.avg_loss)
+            self.confidence = min(1.0, n / (p * 2))
+        elif self.kind == ENVELOPE:
+            self.ready = n >= p
+            if not self.ready:
+                self.upper = self.middle = self.lower = self.confidence = 0.0
+                if self.heavy:
+                    raise ScenarioFailed(11, "heavy envelope worker: fewer bars than its period")
+                return
+            window = closes[-p:]
+            mean = numpy_sum(window) / p
+            self.std_dev = math.sqrt(numpy_sum([(c - mean) * (c - mean) for c in window]) / p)
+            self.middle = mean
+            self.upper = mean + self.std_dev * self.deviation
+            self.lower = mean - self.std_dev * self.deviation
+            self.confidence = min(1.0, n / (p * 2))
+        elif self.kind == MACD:
+            self.ready = n >= self.slow
+            if not self.ready:
+                self.macd, self.confidence = (0.0, 0.0, 0.0), 0.0
+                return
+            emas = []
+            for period in (self.fast, self.slow):
+                alpha = 2.0 / (period + 1)
+                e = closes[0]
+                for c in closes[1:]:
+                    e = alpha * c + (1 - alpha) * e
+                emas.append(e)
+            line = emas[0] - emas[1]
+            self.macd = (line, line * 0.9, line - line * 0.9)
+            self.confidence = 1.0
 
-    def from_bars(self, series: BarSeries):
-        """The part of the result that depends on completed bars only."""
-        raise NotImplementedError
-
-    def finish(self, cached, series: BarSeries, mid: float) -> WorkerResult:
-        return cached
-
-    def compute(self, series: BarSeries, mid: float) -> WorkerResult:
-        artificial_load(self.load_ms)
-        if self._cached_version != series.version:
-            self._cached = self.from_bars(series)
-            self._cached_version = series.version
-            self.bar_computations += 1
-        self.computations += 1
-        return self.finish(self._cached, series, mid)
-
-
-class RsiWorker(Worker):
-    def bars_needed(self):
-        return self.params["period"] + 1
-
-    def from_bars(self, series):
-        period = self.params["period"]
-        nbars = len(series.completed)
-        if nbars < period + 1:
-            return WorkerResult(50.0, 0.0)
-        closes = series.closes(period + 1)
-        gain_sum = 0.0
-        loss_sum = 0.0
-        for j in range(1, period + 1):
-            delta = closes[j] - closes[j - 1]
-            if delta > 0:
-                gain_sum += delta
-            elif delta < 0:
-                loss_sum += -delta
-        avg_gain = gain_sum / period
-        avg_loss = loss_sum / period
-        value = 100.0 if avg_loss == 0 else 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
-        return WorkerResult(value, min(1.0, nbars / (2 * period)))
-
-
-@dataclass
-class EnvelopeBands:
-    upper: float
-    middle: float
-    lower: float
-    confidence: float
-    ready: bool
-
-
-class EnvelopeWorker(Worker):
-    def bars_needed(self):
-        return self.params["period"]
-
-    def from_bars(self, series):
-        period = self.params["period"]
-        nbars = len(series.completed)
-        if nbars < period:
-            return EnvelopeBands(0.0, 0.0, 0.0, 0.0, False)
-        closes = series.closes(period)
-        middle = _sum(closes) / period
-        std = math.sqrt(_sum((c - middle) * (c - middle) for c in closes) / period)
-        deviation = self.params["deviation"]
-        return EnvelopeBands(
-            middle + std * deviation,
-            middle,
-            middle - std * deviation,
-            min(1.0, nbars / (2 * period)),
-            True,
-        )
-
-    def finish(self, bands, series, mid):
-        # The position is the only part that moves with the tick.
-        if not bands.ready or bands.upper == bands.lower:
-            position = 0.5
-        else:
-            position = min(1.0, max(0.0, (mid - bands.lower) / (bands.upper - bands.lower)))
-        value = {
-            "upper": bands.upper,
-            "middle": bands.middle,
-            "lower": bands.lower,
-            "position": position,
-        }
-        return WorkerResult(value, bands.confidence)
+    def position(self, mid: float) -> float:
+        if not self.ready or self.upper == self.lower:
+            return 0.5
+        return max(0.0, min(1.0, (mid - self.lower) / (self.upper - self.lower)))
 
 
-class MacdWorker(Worker):
-    def bars_needed(self):
-        return self.params["slow"] + self.params["signal"] - 1
-
-    def from_bars(self, series):
-        p = self.params
-        if len(series.completed) < self.bars_needed():
-            return WorkerResult({"macd": 0.0, "signal": 0.0, "histogram": 0.0}, 0.0)
-        line, signal, hist = reference_macd(
-            np.array(series.closes()), p["fast"], p["slow"], p["signal"]
-        )
-        return WorkerResult(
-            {"macd": float(line[-1]), "signal": float(signal[-1]), "histogram": float(hist[-1])},
-            1.0,
-        )
-
-
-_WORKER_CLASSES = {"rsi": RsiWorker, "envelope": EnvelopeWorker, "macd": MacdWorker}
-
-
-def make_worker(spec: WorkerSpec) -> Worker:
-    return _WORKER_CLASSES[spec.indicator](spec)
-
-
-def warmup_bars_needed(strategy: StrategySpec) -> dict[str, int]:
-    """Completed bars per timeframe loaded before the window (capped at 1000)."""
-    need: dict[str, int] = {}
-    for spec in strategy.workers:
-        n = make_worker(spec).bars_needed()
-        need[spec.timeframe] = min(BAR_HISTORY_LIMIT, max(need.get(spec.timeframe, 0), n))
-    return need
+def decide(logic: int, th, min_confidence: float, rsi: float, pos: float):
+    """(action, confidence, rsi_hit, env_hit) of a CORE decision logic."""
+    if logic == SIMPLE_CONSENSUS:
+        if rsi <= th[0] and pos <= th[2]:
+            rs, es = max(0.0, (th[0] - rsi) / 30.0), max(0.0, (th[2] - pos) / 0.3)
+            c = max(0.5, min(1.0, 0.5 + (rs + es) / 2.0 * 0.5))
+            if c >= min_confidence:
+                return BUY, c, 0, 0
+        if rsi >= th[1] and pos >= th[3]:
+            rs, es = max(0.0, (rsi - th[1]) / 30.0), max(0.0, (pos - th[3]) / 0.3)
+            c = max(0.5, min(1.0, 0.5 + (rs + es) / 2.0 * 0.5))
+            if c >= min_confidence:
+                return SELL, c, 0, 0
+        return FLAT, 0.5, 0, 0
+    rsi_hit, env_hit = rsi < th[0], pos < th[2]
+    if rsi_hit or env_hit:
+        c = 0.4
+        if rsi_hit:
+            c += (th[0] - rsi) / th[0] * 0.3
+        if env_hit:
+            c += (th[2] - pos) / th[2] * 0.3
+        c = min(1.0, c)
+        if c >= min_confidence:
+            return BUY, c, int(rsi_hit), int(env_hit)
+    rsi_hit, env_hit = rsi > th[1], pos > 1.0 - th[2]
+    if rsi_hit or env_hit:
+        c = 0.4
+        if rsi_hit:
+            c += (rsi - th[1]) / (100 - th[1]) * 0.3
+        if env_hit:
+            c += (pos - (1.0 - th[2])) / th[2] * 0.3
+        c = min(1.0, c)
+        if c >= min_confidence:
+            return SELL, c, int(rsi_hit), int(env_hit)
+    return FLAT, 0.5, 0, 0
 
 
 # ===========================================================================
-# Decision logics
+# The engine: trade simulator and tick loop
 # ===========================================================================
-
-
-@dataclass
-class Decision:
-    action: str  # "BUY", "SELL" or "FLAT"
-    confidence: float
-    reason: str
-
-
-_FLAT = "FLAT"
-
-
-class SimpleConsensus:
-    """BUY/SELL only when rsi and envelope agree."""
-
-    def __init__(self, params: dict):
-        self.p = params
-
-    def decide(self, rsi: float, position: float) -> Decision:
-        p = self.p
-        if rsi <= p["rsi_oversold"] and position <= p["envelope_lower_threshold"]:
-            rsi_strength = max(0.0, (p["rsi_oversold"] - rsi) / 30.0)
-            env_strength = max(0.0, (p["envelope_lower_threshold"] - position) / 0.3)
-            confidence = max(0.5, min(1.0, 0.5 + (rsi_strength + env_strength) / 2.0 * 0.5))
-            if confidence >= p["min_confidence"]:
-                return Decision(
-                    "BUY", confidence, f"RSI={rsi:.1f} (oversold) + Envelope={position:.2f} (lower)"
-                )
-        if rsi >= p["rsi_overbought"] and position >= p["envelope_upper_threshold"]:
-            rsi_strength = max(0.0, (rsi - p["rsi_overbought"]) / 30.0)
-            env_strength = max(0.0, (position - p["envelope_upper_threshold"]) / 0.3)
-            confidence = max(0.5, min(1.0, 0.5 + (rsi_strength + env_strength) / 2.0 * 0.5))
-            if confidence >= p["min_confidence"]:
-                return Decision(
-                    "SELL",
-                    confidence,
-                    f"RSI={rsi:.1f} (overbought) + Envelope={position:.2f} (upper)",
-                )
-        return Decision(_FLAT, 0.5, "No consensus signal")
-
-
-class AggressiveTrend:
-    """BUY/SELL when either rsi or envelope is extreme."""
-
-    def __init__(self, params: dict):
-        self.p = params
-
-    @staticmethod
-    def _reason(rsi, position, rsi_hit, env_hit):
-        parts = ([f"RSI={rsi:.1f}"] if rsi_hit else []) + (
-            [f"Envelope={position:.2f}"] if env_hit else []
-        )
-        return " OR ".join(parts) + " (aggressive)"
-
-    def decide(self, rsi: float, position: float) -> Decision:
-        p = self.p
-        buy_threshold, sell_threshold, extremes = (
-            p["rsi_buy_threshold"],
-            p["rsi_sell_threshold"],
-            p["envelope_extremes"],
-        )
-
-        rsi_hit, env_hit = rsi < buy_threshold, position < extremes
-        if rsi_hit or env_hit:
-            confidence = 0.4
-            if rsi_hit:
-                confidence += (buy_threshold - rsi) / buy_threshold * 0.3
-            if env_hit:
-                confidence += (extremes - position) / extremes * 0.3
-            confidence = min(1.0, confidence)
-            if confidence >= p["min_confidence"]:
-                return Decision("BUY", confidence, self._reason(rsi, position, rsi_hit, env_hit))
-
-        upper = 1.0 - extremes
-        rsi_hit, env_hit = rsi > sell_threshold, position > upper
-        if rsi_hit or env_hit:
-            confidence = 0.4
-            if rsi_hit:
-                confidence += (rsi - sell_threshold) / (100 - sell_threshold) * 0.3
-            if env_hit:
-                confidence += (position - upper) / extremes * 0.3
-            confidence = min(1.0, confidence)
-            if confidence >= p["min_confidence"]:
-                return Decision("SELL", confidence, self._reason(rsi, position, rsi_hit, env_hit))
-        return Decision(_FLAT, 0.5, "No extreme indicator values")
-
-
-_DECISION_LOGICS = {
-    "CORE/simple_consensus": SimpleConsensus,
-    "CORE/aggressive_trend": AggressiveTrend,
-}
-
-
-# ===========================================================================
-# Trade simulator
-# ===========================================================================
-
-
-class OrderDelays:
-    """Fill delays in ticks: api latency randint(1, 3) plus market execution
-    randint(2, 5), from two CPython generators seeded once per scenario."""
-
-    def __init__(self, api_latency_seed: int = 42, market_execution_seed: int = 123):
-        self.api = random.Random(api_latency_seed)
-        self.execution = random.Random(market_execution_seed)
-
-    def next(self) -> int:
-        return self.api.randint(1, 3) + self.execution.randint(2, 5)
 
 
 @dataclass
 class Position:
-    position_id: str
-    direction: str
+    id: int
+    direction: int
     lots: float
     entry_price: float
-    entry_tick: int  # tick number of the fill
-    fees: float  # the spread cost charged at the fill
-    unrealized_pnl: float = 0.0
-
-
-@dataclass
-class PendingOrder:
-    order_id: str
-    direction: str
-    lots: float
-    placed_at_tick: int
-    fill_at_tick: int
-
-
-@dataclass
-class OrderRecord:
-    """One order as sent: its fate and, if pending, its delay and fill."""
-
-    order_id: str
-    direction: str
-    lots: float
-    placed_at_tick: int
-    status: str  # "pending" (never filled), "executed", "rejected"
-    delay: int | None = None
-    filled_at_tick: int | None = None
-    fill_price: float | None = None
-    spread_cost: float | None = None
-    rejection: str | None = None
-
-
-@dataclass
-class ClosedTrade:
-    position_id: str
-    direction: str
-    lots: float
-    entry_price: float
-    exit_price: float
+    fee: float
     entry_tick: int
-    exit_tick: int
-    spread_cost: float
-    pnl: float
-    reason: str  # "reversal" or "end_of_scenario"
+    current_price: float = 0.0
+    unrealized: float = 0.0
 
 
-class TradeSimulator:
-    """One scenario's broker: market orders with seeded fill delays, one
-    symbol's positions, balance and statistics."""
+class Engine:
+    """One scenario's state; a hook reads and trades through the same
+    methods as the C engine's (``fastpar.scenarios`` wraps either)."""
 
-    def __init__(
-        self, spec: SymbolSpec, leverage: float, initial_balance: float, seeds: dict | None = None
-    ):
-        seeds = seeds or {}
+    def __init__(self, spec, result: KernelResult):
         self.spec = spec
-        self.leverage = float(leverage)
-        self.point_scale = float(10**spec.digits)
-        self.initial_balance = float(initial_balance)
-        self.balance = float(initial_balance)
-        self.delays = OrderDelays(
-            seeds.get("api_latency_seed", 42), seeds.get("market_execution_seed", 123)
-        )
+        self.res = result
+        self.point_scale = 10.0 ** spec.digits
+        self.balance = spec.initial_balance
+        result.max_equity = spec.initial_balance
+        self.api = random.Random(spec.api_latency_seed)
+        self.exec = random.Random(spec.market_execution_seed)
+        self.tick = 0
+        self.index = 0
+        self.bid = self.ask = float("nan")
+        self.order_counter = self.pending_counter = self.position_counter = 0
+        self.pos: list[Position] = []
+        # (pending_id, order row, direction, lots, placed_tick, fill_at_tick)
+        self.pend: list[tuple] = []
+        self.bars = [Bars(m, warm, hist) for m, rendered, hist, warm in spec.timeframes]
+        self.workers = [Worker(w) for w in spec.workers]
 
-        self.tick_number = 0
-        self.bid = math.nan
-        self.ask = math.nan
-        self.pending: list[PendingOrder] = []
-        self.positions: list[Position] = []
-        self.orders: list[OrderRecord] = []
-        self._order_by_id: dict[str, OrderRecord] = {}
-        self.trades: list[ClosedTrade] = []
-        self._order_counter = 0
-        self._position_counter = 0
+    # -- account -------------------------------------------------------------
 
-        self.execution = ExecutionStats()
-        self.costs = CostBreakdown()
-        self.total_trades = 0
-        self.winning_trades = 0
-        self.losing_trades = 0
-        self.total_profit = 0.0
-        self.total_loss = 0.0
-        self.max_equity = self.initial_balance
-        self.max_drawdown = 0.0
-
-    # -- account ------------------------------------------------------------
-
-    def margin_for(self, lots: float, price: float) -> float:
-        return lots * self.spec.contract_size * price / self.leverage
+    def _sum(self, values):
+        return python_sum(values, self.spec.compensated_sum)
 
     def equity(self) -> float:
-        return self.balance + _sum(p.unrealized_pnl for p in self.positions)
+        return self.balance + self._sum([p.unrealized for p in self.pos])
 
-    def margin_used(self) -> float:
-        return _sum(self.margin_for(p.lots, p.entry_price) for p in self.positions)
+    def account(self):
+        """(balance, equity, margin_used, free_margin, margin_level,
+        total_lots, open_positions)."""
+        used = self._sum([p.lots * 100000 * p.entry_price / self.spec.leverage
+                          for p in self.pos])
+        equity = self.equity()
+        level = equity / used * 100 if used > 0 else 0.0
+        return (self.balance, equity, used, equity - used, level,
+                self._sum([p.lots for p in self.pos]), len(self.pos))
 
     def free_margin(self) -> float:
-        return self.equity() - self.margin_used()
+        return self.account()[3]
 
-    # -- per tick -----------------------------------------------------------
+    # -- the simulator -------------------------------------------------------
 
-    def on_tick(self, bid: float, ask: float) -> None:
-        """Step 1 of every tick: fill due orders, then mark to market."""
-        self.tick_number += 1
+    def update_prices(self, bid: float, ask: float) -> None:
+        self.tick += 1
         self.bid, self.ask = bid, ask
-        due = [o for o in self.pending if o.fill_at_tick <= self.tick_number]
-        for order in due:
-            self.pending.remove(order)
-            self._fill(order)
-        for position in self.positions:
-            self._mark(position)
+        due = [p for p in self.pend if p[5] <= self.tick]
+        self.pend = [p for p in self.pend if p[5] > self.tick]
+        for pending in due:
+            self._fill(pending)
+        for p in self.pos:
+            if p.direction == BUY:
+                p.current_price = self.bid
+                diff = p.current_price - p.entry_price
+            else:
+                p.current_price = self.ask
+                diff = p.entry_price - p.current_price
+            p.unrealized = diff * self.point_scale * self.spec.tick_value * p.lots - p.fee
 
-    def _mark(self, position: Position) -> None:
-        if position.direction == "BUY":
-            points = (self.bid - position.entry_price) * self.point_scale
-        else:
-            points = (position.entry_price - self.ask) * self.point_scale
-        position.unrealized_pnl = points * self.spec.tick_value * position.lots - position.fees
-
-    def _fill(self, order: PendingOrder) -> None:
-        record = self._order_by_id[order.order_id]
-        price = self.ask if order.direction == "BUY" else self.bid
-        margin = self.margin_for(order.lots, price)
+    def _fill(self, pending) -> None:
+        s, r = self.spec, self.res
+        _, index, direction, lots, _, _ = pending
+        order = r.orders[index]
+        price = self.ask if direction == BUY else self.bid
+        cost = abs((self.ask - self.bid) * self.point_scale * s.tick_value * lots)
+        r.execution_spread_cost += cost
+        required = lots * s.margin_contract_size * s.margin_price / s.leverage
         free = self.free_margin()
-        if margin > free:
-            self.execution.orders_rejected += 1
-            record.status = "rejected"
-            record.rejection = f"insufficient margin at fill: need {margin:.2f}, free {free:.2f}"
+        if required > free:
+            r.orders_rejected += 1
+            order.status, order.reject = FILL_REJECTED, REJ_MARGIN_FILL
+            order.reject_value, order.reject_value2 = required, free
             return
-        spread_cost = (self.ask - self.bid) * self.point_scale * self.spec.tick_value * order.lots
-        self._position_counter += 1
-        self.positions.append(
-            Position(
-                f"pos_{self._position_counter}",
-                order.direction,
-                order.lots,
-                price,
-                self.tick_number,
-                spread_cost,
-            )
-        )
-        self.execution.orders_executed += 1
-        self.execution.total_spread_cost += spread_cost
-        self.costs.total_spread_cost += spread_cost
-        self.costs.total_fees += spread_cost
-        record.status = "executed"
-        record.filled_at_tick = self.tick_number
-        record.fill_price = price
-        record.spread_cost = spread_cost
+        self.position_counter += 1
+        self.pos.append(Position(self.position_counter, direction, lots, price, cost,
+                                       self.tick))
+        r.portfolio_spread_cost += cost
+        r.orders_executed += 1
+        order.status, order.filled_tick = EXECUTED, self.tick
+        order.fill_price, order.spread_cost = price, cost
+        order.position_id = self.position_counter
 
-    # -- orders and closes --------------------------------------------------
-
-    def send_market_order(self, direction: str, lots: float) -> OrderRecord:
-        """Validate and queue a market order; the record tells its status."""
-        self._order_counter += 1
-        record = OrderRecord(
-            f"ord_{self._order_counter}", direction, lots, self.tick_number, "pending"
-        )
-        self.orders.append(record)
-        self._order_by_id[record.order_id] = record
-        self.execution.orders_sent += 1
-
-        price = self.ask if direction == "BUY" else self.bid
-        problem = self.spec.check_lots(lots)
-        if problem is None and not self.spec.trade_allowed:
-            problem = f"symbol {self.spec.symbol} not tradeable"
-        if problem is None and self.margin_for(lots, price) > self.free_margin():
-            problem = f"insufficient margin: need {self.margin_for(lots, price):.2f}"
-        if problem is not None:
-            self.execution.orders_rejected += 1
-            record.status = "rejected"
-            record.rejection = problem
-            return record
-
-        delay = self.delays.next()
-        record.delay = delay
-        self.pending.append(
-            PendingOrder(
-                record.order_id, direction, lots, self.tick_number, self.tick_number + delay
-            )
-        )
-        return record
-
-    def close_position(self, position: Position, reason: str) -> float:
-        """Realize the position's P&L as marked on this tick."""
-        pnl = position.unrealized_pnl
-        self.positions.remove(position)
+    def close_at(self, i: int, reason: int) -> float:
+        r = self.res
+        p = self.pos.pop(i)
+        pnl = p.unrealized
         self.balance += pnl
-        exit_price = self.bid if position.direction == "BUY" else self.ask
-        self.trades.append(
-            ClosedTrade(
-                position.position_id,
-                position.direction,
-                position.lots,
-                position.entry_price,
-                exit_price,
-                position.entry_tick,
-                self.tick_number,
-                position.fees,
-                pnl,
-                reason,
-            )
-        )
-        self.total_trades += 1
+        r.trades.append(TradeRow(p.id, p.direction, reason, p.entry_tick, self.tick, p.lots,
+                                 p.entry_price, self.bid if p.direction == BUY else self.ask,
+                                 p.fee, pnl))
+        r.total_trades += 1
         if pnl > 0:
-            self.winning_trades += 1
-            self.total_profit += pnl
+            r.winning_trades += 1
+            r.total_profit += pnl
         else:
-            self.losing_trades += 1
-            self.total_loss += -pnl
+            r.losing_trades += 1
+            r.total_loss += abs(pnl)
         equity = self.equity()
-        self.max_equity = max(self.max_equity, equity)
-        self.max_drawdown = max(self.max_drawdown, self.max_equity - equity)
+        if equity > r.max_equity:
+            r.max_equity = equity
+        if r.max_equity - equity > r.max_drawdown:
+            r.max_drawdown = r.max_equity - equity
         return pnl
 
-    def close_all(self, reason: str) -> None:
-        for position in list(self.positions):
-            self.close_position(position, reason)
+    def close_position(self, position_id: int):
+        """(found, pnl)."""
+        for i, p in enumerate(self.pos):
+            if p.id == position_id:
+                return True, self.close_at(i, CLOSE_DECISION)
+        return False, 0.0
 
-    # -- results ------------------------------------------------------------
+    def _send(self, direction: int, lots: float, market: bool = True) -> int:
+        """send_order; the index of the order's row."""
+        s, r = self.spec, self.res
+        self.order_counter += 1
+        order = OrderRow(self.order_counter, 0, direction, PENDING, REJ_NONE, self.tick, 0, 0, 0,
+                         lots)
+        r.orders.append(order)
+        r.orders_sent += 1
+        rej, v1, v2 = REJ_NONE, 0.0, 0.0
+        if not s.trade_allowed:
+            rej = REJ_NOT_TRADEABLE
+        elif lots < s.volume_min:
+            rej, v1, v2 = REJ_LOTS_MIN, lots, s.volume_min
+        elif lots > s.volume_max:
+            rej, v1, v2 = REJ_LOTS_MAX, lots, s.volume_max
+        elif s.volume_step > 0 and abs((lots - s.volume_min) % s.volume_step) > 1e-8:
+            rej, v1, v2 = REJ_LOTS_STEP, lots, s.volume_step
+        elif not market:
+            rej = REJ_ORDER_TYPE
+        elif self.free_margin() < lots * 100000 * 0.01:
+            rej, v1 = REJ_MARGIN, lots * 100000 * 0.01
+        if rej != REJ_NONE:
+            r.orders_rejected += 1
+            order.status, order.reject, order.reject_value, order.reject_value2 = (
+                REJECTED, rej, v1, v2)
+            return len(r.orders) - 1
+        delay = self.api.randint(1, 3) + self.exec.randint(2, 5)
+        self.pending_counter += 1
+        order.pending_id, order.fill_at_tick = self.pending_counter, self.tick + delay
+        self.pend.append((self.pending_counter, len(r.orders) - 1, direction, lots, self.tick,
+                             self.tick + delay))
+        return len(r.orders) - 1
 
-    def portfolio_stats(self) -> PortfolioStats:
-        n = self.total_trades
-        if self.total_loss > 0:
-            profit_factor = self.total_profit / self.total_loss
+    def count_signal(self, direction: int) -> None:
+        if direction == BUY:
+            self.res.signals_buy += 1
         else:
-            profit_factor = 0.0 if self.total_profit == 0 else math.inf
-        return PortfolioStats(
-            total_trades=n,
-            winning_trades=self.winning_trades,
-            losing_trades=self.losing_trades,
-            total_profit=self.total_profit,
-            total_loss=self.total_loss,
-            max_drawdown=self.max_drawdown,
-            max_equity=self.max_equity,
-            win_rate=self.winning_trades / n if n else 0.0,
-            profit_factor=profit_factor,
-            total_spread_cost=self.costs.total_spread_cost,
-            total_commission=self.costs.total_commission,
-            total_swap=self.costs.total_swap,
-            total_fees=self.costs.total_fees,
-        )
+            self.res.signals_sell += 1
 
-
-# ===========================================================================
-# The scenario
-# ===========================================================================
-
-
-@dataclass
-class ScenarioResult:
-    """Everything one scenario produced. ``to_performance_stats`` gives the
-    batch_orchestrator API's ScenarioPerformanceStats."""
-
-    scenario_name: str
-    symbol: str
-    window: tuple[int, int]  # [first, last + 1) indices into the tick arrays
-    ticks_processed: int
-    signals_generated: int
-    signals_gen_buy: int
-    signals_gen_sell: int
-    signal_rate: float
-    portfolio_value: float  # final balance
-    initial_balance: float
-    decision_logic_name: str
-    decision_logic_type: str
-    decision_counts: dict[str, int]
-    sample_signals: list[dict]
-    portfolio_stats: PortfolioStats
-    execution_stats: ExecutionStats
-    cost_breakdown: CostBreakdown
-    worker_statistics: dict[str, Any]
-    scenario_requirement: dict[str, Any]
-    warmup_bars: dict[str, int]  # completed bars per timeframe the workers see on the first tick
-    trades: list[ClosedTrade]
-    orders: list[OrderRecord]
-    elapsed_time: float = 0.0
-    trace: dict[str, np.ndarray] | None = field(default=None, repr=False)
-
-    @property
-    def fill_delays(self) -> list[int]:
-        return [o.delay for o in self.orders if o.delay is not None]
-
-    def to_performance_stats(
-        self, scenario_index: int, elapsed_time: float | None = None
-    ) -> ScenarioPerformanceStats:
-        return ScenarioPerformanceStats(
-            scenario_index=scenario_index,
-            scenario_name=self.scenario_name,
-            symbol=self.symbol,
-            ticks_processed=self.ticks_processed,
-            signals_generated=self.signals_generated,
-            signals_gen_buy=self.signals_gen_buy,
-            signals_gen_sell=self.signals_gen_sell,
-            signal_rate=self.signal_rate,
-            success=True,
-            portfolio_value=self.portfolio_value,
-            initial_balance=self.initial_balance,
-            elapsed_time=self.elapsed_time if elapsed_time is None else elapsed_time,
-            worker_statistics=self.worker_statistics,
-            decision_logic_name=self.decision_logic_name,
-            scenario_requirement=self.scenario_requirement,
-            sample_signals=list(self.sample_signals),
-            portfolio_stats=self.portfolio_stats,
-            execution_stats=self.execution_stats,
-            cost_breakdown=self.cost_breakdown,
-        )
-
-
-def _get(scenario, key, default=None):
-    if isinstance(scenario, dict):
-        return scenario.get(key, default)
-    return getattr(scenario, key, default)
-
-
-def _tick_columns(ticks):
-    """(symbol or None, timestamp, bid, ask, volume) of the accepted inputs:
-    TickArrays, a dict or DataFrame of columns, or a 4-tuple of arrays."""
-    if isinstance(ticks, TickArrays):
-        return ticks.symbol, ticks.timestamp, ticks.bid, ticks.ask, ticks.volume
-    if isinstance(ticks, dict):
-        vol = ticks.get("volume")
-        return (
-            ticks.get("symbol"),
-            ticks["timestamp"],
-            ticks["bid"],
-            ticks["ask"],
-            (np.zeros(len(ticks["bid"])) if vol is None else vol),
-        )
-    columns = getattr(ticks, "columns", None)
-    if columns is not None:  # a pandas DataFrame
-        missing = [k for k in ("bid", "ask") if k not in columns]
-        if missing:
-            raise ValueError(f"tick data: missing column(s) {missing}; found {list(columns)}")
-        vol = ticks["volume"].to_numpy() if "volume" in columns else np.zeros(len(ticks))
-        return None, frame_timestamps(ticks), ticks["bid"].to_numpy(), ticks["ask"].to_numpy(), vol
-    timestamp, bid, ask, volume = ticks
-    return None, timestamp, bid, ask, volume
-
-
-def select_window(timestamps: np.ndarray, start_date, end_date, max_ticks=None) -> tuple[int, int]:
-    """[lo, hi) indices of the scenario's ticks (rule 0 of the module doc)."""
-    start_ns = to_ns(start_date)
-    # bisect, not np.searchsorted: the same binary search, but it keeps the
-    # GIL, which searchsorted lets go of and then has to wait for again
-    # while other threads run Python.
-    lo = bisect.bisect_left(timestamps, start_ns)
-    if max_ticks:
-        hi = lo + int(max_ticks)
-        if hi > len(timestamps):
-            raise ValueError(
-                f"only {len(timestamps) - lo} ticks from {start_date}, max_ticks asks for {max_ticks}"
-            )
-    else:
-        end_ns = to_ns(end_date)
-        if end_ns < start_ns:
-            raise ValueError(f"end_date {end_date} is before start_date {start_date}")
-        hi = bisect.bisect_right(timestamps, end_ns)
-    if hi <= lo:
-        raise ValueError(f"no ticks between {start_date} and {end_date}")
-    return lo, hi
-
-
-def _broker_path(scenario):
-    """The scenario's broker file as written (None: the shipped one)."""
-    return (_get(scenario, "trade_simulator_config") or {}).get("broker_config_path")
-
-
-def _resolve_broker(broker, scenario) -> BrokerConfig:
-    if isinstance(broker, BrokerConfig):
-        return broker
-    if isinstance(broker, dict):
-        return BrokerConfig.from_dict(broker)
-    if broker is None:
-        return load_broker_config(_broker_path(scenario))
-    raise TypeError(f"broker must be a BrokerConfig, a dict or None, not {type(broker).__name__}")
-
-
-def _signal_record(
-    decision: Decision, mid: float, ts: int, tick_number: int, order: OrderRecord
-) -> dict:
-    return {
-        "action": decision.action,
-        "confidence": decision.confidence,
-        "reason": decision.reason,
-        "price": mid,
-        "timestamp": iso_utc(ts),
-        "tick": tick_number,
-        "order_id": order.order_id,
-        "lot_size": order.lots,
-    }
-
-
-class _Trace:
-    """Per-tick values for comparing another implementation tick by tick."""
-
-    def __init__(self, n: int, workers: list[Worker]):
-        self.columns: dict[str, np.ndarray] = {}
-        for w in workers:
-            if isinstance(w, RsiWorker):
-                self.columns[w.name] = np.empty(n)
-            else:
-                keys = (
-                    ("upper", "middle", "lower", "position")
-                    if isinstance(w, EnvelopeWorker)
-                    else ("macd", "signal", "histogram")
-                )
-                for key in keys:
-                    self.columns[f"{w.name}.{key}"] = np.empty(n)
-        self.columns["decision"] = np.zeros(n, dtype=np.int8)
-        self.columns["equity"] = np.empty(n)
-        self.columns["balance"] = np.empty(n)
-
-    def record(self, i, results: dict[str, WorkerResult], action: str, sim: TradeSimulator):
-        for name, result in results.items():
-            if isinstance(result.value, dict):
-                for key, v in result.value.items():
-                    self.columns[f"{name}.{key}"][i] = v
-            else:
-                self.columns[name][i] = result.value
-        self.columns["decision"][i] = {"BUY": 1, "SELL": -1}.get(action, 0)
-        self.columns["equity"][i] = sim.equity()
-        self.columns["balance"][i] = sim.balance
-
-
-def run_scenario(
-    ticks,
-    scenario,
-    broker=None,
-    progress: Callable[[int, int, dict], None] | None = None,
-    *,
-    trace: bool = False,
-) -> ScenarioResult:
-    """Run one scenario over ``ticks``.
-
-    ticks: a :class:`~fastpar.ticks.TickArrays`, a dict with timestamp / bid /
-        ask / volume arrays, or a (timestamp, bid, ask, volume) tuple; the
-        symbol's whole history (ticks before the window feed the warm-up).
-        Not modified.
-    scenario: a :class:`~fastpar.scenario_config.TestScenario` or a dict
-        with the same keys.
-    broker: a BrokerConfig, an MT5-like broker dict, or None to load
-        trade_simulator_config.broker_config_path (default: the shipped one).
-    progress: called as ``progress(ticks_done, total_ticks, live)`` every
-        500 ticks and at the end; ``live`` has total_trades,
-        winning_trades, losing_trades and portfolio_value (equity).
-    trace: keep per-tick worker values, decisions, equity and balance in
-        ``result.trace``.
-    """
-    started = time.perf_counter()
-    symbol = _get(scenario, "symbol")
-    name = (
-        _get(scenario, "name")
-        or f"{symbol}_{_get(scenario, 'start_date')}_{_get(scenario, 'end_date')}"
-    )
-    tick_symbol, ts_arr, bid_arr, ask_arr, vol_arr = _tick_columns(ticks)
-    if tick_symbol is not None and symbol is not None and tick_symbol != symbol:
-        raise ValueError(f"scenario {name!r} is for {symbol}, the ticks are {tick_symbol}")
-
-    strategy = parse_strategy_config(
-        _get(scenario, "strategy_config") or {}, source=f"scenario {name!r}: strategy_config"
-    )
-    sim_config = _get(scenario, "trade_simulator_config") or {}
-    broker_config = _resolve_broker(broker, scenario)
-    sim = TradeSimulator(
-        broker_config.symbol(symbol),
-        broker_config.leverage,
-        sim_config.get("initial_balance", 10000.0),
-        sim_config.get("seeds"),
-    )
-    lo, hi = select_window(
-        ts_arr,
-        _get(scenario, "start_date"),
-        _get(scenario, "end_date"),
-        _get(scenario, "max_ticks"),
-    )
-
-    # --- bars and warm-up --------------------------------------------------
-    workers = [make_worker(spec) for spec in strategy.workers]
-    warmup_need = warmup_bars_needed(strategy)
-    series = {tf: BarSeries(tf) for tf in sorted(warmup_need, key=TIMEFRAME_MINUTES.get)}
-    for tf, bars in series.items():
-        first = warmup_start_index(ts_arr, lo, bars.span_ns, warmup_need[tf])
-        for k in range(first, lo):
-            bars.add_tick(
-                int(ts_arr[k]), (float(bid_arr[k]) + float(ask_arr[k])) / 2.0, float(vol_arr[k])
-            )
-        bars.keep_last(warmup_need[tf])
-    warmup_bars: dict[str, int] = {}
-    worker_series = [(w, series[w.timeframe]) for w in workers]
-    series_list = list(series.values())
-
-    logic = _DECISION_LOGICS[strategy.decision_logic.logic_type](strategy.decision_logic.params)
-    lot_size = strategy.decision_logic.params["lot_size"]
-    min_free_margin = strategy.decision_logic.params["min_free_margin"]
-
-    # --- the tick loop -----------------------------------------------------
-    n = hi - lo
-    ts_list = ts_arr[lo:hi].tolist()
-    bid_list = np.asarray(bid_arr[lo:hi], dtype=np.float64).tolist()
-    ask_list = np.asarray(ask_arr[lo:hi], dtype=np.float64).tolist()
-    vol_list = np.asarray(vol_arr[lo:hi], dtype=np.float64).tolist()
-    tracer = _Trace(n, workers) if trace else None
-    decision_counts = {"BUY": 0, "SELL": 0, "FLAT": 0}
-    signals: list[dict] = []
-    signals_buy = signals_sell = 0
-
-    def live():
-        return {
-            "total_trades": sim.total_trades,
-            "winning_trades": sim.winning_trades,
-            "losing_trades": sim.losing_trades,
-            "portfolio_value": sim.equity(),
-        }
-
-    for i in range(n):
-        ts, bid, ask = ts_list[i], bid_list[i], ask_list[i]
-        mid = (bid + ask) / 2.0
-
-        sim.on_tick(bid, ask)  # 1. fills and marks
-        for bars in series_list:  # 2. bars
-            bars.add_tick(ts, mid, vol_list[i])
-        if i == 0:
-            # The last bar before the window completes on this tick when the
-            # window starts on a bar boundary, so count after it.
-            warmup_bars = {tf: len(s.completed) for tf, s in series.items()}
-        results = {w.name: w.compute(s, mid) for w, s in worker_series}  # 3. workers
-        # 4. decision
-        rsi, position = results["rsi_fast"].value, results["envelope_main"].value["position"]
-        decision = logic.decide(rsi, position)
-        decision_counts[decision.action] += 1
-
-        if decision.action != _FLAT:  # 5. execution
-            order = _execute(decision, sim, lot_size, min_free_margin)
-            if order is not None and order.status == "pending":
-                if len(signals) < SAMPLE_SIGNALS:
-                    signals.append(_signal_record(decision, mid, ts, sim.tick_number, order))
-                if decision.action == "BUY":
-                    signals_buy += 1
-                else:
-                    signals_sell += 1
-
-        if tracer is not None:
-            tracer.record(i, results, decision.action, sim)
-        if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
-            progress(i + 1, n, live())
-
-    sim.close_all("end_of_scenario")
-    if progress is not None:
-        progress(n, n, live())
-
-    signals_generated = signals_buy + signals_sell
-    worker_statistics = {
-        w.name: {
-            "worker_type": w.worker_type,
-            "timeframe": w.timeframe,
-            "computations": w.computations,
-            "bar_computations": w.bar_computations,
-            "artificial_load_ms": w.load_ms,
-        }
-        for w in workers
-    }
-    requirement = {
-        "max_warmup_bars": max(warmup_need.values()),
-        "all_timeframes": list(series),
-        "warmup_by_timeframe": dict(warmup_need),
-        "total_workers": len(workers),
-    }
-    return ScenarioResult(
-        scenario_name=name,
-        symbol=symbol,
-        window=(lo, hi),
-        ticks_processed=n,
-        signals_generated=signals_generated,
-        signals_gen_buy=signals_buy,
-        signals_gen_sell=signals_sell,
-        signal_rate=signals_generated / n,
-        portfolio_value=sim.balance,
-        initial_balance=sim.initial_balance,
-        decision_logic_name=strategy.decision_logic.name,
-        decision_logic_type=strategy.decision_logic.logic_type,
-        decision_counts=decision_counts,
-        sample_signals=signals,
-        portfolio_stats=sim.portfolio_stats(),
-        execution_stats=ExecutionStats(**vars(sim.execution)),
-        cost_breakdown=CostBreakdown(**vars(sim.costs)),
-        worker_statistics=worker_statistics,
-        scenario_requirement=requirement,
-        warmup_bars=warmup_bars,
-        trades=sim.trades,
-        orders=sim.orders,
-        elapsed_time=time.perf_counter() - started,
-        trace=tracer.columns if tracer is not None else None,
-    )
-
-
-def _execute(
-    decision: Decision, sim: TradeSimulator, lots: float, min_free_margin: float
-) -> OrderRecord | None:
-    """Rule 5: turn a BUY/SELL decision into at most one close and one order."""
-    if sim.pending:
-        return None
-    if sim.positions:
-        position = sim.positions[0]
-        if position.direction == decision.action:
+    def core_execute(self, action: int):
+        """A CORE logic's BUY or SELL; the order's row, or None."""
+        if any(p[2] == action for p in self.pend):
             return None
-        sim.close_position(position, "reversal")
-    if sim.free_margin() < min_free_margin:
-        return None
-    return sim.send_market_order(decision.action, lots)
+        if self.pos:
+            if self.pos[0].direction == action:
+                return None
+            self.close_at(0, CLOSE_DECISION)
+        if self.free_margin() < self.spec.min_free_margin:
+            return None
+        return self.res.orders[self._send(action, self.spec.lot_size)]
+
+    # -- the hook's view (the same methods as the C engine's) ----------------
+
+    def tick_index(self) -> int:
+        return self.index
+
+    def history_len(self, tf: int) -> int:
+        return len(self.bars[tf].history)
+
+    def history(self, tf: int, start: int = 0) -> list:
+        return [tuple(b) for b in self.bars[tf].history[start:]]
+
+    def current_bar(self, tf: int):
+        bar = self.bars[tf].current
+        return None if bar is None else tuple(bar)
+
+    def bars_completed(self, tf: int) -> int:
+        return self.bars[tf].completed
+
+    def worker_result(self, w: int):
+        """(ready, (value, confidence, ...)) as fp_engine_worker_result."""
+        x = self.workers[w]
+        out = [0.0] * 8
+        out[1] = x.confidence
+        if x.kind == RSI:
+            out[0], out[2], out[3], out[4] = x.value, x.avg_gain, x.avg_loss, x.nbars
+        elif x.kind == ENVELOPE:
+            out[0] = x.position((self.bid + self.ask) / 2.0)
+            out[2:7] = [x.upper, x.middle, x.lower, x.std_dev, x.nbars]
+        elif x.kind == MACD:
+            out[2:6] = [*x.macd, x.nbars]
+        return x.ready, tuple(out)
+
+    def positions(self) -> list:
+        """(position_id, direction, lots, entry_price, current_price,
+        unrealized_pnl, spread_cost, entry_tick) of each open position."""
+        return [(p.id, p.direction, p.lots, p.entry_price, p.current_price, p.unrealized,
+                 p.fee, p.entry_tick) for p in self.pos]
+
+    def pending(self) -> list:
+        """(pending_id, direction, lots, placed_tick, fill_at_tick) of each
+        pending order."""
+        return [(p[0], p[2], p[3], p[4], p[5]) for p in self.pend]
+
+    def send_order(self, direction: int, lots: float, market: bool = True):
+        """(row, number, pending_id, status, reject, value, value2,
+        fill_at_tick) of the order sent."""
+        row = self._send(direction, lots, market)
+        o = self.res.orders[row]
+        return (row, o.number, o.pending_id, o.status, o.reject, o.reject_value,
+                o.reject_value2, o.fill_at_tick)
+
+
+def run_kernel(ticks, spec, hook=None) -> KernelResult:
+    """Run one scenario window. ``ticks``: (timestamp int64 ns, bid, ask,
+    volume) arrays of the window; ``spec``: a KernelSpec; ``hook``: called
+    as ``hook(engine)`` on every tick when the scenario has USER parts.
+    Raises :class:`ScenarioFailed` where the C engine returns an error."""
+    timestamps, bids, asks, volumes = (np.asarray(a).tolist() for a in ticks)
+    if not timestamps:
+        raise ScenarioFailed(7, "the scenario window holds no tick")
+    r = KernelResult()
+    e = Engine(spec, r)
+    user_parts = spec.logic == USER_LOGIC or any(w[0] == USER for w in spec.workers)
+    cached = [None] * len(e.workers)
+    for i, (ts, bid, ask, vol) in enumerate(zip(timestamps, bids, asks, volumes)):
+        e.index = i
+        mid = (bid + ask) / 2.0
+        e.update_prices(bid, ask)  # 1
+        if not spec.symbol_known:
+            raise ScenarioFailed(9, "symbol not found in the broker configuration")
+        for bars, (_, rendered, _, _) in zip(e.bars, spec.timeframes):  # 2
+            if rendered:
+                bars.add(ts, mid, vol)
+        for k, w in enumerate(e.workers):  # 3
+            if w.kind == USER:
+                continue
+            artificial_load(w.load_ms)
+            in_history = spec.timeframes[w.timeframe][2]
+            version = e.bars[w.timeframe].version if in_history else 0
+            if cached[k] != version:
+                w.from_bars(e.bars[w.timeframe].history if in_history else [])
+                cached[k] = version
+        if user_parts:  # 4
+            hook(e)
+        if spec.logic == USER_LOGIC:
+            continue
+        rsi = e.workers[spec.rsi_worker].value  # 5
+        pos = e.workers[spec.envelope_worker].position(mid)
+        action, confidence, rsi_hit, env_hit = decide(spec.logic, spec.th, spec.min_confidence,
+                                                      rsi, pos)
+        if action == BUY:
+            r.decisions_buy += 1
+        elif action == SELL:
+            r.decisions_sell += 1
+        else:
+            r.decisions_flat += 1
+            continue
+        order = e.core_execute(action)  # 6
+        if order is not None and order.status == PENDING:
+            order.confidence, order.rsi, order.position, order.mid = confidence, rsi, pos, mid
+            order.rsi_hit, order.env_hit = rsi_hit, env_hit
+            e.count_signal(action)
+    while e.pos:  # 7
+        e.close_at(0, CLOSE_END)
+    r.ticks_processed = len(timestamps)
+    r.balance = e.balance
+    return r
+
+
+def run_scenario(ticks, scenario, broker=None):
+    """:func:`fastpar.scenarios.run_scenario` with this module's tick loop:
+    the same preparation and result, the loop in plain Python (the GIL is
+    held all the time). The pure-Python side of the GIL benchmark."""
+    from .. import scenarios
+
+    scenarios._check_scenario_object(scenario)
+    data = scenarios._bind(scenarios.as_data_worker(ticks), scenarios._get(scenario, "symbol"))
+    prep = scenarios.prepare_scenario(scenario, data, broker=broker)
+    started = time.perf_counter()
+    try:
+        r = run_kernel(prep.window.arrays(), prep.spec, prep.hook)
+    except ScenarioFailed as e:
+        raise scenarios.engine_error(prep, e.status, str(e)) from None
+    elapsed = time.perf_counter() - started
+    return scenarios.build_result(prep, _as_engine_dict(r), elapsed)
+
+
+def _as_engine_dict(r: KernelResult) -> dict:
+    """A KernelResult in the C engine's result shape (counts and tables)."""
+    out = {k: v for k, v in vars(r).items() if k not in ("orders", "trades")}
+    out["order_ints"] = np.array(
+        [[o.number, o.pending_id, o.direction, o.status, o.reject, o.placed_tick, o.fill_at_tick,
+          o.filled_tick, o.position_id, o.rsi_hit, o.env_hit] for o in r.orders],
+        dtype=np.int64).reshape(-1, 11)
+    out["order_floats"] = np.array(
+        [[o.lots, o.fill_price, o.spread_cost, o.reject_value, o.reject_value2, o.confidence,
+          o.rsi, o.position, o.mid] for o in r.orders], dtype=np.float64).reshape(-1, 9)
+    out["trade_ints"] = np.array(
+        [[t.position_id, t.direction, t.reason, t.entry_tick, t.exit_tick] for t in r.trades],
+        dtype=np.int64).reshape(-1, 5)
+    out["trade_floats"] = np.array(
+        [[t.lots, t.entry_price, t.exit_price, t.spread_cost, t.pnl] for t in r.trades],
+        dtype=np.float64).reshape(-1, 5)
+    return out
