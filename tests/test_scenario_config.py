@@ -1,5 +1,6 @@
-"""Scenario-set, app and broker configuration; tick loading and the
-synthetic ticks; the performance container."""
+"""Scenario-set, app and broker configuration read as the batch_orchestrator
+API reads them; tick files and the synthetic ticks; the performance
+container."""
 
 import copy
 import json
@@ -8,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 from fastpar.performance import (
+    BatchPerformanceStats,
     PortfolioStats,
     ScenarioPerformanceStats,
     ScenarioSetPerformanceManager,
@@ -18,12 +20,13 @@ from fastpar.scenario_config import (
     AppConfigLoader,
     BrokerConfig,
     ConfigError,
+    InvalidDateRangeError,
     ScenarioConfigLoader,
     TestScenario,
+    data_path,
     load_broker_config,
-    parse_strategy_config,
 )
-from fastpar.ticks import TickArrays, TickDataLoader, iso_utc, synthetic_ticks, to_ns
+from fastpar.ticks import TickArrays, iso_utc, load_file, synthetic_ticks, to_ns
 
 STRATEGY = {
     "decision_logic_type": "CORE/aggressive_trend",
@@ -86,170 +89,81 @@ def load(tmp_path, data):
 
 
 def test_test_scenario_defaults():
-    s = TestScenario(symbol="EURUSD", start_date="2025-09-01", end_date="2025-09-02")
-    assert s.name == "EURUSD_2025-09-01_2025-09-02"
-    assert (s.max_ticks, s.data_mode, s.enabled) == (None, "realistic", True)
-    assert (
-        s.strategy_config == {} and s.execution_config is None and s.trade_simulator_config is None
-    )
-    assert TestScenario("EURUSD", "a", "b", name="mine").name == "mine"
+    s = TestScenario(symbol="EURUSD", start_date="a", end_date="b")
+    assert s.name == "EURUSD_a_b" and s.max_ticks is None and s.data_mode == "realistic"
+    assert s.enabled is True and s.strategy_config == {} and s.trade_simulator_config is None
+    # The API's default execution block.
+    assert s.execution_config["parallel_workers"] is None
+    assert s.execution_config["worker_parallel_threshold_ms"] == 1.0
 
 
 def test_blocks_are_global_shallowly_updated_by_scenario(tmp_path):
-    data = scenario_set(
-        [
-            {
-                "name": "inherits",
-                "symbol": "EURUSD",
-                "start_date": "2025-09-01",
-                "end_date": "2025-09-02",
-            },
-            {
-                "name": "overrides",
-                "symbol": "EURUSD",
-                "start_date": "2025-09-01",
-                "end_date": "2025-09-02",
-                "max_ticks": 500,
-                "strategy_config": {
-                    "decision_logic_type": "CORE/simple_consensus",
-                    "workers": {"rsi_fast": {"period": 7, "timeframe": "M1"}},
-                },
-                "execution_config": {"parallel_workers": True},
-                "trade_simulator_config": {"initial_balance": 5000},
-            },
-        ]
-    )
-    inherits, overrides = load(tmp_path, data)
-    assert inherits.strategy_config == STRATEGY
-    assert inherits.trade_simulator_config["initial_balance"] == 10000
-    assert overrides.max_ticks == 500
-    sc = overrides.strategy_config
-    assert sc["decision_logic_type"] == "CORE/simple_consensus"
-    assert sc["worker_instances"] == STRATEGY["worker_instances"]  # untouched key kept
-    # Shallow: the scenario's "workers" replaces the global one as a whole.
-    assert sc["workers"] == {"rsi_fast": {"period": 7, "timeframe": "M1"}}
-    assert overrides.execution_config == {
-        "parallel_workers": True,
-        "worker_parallel_threshold_ms": 1.0,
-    }
-    assert overrides.trade_simulator_config == {
-        "broker_config_path": "broker_config.json",
-        "initial_balance": 5000,
-        "currency": "EUR",
-    }
-    # Scenarios do not share (or alter) the global dicts.
-    assert data["global"]["strategy_config"]["decision_logic_type"] == "CORE/aggressive_trend"
-    twins = load(tmp_path, scenario_set([dict(data["scenarios"][0], name=n) for n in ("a", "b")]))
-    twins[0].strategy_config["workers"]["rsi_fast"]["period"] = 99
-    assert twins[1].strategy_config["workers"]["rsi_fast"]["period"] == 14
+    data = scenario_set([
+        {"name": "a", "symbol": "EURUSD", "start_date": "2025-09-03T07:00:00+00:00",
+         "end_date": "2025-09-03T16:00:00+00:00",
+         "strategy_config": {"workers": {"rsi_fast": {"period": 5}}},
+         "trade_simulator_config": {"initial_balance": 5000}},
+        {"name": "b", "symbol": "EURUSD", "start_date": "2025-09-03T07:00:00+00:00",
+         "end_date": "2025-09-03T16:00:00+00:00", "strategy_config": {}, "data_mode": "raw",
+         "max_ticks": 100},
+    ])
+    a, b = load(tmp_path, data)
+    # A scenario's block replaces whole keys: its "workers" is all there is.
+    assert a.strategy_config["workers"] == {"rsi_fast": {"period": 5}}
+    assert a.strategy_config["decision_logic_type"] == "CORE/aggressive_trend"
+    assert a.trade_simulator_config["initial_balance"] == 5000
+    assert a.trade_simulator_config["broker_config_path"] == "broker_config.json"
+    assert b.strategy_config == STRATEGY and b.data_mode == "raw" and b.max_ticks == 100
+    # The global data_mode is not read: a scenario without one is "realistic".
+    data["global"]["data_mode"] = "raw"
+    assert load(tmp_path, data)[0].data_mode == "realistic"
 
 
-def test_disabled_scenarios_are_dropped_and_names_default(tmp_path):
-    data = scenario_set(
-        [
-            {"symbol": "EURUSD", "start_date": "2025-09-01", "end_date": "2025-09-02"},
-            {
-                "name": "off",
-                "symbol": "EURUSD",
-                "start_date": "2025-09-01",
-                "end_date": "2025-09-02",
-                "enabled": False,
-            },
-        ]
-    )
-    (only,) = load(tmp_path, data)
-    assert only.name == "EURUSD_2025-09-01_2025-09-02"
+def test_disabled_scenarios_are_dropped(tmp_path):
+    base = {"symbol": "EURUSD", "start_date": "2025-09-03T07:00:00+00:00",
+            "end_date": "2025-09-03T16:00:00+00:00"}
+    data = scenario_set([{**base, "name": "on"}, {**base, "name": "off", "enabled": False},
+                         {**base, "name": "zero", "enabled": 0}])
+    assert [s.name for s in load(tmp_path, data)] == ["on"]
 
 
-def test_end_before_start_is_an_error(tmp_path):
-    data = scenario_set(
-        [{"name": "bad", "symbol": "EURUSD", "start_date": "2025-09-02", "end_date": "2025-09-01"}]
-    )
-    with pytest.raises(
-        ConfigError, match=r"set\.json: scenarios\[0\] \(bad\): end_date .* before start_date"
-    ):
+def test_end_before_start_refuses_the_file(tmp_path):
+    data = scenario_set([{"name": "x", "symbol": "EURUSD",
+                          "start_date": "2025-09-03T16:00:00+00:00",
+                          "end_date": "2025-09-03T07:00:00+00:00"}])
+    with pytest.raises(InvalidDateRangeError, match=r"set\.json: scenario 'x': end_date"):
         load(tmp_path, data)
+
+
+def test_strategies_are_not_checked_at_load_time(tmp_path):
+    """Both formats of the ThreadPoolExecutor era load, as do strategies
+    that will fail when they run: the API checks them per scenario."""
+    old = copy.deepcopy(STRATEGY)
+    del old["worker_instances"]
+    old["worker_types"] = ["CORE/rsi", "CORE/envelope"]
+    old["workers"] = {"CORE/rsi": {"period": 14, "timeframe": "M5"}, "CORE/envelope": {}}
+    assert load(tmp_path, scenario_set(strategy_config=old))[0].strategy_config == old
+    odd = copy.deepcopy(STRATEGY)
+    odd["worker_instances"]["rsi_fast"] = "CORE/heavy_rsi"
+    odd["decision_logic_type"] = "USER/not_there"
+    assert load(tmp_path, scenario_set(strategy_config=odd))[0].strategy_config == odd
 
 
 @pytest.mark.parametrize(
     "mutate,pattern",
     [
-        (lambda d: d.pop("scenarios"), r"set\.json: scenarios is required"),
-        (lambda d: d.update(scenarios={}), r"scenarios must be a list"),
-        (lambda d: d["scenarios"][0].pop("symbol"), r"scenarios\[0\] \(w1\)\.symbol is required"),
-        (
-            lambda d: d["scenarios"][0].update(start_date="yesterday"),
-            r"scenarios\[0\] \(w1\): not an ISO 8601",
-        ),
-        (lambda d: d["scenarios"][0].update(max_ticks=0), r"max_ticks must be a positive integer"),
-        (lambda d: d["scenarios"][0].update(enabled="yes"), r"enabled must be true or false"),
-        (
-            lambda d: d["scenarios"][0].update(start_time="x"),
-            r"unknown field\(s\) \['start_time'\]",
-        ),
-        (
-            lambda d: d["global"].update(strategy_config=[]),
-            r"global\.strategy_config must be an object",
-        ),
-        (
-            lambda d: d["scenarios"][0].update(execution_config=[]),
-            r"\(w1\)\.execution_config must be an object",
-        ),
-        (lambda d: d.update(version=1), r"version must be a string"),
-        (
-            lambda d: d["global"]["strategy_config"]["worker_instances"].update(
-                rsi_fast="CORE/rsii"
-            ),
-            r"worker_instances\.rsi_fast: unknown worker type 'CORE/rsii'; known: .*'CORE/heavy_rsi'.*'CORE/rsi'",
-        ),
-        (
-            lambda d: d["global"]["strategy_config"].update(decision_logic_type="CORE/yolo"),
-            r"unknown decision logic 'CORE/yolo'; known: \['CORE/aggressive_trend', 'CORE/simple_consensus'\]",
-        ),
-        (
-            lambda d: d["global"]["strategy_config"].pop("decision_logic_type"),
-            r"decision_logic_type is required",
-        ),
-        (
-            lambda d: d["global"]["strategy_config"]["workers"]["rsi_fast"].pop("period"),
-            r"workers\.rsi_fast\.period is required",
-        ),
-        (
-            lambda d: d["global"]["strategy_config"]["workers"]["rsi_fast"].update(perod=3),
-            r"unknown parameter\(s\) \['perod'\]",
-        ),
-        (
-            lambda d: d["global"]["strategy_config"]["workers"]["rsi_fast"].update(timeframe="M7"),
-            r"timeframe must be one of",
-        ),
-        (
-            lambda d: d["global"]["strategy_config"]["workers"]["envelope_main"].update(period=0),
-            r"period must be an integer >= 1",
-        ),
-        (
-            lambda d: (
-                d["global"]["strategy_config"]["worker_instances"].pop("envelope_main")
-                and d["global"]["strategy_config"]["workers"].pop("envelope_main")
-            ),
-            r"needs a worker 'envelope_main'",
-        ),
-        (
-            lambda d: (
-                d["global"]["strategy_config"]["worker_instances"].update(envelope_main="CORE/rsi")
-                or d["global"]["strategy_config"]["workers"].update(
-                    envelope_main={"period": 5, "timeframe": "M5"}
-                )
-            ),
-            r"worker_instances\.envelope_main: .* needs one of \['CORE/envelope', 'CORE/heavy_envelope'\]",
-        ),
-        (
-            lambda d: d["global"]["strategy_config"]["workers"].update(ghost={}),
-            r"undeclared worker\(s\) \['ghost'\]",
-        ),
-        (
-            lambda d: d["global"]["trade_simulator_config"].update(initial_balance=-1),
-            r"initial_balance must be a positive number",
-        ),
+        (lambda d: d.__setitem__("global", []), r"global must be an object"),
+        (lambda d: d["global"].__setitem__("strategy_config", 3), r"global\.strategy_config"),
+        (lambda d: d.__setitem__("scenarios", {}), r"scenarios must be a list"),
+        (lambda d: d["scenarios"].__setitem__(0, "w1"), r"scenarios\[0\] must be an object"),
+        (lambda d: d["scenarios"][0].pop("symbol"), r"scenarios\[0\]: symbol is required"),
+        (lambda d: d["scenarios"][0].pop("name"), r"scenarios\[0\]: name is required"),
+        (lambda d: d["scenarios"][0].__setitem__("start_date", "soon"),
+         r"scenario 'w1': start_date is not an ISO 8601"),
+        (lambda d: d["scenarios"][0].__setitem__("end_date", "2025-09-03T16:00:00"),
+         r"scenario 'w1': start_date and end_date must both have a time zone"),
+        (lambda d: d["scenarios"][0].__setitem__("strategy_config", [1]),
+         r"scenario 'w1': strategy_config must be an object"),
     ],
 )
 def test_malformed_scenario_sets_name_file_and_field(tmp_path, mutate, pattern):
@@ -261,61 +175,24 @@ def test_malformed_scenario_sets_name_file_and_field(tmp_path, mutate, pattern):
 
 
 def test_invalid_json_names_file_and_position(tmp_path):
-    path = write(tmp_path, '{"version": "1.0", "scenarios": [,]}')
-    with pytest.raises(ConfigError, match=r"set\.json: invalid JSON at line 1, column \d+"):
-        ScenarioConfigLoader().load_config(path)
+    with pytest.raises(ConfigError, match=r"set\.json: invalid JSON at line 1, column 2"):
+        load(tmp_path, "{")
 
 
-def test_lookup_by_name(tmp_path):
-    write(tmp_path, scenario_set(), "mine.json")
-    assert len(ScenarioConfigLoader(tmp_path).load_config("mine.json")) == 1
-    assert len(ScenarioConfigLoader().load_config("sample_scenarios.json")) >= 4  # shipped
-    with pytest.raises(FileNotFoundError, match="nope.json"):
-        ScenarioConfigLoader(tmp_path).load_config("nope.json")
-
-
-def test_heavy_and_macd_workers_get_defaults():
-    spec = parse_strategy_config(
-        {
-            "decision_logic_type": "CORE/simple_consensus",
-            "worker_instances": {
-                "rsi_fast": "CORE/heavy_rsi",
-                "envelope_main": "CORE/envelope",
-                "m": "CORE/heavy_macd",
-            },
-            "workers": {"rsi_fast": {"period": 14, "timeframe": "M5"}},
-        }
-    )
-    by_name = {w.name: w for w in spec.workers}
-    assert by_name["rsi_fast"].params == {
-        "period": 14,
-        "timeframe": "M5",
-        "artificial_load_ms": 5.0,
-    }
-    assert by_name["envelope_main"].params == {"period": 20, "deviation": 0.02, "timeframe": "M5"}
-    assert by_name["m"].params == {
-        "fast": 12,
-        "slow": 26,
-        "signal": 9,
-        "timeframe": "M5",
-        "artificial_load_ms": 6.0,
-    }
-    assert (
-        spec.decision_logic.params["min_confidence"] == 0.5
-        and spec.decision_logic.params["lot_size"] == 0.1
-    )
-    with pytest.raises(ConfigError, match="fast .* must be < slow"):
-        parse_strategy_config(
-            {
-                **STRATEGY,
-                "worker_instances": {**STRATEGY["worker_instances"], "m": "CORE/macd"},
-                "workers": {**STRATEGY["workers"], "m": {"fast": 30}},
-            }
-        )
+def test_lookup_in_a_directory_and_shipped_sets(tmp_path):
+    write(tmp_path, scenario_set())
+    assert ScenarioConfigLoader(tmp_path).load_config("set.json")[0].name == "w1"
+    with pytest.raises(FileNotFoundError, match="Config file not found"):
+        ScenarioConfigLoader(tmp_path).load_config("other.json")
+    shipped = ScenarioConfigLoader().load_config("sample_scenarios.json")
+    assert len(shipped) == 5
+    # A shipped set names the broker file shipped beside it.
+    assert shipped[0].trade_simulator_config["broker_config_path"] == str(
+        data_path("broker_config.json"))
 
 
 # ---------------------------------------------------------------------------
-# App and broker configs
+# App and broker configuration
 # ---------------------------------------------------------------------------
 
 
@@ -344,34 +221,47 @@ def test_app_config_defaults_and_values(tmp_path):
         AppConfig(write(tmp_path, "{", "app.json"))
 
 
-def test_broker_config(tmp_path):
+def test_broker_config_reads_an_mt5_export_as_the_api(tmp_path):
     broker = load_broker_config()
-    assert broker.leverage == 500
-    eurusd = broker.symbol("EURUSD")
-    assert (
-        eurusd.digits,
-        eurusd.contract_size,
-        eurusd.volume_min,
-        eurusd.volume_max,
-        eurusd.volume_step,
-    ) == (5, 100000, 0.01, 100, 0.01)
-    assert eurusd.check_lots(0.1) is None and eurusd.check_lots(0.105) and eurusd.check_lots(0.001)
-    with pytest.raises(ConfigError, match=r"no symbol 'XAUUSD'; known: \["):
-        broker.symbol("XAUUSD")
-    flat = BrokerConfig.from_dict(
-        {"leverage": 100, "symbols": {"EURUSD": {"digits": 5, "tick_value": 1.0}}}
-    )
-    assert flat.leverage == 100 and flat.symbol("EURUSD").tick_value == 1.0
-    with pytest.raises(
-        ConfigError, match=r"b\.json: broker_info\.leverage \(or leverage\) is required"
-    ):
-        BrokerConfig.from_json(write(tmp_path, {"symbols": {"EURUSD": {}}}, "b.json"))
-    with pytest.raises(ConfigError, match=r"b\.json: symbols\.EURUSD\.digits"):
-        BrokerConfig.from_json(
-            write(tmp_path, {"leverage": 1, "symbols": {"EURUSD": {"digits": "5"}}}, "b.json")
-        )
-    with pytest.raises(FileNotFoundError):
-        load_broker_config("./configs/brokers/mt5/missing.json")
+    assert broker.leverage == 500 and broker.name == "fastpar sample broker"
+    assert broker.capabilities.supports_order_type(type("T", (), {"value": "market"})())
+    fields = broker.kernel_fields("EURUSD")
+    assert fields == {
+        "symbol_known": True, "leverage": 500.0, "digits": 5, "tick_value": 0.85155,
+        "margin_contract_size": 100000.0, "margin_price": 1.0, "volume_min": 0.01,
+        "volume_max": 100.0, "volume_step": 0.01, "trade_allowed": True}
+    # An unknown symbol is known to fail on the first tick, not here.
+    assert broker.kernel_fields("XAUUSD")["symbol_known"] is False
+    with pytest.raises(ValueError, match="Symbol XAUUSD not found in broker configuration"):
+        broker.symbol_info("XAUUSD")
+    export = json.loads(data_path("broker_config.json").read_text())
+    # The adapter's defaults: trade_allowed false, leverage 100, the broker
+    # file's bid for the margin.
+    export["symbols"]["EURUSD"] = {"bid": 1.17}
+    del export["broker_info"]["leverage"]
+    b = BrokerConfig.from_dict(export)
+    assert b.leverage == 100
+    f = b.kernel_fields("EURUSD")
+    assert f["trade_allowed"] is False and f["margin_price"] == 1.17 and f["digits"] == 5
+    for key, pattern in (("broker_info", "Missing required config key: broker_info"),
+                         ("symbols", "Missing required config key: symbols")):
+        bad = json.loads(data_path("broker_config.json").read_text())
+        del bad[key]
+        with pytest.raises(ConfigError, match=pattern):
+            BrokerConfig.from_dict(bad)
+    bad = json.loads(data_path("broker_config.json").read_text())
+    bad["symbols"]["EURUSD"]["digits"] = "5"
+    with pytest.raises(ConfigError, match=r"symbols\.EURUSD\.digits"):
+        BrokerConfig.from_dict(bad).kernel_fields("EURUSD")
+    with pytest.raises(FileNotFoundError, match="Broker config not found"):
+        BrokerConfig.from_json(tmp_path / "missing.json")
+    # The broker type: an MT5 folder in the path, or an MT5 export's shape.
+    flat = write(tmp_path, {"symbols": {"EURUSD": {}}}, "b.json")
+    with pytest.raises(ConfigError, match="Cannot detect broker type"):
+        BrokerConfig.from_json(flat)
+    kraken = write(tmp_path, {**export, "broker_type": "kraken_spot"}, "k.json")
+    with pytest.raises(ConfigError, match="MT5 only"):
+        BrokerConfig.from_json(kraken)
 
 
 # ---------------------------------------------------------------------------
@@ -399,6 +289,10 @@ def test_synthetic_ticks_are_deterministic_and_plausible():
     assert per_hour[13] > 3 * per_hour[3]  # London/New York busier than Asia
     quiet = np.isin(hour, [21, 22, 23, 0, 1])
     assert spread_points[quiet].mean() > spread_points[~quiet].mean() + 1
+    # A tick on every open minute, the first on the minute.
+    open_minutes = np.unique(minutes)
+    on_minute = a.timestamp[a.timestamp % 60_000_000_000 == 0] // 60_000_000_000
+    np.testing.assert_array_equal(np.unique(on_minute), open_minutes)
     jpy = synthetic_ticks("USDJPY", days=2)
     assert 100 < jpy.bid.mean() < 200 and np.allclose(jpy.bid, np.round(jpy.bid, 3))
 
@@ -431,28 +325,14 @@ CSV_OK = "timestamp,bid,ask,volume\n2025-09-01T00:00:00Z,1.1,1.1002,1\n2025-09-0
 def test_tick_file_validation(tmp_path, body, pattern):
     path = write(tmp_path, body, "EURUSD_ticks.csv")
     with pytest.raises(ValueError, match=pattern) as info:
-        TickDataLoader.load_file(path)
+        load_file(path)
     assert "EURUSD_ticks.csv" in str(info.value)
-
-
-def test_tick_loader_sources(tmp_path):
-    write(tmp_path, CSV_OK, "EURUSD_part1.csv")
-    loader = TickDataLoader(tmp_path, synthetic_fallback=False)
-    ticks = loader.get_ticks("EURUSD")
-    assert isinstance(ticks, TickArrays) and len(ticks) == 2 and ticks.symbol == "EURUSD"
-    assert ticks.timestamp[0] == to_ns("2025-09-01") and ticks.volume.tolist() == [1.0, 2.0]
-    assert loader.get_ticks("EURUSD") is ticks  # cached, shared
-    with pytest.raises(FileNotFoundError, match="GBPUSD"):
-        loader.get_ticks("GBPUSD")
-    assert len(TickDataLoader(tmp_path).get_ticks("GBPUSD")) > 1000  # synthetic fallback
-    df = loader.load_symbol_data("EURUSD", "2025-09-01T00:00:01Z", "2025-09-02")
-    assert len(df) == 1 and list(df.columns) == ["timestamp", "bid", "ask", "volume"]
 
 
 def test_parquet_round_trip(tmp_path):
     ticks = synthetic_ticks("EURUSD", days=1)
     ticks.to_dataframe().to_parquet(tmp_path / "EURUSD_x.parquet")
-    back = TickDataLoader.load_file(tmp_path / "EURUSD_x.parquet")
+    back = load_file(tmp_path / "EURUSD_x.parquet")
     np.testing.assert_array_equal(back.timestamp, ticks.timestamp)
     np.testing.assert_array_equal(back.ask, ticks.ask)
 
@@ -476,7 +356,7 @@ def stats(i):
         portfolio_value=10010.0,
         initial_balance=10000.0,
         elapsed_time=0.1,
-        worker_statistics={},
+        worker_statistics=BatchPerformanceStats("s", 100, False, 0, 0),
         decision_logic_name="aggressive_trend",
         portfolio_stats=PortfolioStats(total_trades=3, winning_trades=2, losing_trades=1),
     )
@@ -504,14 +384,24 @@ def test_performance_manager_live_stats():
     manager.set_live_status(0, ScenarioStatus.RUNNING)
     manager.set_total_ticks(0, 200)
     manager.set_portfolio_balance(0, 10000.0)
-    manager.update_live_stats(0, ticks_processed=50, total_trades=2, portfolio_value=10005.0)
+    manager.update_live_stats(0, ticks_processed=50)
     live = manager.get_live_scenario_stats(0)
     assert (live.status, live.progress_percent, live.total_trades, live.portfolio_value) == (
         ScenarioStatus.RUNNING,
         25.0,
-        2,
-        10005.0,
+        0,
+        10000.0,
     )
+    # A live account (the API's trade simulator) gives trades and equity.
+    account = type("A", (), {})()
+    account.portfolio = type("P", (), {
+        "initial_balance": 10000.0, "get_total_trades": lambda self: 2,
+        "get_winning_trades": lambda self: 1, "get_losing_trades": lambda self: 1,
+        "get_equity": lambda self: 10005.0})()
+    manager.set_trade_simulator(0, account)
+    manager.update_live_stats(0, 50)
+    live = manager.get_live_scenario_stats(0)
+    assert (live.total_trades, live.portfolio_value) == (2, 10005.0)
     live.ticks_processed = 999  # a copy: the manager's state is untouched
     assert manager.get_live_scenario_stats(0).ticks_processed == 50
     manager.update_live_stats(0, ticks_processed=200)

@@ -431,6 +431,7 @@ class PreparedScenario:
     timeframes: list[str]
     requirement: dict
     parallel_workers: bool
+    broker_info: dict = field(default_factory=dict)  # the symbol's broker entry
     runtime: Any = None  # fastpar.user_parts.UserRuntime for USER parts
     live_account: Any = None  # what a performance log reads while it runs
 
@@ -572,7 +573,8 @@ def prepare_scenario(scenario, data_worker, *, broker=None, brokers=None, framew
         b["leverage"], b["margin_contract_size"], b["margin_price"], b["volume_min"],
         b["volume_max"], b["volume_step"], b["trade_allowed"], float(initial_balance))
     prepared = PreparedScenario(name, symbol, initial_balance, window, spec, workers, logic,
-                                timeframes, requirement, parallel_workers)
+                                timeframes, requirement, parallel_workers,
+                                broker_config.symbols.get(symbol, {}))
     if any(not isinstance(w, CoreWorker) for w in workers.values()) or not isinstance(
             logic, CoreLogic):
         from .user_parts import UserRuntime
@@ -624,9 +626,12 @@ def _check_logic_requirements(logic, strategy: dict, workers: dict) -> None:
  _OF_POSITION, _OF_MID) = range(9)
 _STATUS_NAME = {PENDING: "pending", EXECUTED: "executed", REJECTED: "rejected",
                 FILL_REJECTED: "rejected_at_fill"}
-_REJECT_NAME = {0: None, 1: "symbol_not_tradeable", 2: "invalid_lot_size", 3: "invalid_lot_size",
-                4: "invalid_lot_size", 5: "insufficient_margin", 6: "insufficient_margin",
-                7: "order_type_not_supported"}
+# The API's RejectionReason of each refusal (scenario.h's enum fp_reject):
+# a symbol not tradeable fails the broker's order validation, as a bad lot
+# size does.
+_REJECT_REASON = {1: "invalid_lot_size", 2: "invalid_lot_size", 3: "invalid_lot_size",
+                  4: "invalid_lot_size", 5: "insufficient_margin", 6: "insufficient_margin",
+                  7: "order_type_not_supported"}
 
 
 @dataclass(frozen=True)
@@ -644,7 +649,8 @@ class OrderRecord:
     fill_price: float | None
     spread_cost: float | None
     position_id: str | None
-    rejection: str | None
+    rejection_reason: str | None  # the API's RejectionReason value
+    rejection: str | None  # its message
 
 
 @dataclass(frozen=True)
@@ -661,34 +667,47 @@ class ClosedTrade:
     reason: str  # "decision" or "end_of_scenario"
 
 
-def _orders(ints, floats, symbol):
+def _orders(ints, floats, texts):
     out = []
     for o, f in zip(ints.tolist(), floats.tolist()):
         status = o[_OI_STATUS]
         pending = o[_OI_PENDING]
         filled = status == EXECUTED
+        refused = status in (REJECTED, FILL_REJECTED)
         out.append(OrderRecord(
             f"ord_{pending}" if pending else f"order_{o[_OI_NUMBER]}",
             _DIRECTION[o[_OI_DIRECTION]], f[_OF_LOTS], _STATUS_NAME[status], o[_OI_PLACED],
             o[_OI_FILL_AT] or None, o[_OI_FILLED] if filled else None,
             f[_OF_PRICE] if filled else None, f[_OF_SPREAD] if filled else None,
             f"pos_{o[_OI_POSITION]}" if filled else None,
-            _rejection_text(o[_OI_REJECT], f, symbol) if status in (REJECTED, FILL_REJECTED)
-            else None))
+            _REJECT_REASON[o[_OI_REJECT]] if refused else None,
+            texts(o[_OI_REJECT], f) if refused else None))
     return out
 
 
-def _rejection_text(code, f, symbol) -> str:
-    lots, v1, v2 = f[_OF_LOTS], f[_OF_VALUE], f[_OF_VALUE2]
-    return {
-        1: f"Trading not allowed for {symbol}",
-        2: f"Lot size {lots} below minimum {v2}",
-        3: f"Lot size {lots} exceeds maximum {v2}",
-        4: f"Lot size {lots} not aligned with step {v2}",
-        5: f"Insufficient margin: need ~{v1:.2f}",
-        6: f"Required margin {v1:.2f} exceeds free margin {v2:.2f}",
-        7: "Order type not implemented",
-    }.get(code, "rejected")
+class _RejectionTexts:
+    """The API's refusal messages, with the numbers as the configuration
+    wrote them (``Lot size 1 ...`` for an integer 1). Picklable."""
+
+    def __init__(self, prep, broker_info: dict):
+        logic = prep.logic
+        self.lots = logic.params["lot_size"] if isinstance(logic, CoreLogic) else None
+        self.symbol = prep.symbol
+        self.limits = {k: broker_info.get(k, d) for k, d in
+                       (("volume_min", 0.01), ("volume_max", 100.0), ("volume_step", 0.01))}
+
+    def __call__(self, code, f) -> str:
+        lots = self.lots if self.lots is not None else f[_OF_LOTS]
+        v1, v2 = f[_OF_VALUE], f[_OF_VALUE2]
+        return {
+            1: f"Trading not allowed for {self.symbol}",
+            2: f"Lot size {lots} below minimum {self.limits['volume_min']}",
+            3: f"Lot size {lots} exceeds maximum {self.limits['volume_max']}",
+            4: f"Lot size {lots} not aligned with step {self.limits['volume_step']}",
+            5: f"Insufficient margin: need ~{v1:.2f}",
+            6: f"Required margin {v1:.2f} exceeds free margin {v2:.2f}",
+            7: "Order type not implemented in MVP",
+        }.get(code, "rejected")
 
 
 def _trades(ints, floats):
@@ -955,7 +974,7 @@ def build_result(prep: PreparedScenario, r: dict, elapsed: float) -> ScenarioRes
             "user_python_ms": user_ms,
         },
         trades=_Deferred(_trades, r["trade_ints"], r["trade_floats"]),
-        orders=_Deferred(_orders, oi, of, prep.symbol),
+        orders=_Deferred(_orders, oi, of, _RejectionTexts(prep, prep.broker_info)),
     )
 
 
