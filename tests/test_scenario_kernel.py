@@ -281,11 +281,11 @@ def _recording_hook(log):
         pend = view.pending()
         log.append(("acct", i, acct, tuple(pos), tuple(pend)))
         if i % 37 == 5 and not pend:
-            log.append(("send", i, view.send_order(1 if (i // 37) % 2 else -1, 0.1, True)))
+            log.append(("send", i, view.send_order(1 if (i // 37) % 2 else -1, 0.1, 0)))
         if i % 53 == 11 and pos:
             log.append(("close", i, view.close_position(pos[0][0])))
         if i % 101 == 7:
-            log.append(("limit", i, view.send_order(1, 0.1, False)))
+            log.append(("limit", i, view.send_order(1, 0.1, 1 + i % 5)))
             view.count_signal(1)
 
     return hook

@@ -626,6 +626,8 @@ def _check_logic_requirements(logic, strategy: dict, workers: dict) -> None:
  _OF_POSITION, _OF_MID) = range(9)
 _STATUS_NAME = {PENDING: "pending", EXECUTED: "executed", REJECTED: "rejected",
                 FILL_REJECTED: "rejected_at_fill"}
+_ORDER_TYPE_NAMES = ("MARKET", "LIMIT", "STOP", "STOP_LIMIT", "TRAILING_STOP", "ICEBERG")
+
 # The API's RejectionReason of each refusal (scenario.h's enum fp_reject):
 # a symbol not tradeable fails the broker's order validation, as a bad lot
 # size does.
@@ -699,15 +701,21 @@ class _RejectionTexts:
     def __call__(self, code, f) -> str:
         lots = self.lots if self.lots is not None else f[_OF_LOTS]
         v1, v2 = f[_OF_VALUE], f[_OF_VALUE2]
-        return {
-            1: f"Trading not allowed for {self.symbol}",
-            2: f"Lot size {lots} below minimum {self.limits['volume_min']}",
-            3: f"Lot size {lots} exceeds maximum {self.limits['volume_max']}",
-            4: f"Lot size {lots} not aligned with step {self.limits['volume_step']}",
-            5: f"Insufficient margin: need ~{v1:.2f}",
-            6: f"Required margin {v1:.2f} exceeds free margin {v2:.2f}",
-            7: "Order type not implemented in MVP",
-        }.get(code, "rejected")
+        if code == 1:
+            return f"Trading not allowed for {self.symbol}"
+        if code == 2:
+            return f"Lot size {lots} below minimum {self.limits['volume_min']}"
+        if code == 3:
+            return f"Lot size {lots} exceeds maximum {self.limits['volume_max']}"
+        if code == 4:
+            return f"Lot size {lots} not aligned with step {self.limits['volume_step']}"
+        if code == 5:
+            return f"Insufficient margin: need ~{v1:.2f}"
+        if code == 6:
+            return f"Required margin {v1:.2f} exceeds free margin {v2:.2f}"
+        if v1 == 1:  # code 7, a limit order
+            return "Limit orders not implemented in MVP"
+        return f"Order type OrderType.{_ORDER_TYPE_NAMES[int(v1)]} not implemented in MVP"
 
 
 def _trades(ints, floats):

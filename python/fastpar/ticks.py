@@ -503,6 +503,24 @@ class TickDataLoader:
                 self._cache[key] = frame.copy()
         return frame
 
+    def load_arrays(self, symbol, start_date=None, end_date=None, data_mode="realistic",
+                    use_cache=True, detect_artificial_duplicates=True):
+        """:meth:`load_symbol_data`'s ticks as arrays (see
+        :func:`prepare_window`), kept per range; None if there are none."""
+        key = ("arrays", symbol, start_date, end_date, data_mode)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is None:
+            cached = _frame_arrays(self.load_symbol_data(
+                symbol, start_date, end_date, data_mode, use_cache,
+                detect_artificial_duplicates))
+            if cached is not None:
+                for a in cached:
+                    a.flags.writeable = False
+            with self._lock:
+                self._cache[key] = cached
+        return cached
+
     def get_ticks(self, symbol: str) -> TickArrays:
         """The whole tick history of ``symbol`` as validated arrays."""
         frame = self.load_symbol_data(symbol)
@@ -556,6 +574,24 @@ class TickArraysData:
             "volume": ticks.volume[lo:hi],
         })
 
+    def load_arrays(self, symbol, start_date=None, end_date=None, data_mode="realistic",
+                    use_cache=True, detect_artificial_duplicates=True):
+        """The range as views of the arrays (see :func:`prepare_window`)."""
+        ticks = self.ticks.get(symbol)
+        if ticks is None:
+            return None
+        lo, hi = 0, len(ticks)
+        try:
+            if start_date:
+                lo = int(np.searchsorted(ticks.timestamp, to_ns(start_date), "left"))
+            if end_date:
+                hi = int(np.searchsorted(ticks.timestamp, to_ns(end_date), "right"))
+        except (TypeError, ValueError) as e:
+            raise DataValidationError(f"{symbol}: {e}") from None
+        if hi <= lo:
+            return None
+        return (ticks.timestamp[lo:hi], ticks.bid[lo:hi], ticks.ask[lo:hi], ticks.volume[lo:hi])
+
     def bars(self, symbol: str, timeframe: str) -> np.ndarray:
         from .bars import InsufficientWarmupDataError, render_bars
 
@@ -602,6 +638,10 @@ def prepare_window(data_worker, symbol, start_date, end_date, max_ticks=None,
     the window longer than a minute and than the smallest timeframe the
     workers warm up). Start and end compare as the wall time written in the
     scenario, in UTC.
+
+    fastpar's own data workers answer ``load_arrays`` instead, with the same
+    ticks as arrays they keep: the window is then a slice of them, cut
+    without copying a DataFrame while the GIL is held.
     """
     import pandas as pd
 
@@ -613,42 +653,67 @@ def prepare_window(data_worker, symbol, start_date, end_date, max_ticks=None,
         raise DataValidationError(f"{where}: max_ticks must be a positive integer or null, "
                                   f"got {max_ticks!r}")
     load_end = test_start + timedelta(days=365) if max_ticks else test_end
-    frame = data_worker.load_symbol_data(symbol=symbol, start_date=test_start.isoformat(),
-                                         end_date=load_end.isoformat(), use_cache=True,
-                                         data_mode=data_mode)
-    if frame.empty:
+    request = {"symbol": symbol, "start_date": test_start.isoformat(),
+               "end_date": load_end.isoformat(), "use_cache": True, "data_mode": data_mode}
+    load_arrays = getattr(data_worker, "load_arrays", None)
+    loaded = (load_arrays(**request) if callable(load_arrays)
+              else _frame_arrays(data_worker.load_symbol_data(**request)))
+    if loaded is None:
         raise NoDataAvailableError(
             f"{where}: no tick data from {test_start.isoformat()} to {load_end.isoformat()}")
-    ts = pd.to_datetime(frame["timestamp"])
-    if ts.dt.tz is not None:
-        ts = ts.dt.tz_localize(None)
+    ts, bid, ask, volume = loaded
     start = test_start.replace(tzinfo=None)
     end = test_end.replace(tzinfo=None)
-    first = ts.iloc[0]
-    if first > start:
+    start_ns, end_ns = pd.Timestamp(start).value, pd.Timestamp(end).value
+    if ts[0] > start_ns:
         raise InsufficientHistoricalDataError(
             f"{where}: no tick at the start {start.isoformat()}; the data starts at "
-            f"{first.isoformat()} (move start_date to a tick)")
+            f"{pd.Timestamp(int(ts[0])).isoformat()} (move start_date to a tick)")
+    ordered = len(ts) < 2 or bool((ts[1:] >= ts[:-1]).all())
     if max_ticks:
-        selected = np.flatnonzero((ts >= start).to_numpy())[:max_ticks]
-        if len(selected) < max_ticks:
+        if ordered:
+            lo = int(np.searchsorted(ts, start_ns, "left"))
+            selected = slice(lo, min(len(ts), lo + max_ticks))
+            found = selected.stop - lo
+        else:
+            selected = np.flatnonzero(ts >= start_ns)[:max_ticks]
+            found = len(selected)
+        if found < max_ticks:
             raise InsufficientTickDataError(
                 f"{where}: max_ticks asks for {max_ticks:,} ticks from {start.isoformat()}, "
-                f"the data has {len(selected):,}")
+                f"the data has {found:,}")
     else:
-        selected = np.flatnonzero(((ts >= start) & (ts <= end)).to_numpy())
-        if len(selected) == 0:
+        if ordered:
+            selected = slice(int(np.searchsorted(ts, start_ns, "left")),
+                             int(np.searchsorted(ts, end_ns, "right")))
+            found = max(0, selected.stop - selected.start)
+        else:
+            selected = np.flatnonzero((ts >= start_ns) & (ts <= end_ns))
+            found = len(selected)
+        if found == 0:
             raise NoTicksInTimespanError(
                 f"{where}: no tick between {start.isoformat()} and {end.isoformat()}")
         _check_gaps(data_worker, symbol, start, end, warmup_requirements or {}, where)
-    stamps = ts.to_numpy(dtype="datetime64[ns]").astype(np.int64)[selected]
-    bid = frame["bid"].to_numpy(dtype=np.float64)[selected]
-    ask = frame["ask"].to_numpy(dtype=np.float64)[selected]
-    if "volume" in frame.columns:
-        volume = frame["volume"].to_numpy(dtype=np.float64)[selected]
-    else:
-        volume = np.zeros(len(selected))
-    return Window(stamps, bid, ask, volume)
+    return Window(ts[selected], bid[selected], ask[selected], volume[selected])
+
+
+def _frame_arrays(frame):
+    """A loader's DataFrame as (timestamp int64 ns, naive UTC wall time;
+    bid, ask, volume float64), or None when it is empty."""
+    import pandas as pd
+
+    if frame.empty:
+        return None
+    ts = pd.to_datetime(frame["timestamp"])
+    if ts.dt.tz is not None:
+        ts = ts.dt.tz_localize(None)
+    n = len(frame)
+    return (
+        ts.to_numpy(dtype="datetime64[ns]").astype(np.int64),
+        frame["bid"].to_numpy(dtype=np.float64),
+        frame["ask"].to_numpy(dtype=np.float64),
+        frame["volume"].to_numpy(dtype=np.float64) if "volume" in frame.columns else np.zeros(n),
+    )
 
 
 def _check_gaps(data_worker, symbol, start, end, warmup_requirements, where) -> None:

@@ -41,6 +41,9 @@ from .scenarios import (
 
 __all__ = ["TradingApi", "UserRuntime"]
 
+# The engine's order kinds (scenario.h's enum fp_order_kind).
+_ORDER_KINDS = ("market", "limit", "stop", "stop_limit", "trailing_stop", "iceberg")
+
 _EPOCH = datetime(1970, 1, 1)
 BAR_HISTORY_LIMIT = 1000
 
@@ -279,7 +282,7 @@ class TradingApi:
         kind = getattr(order_type, "value", order_type)
         d = self._direction(direction)
         row, number, pending_id, status, reject, v1, v2, fill_at = view.send_order(
-            d, float(lots), kind == "market")
+            d, float(lots), _ORDER_KINDS.index(kind) if kind in _ORDER_KINDS else 1)
         if status == PENDING:
             return fw.OrderResult(order_id=f"ord_{pending_id}", status=fw.OrderStatus.PENDING,
                                   metadata={"symbol": symbol,

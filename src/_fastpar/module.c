@@ -810,15 +810,15 @@ view_pending(ScenarioView *v, PyObject *unused)
     return out;
 }
 
-/* send_order(direction, lots, market) -> (row, number, pending_id, status,
+/* send_order(direction, lots, kind) -> (row, number, pending_id, status,
  * reject, value, value2, fill_at_tick) */
 static PyObject *
 view_send_order(ScenarioView *v, PyObject *args)
 {
     fp_engine *e = view_engine(v);
-    int direction, market;
+    int direction, kind;
     double lots;
-    if (e == NULL || !PyArg_ParseTuple(args, "idp:send_order", &direction, &lots, &market))
+    if (e == NULL || !PyArg_ParseTuple(args, "idi:send_order", &direction, &lots, &kind))
         return NULL;
     if (direction != FP_BUY && direction != FP_SELL) {
         PyErr_SetString(PyExc_ValueError, "send_order(): direction must be 1 (BUY) or -1 (SELL)");
@@ -829,7 +829,11 @@ view_send_order(ScenarioView *v, PyObject *args)
         return NULL;
     }
     size_t row;
-    if (fp_engine_send_order(e, direction, lots, market, &row) != FP_OK)
+    if (kind < FP_ORDER_MARKET || kind > FP_ORDER_ICEBERG) {
+        PyErr_SetString(PyExc_ValueError, "send_order(): kind must be an order kind 0..5");
+        return NULL;
+    }
+    if (fp_engine_send_order(e, direction, lots, kind, &row) != FP_OK)
         return PyErr_NoMemory();
     const fp_order *o = &fp_engine_result(e)->orders[row];
     return Py_BuildValue("(nLLiiddL)", (Py_ssize_t)row, (long long)o->number,
@@ -880,7 +884,8 @@ static PyMethodDef view_methods[] = {
     {"positions", (PyCFunction)view_positions, METH_NOARGS, "the open positions"},
     {"pending", (PyCFunction)view_pending, METH_NOARGS, "the pending orders"},
     {"send_order", (PyCFunction)view_send_order, METH_VARARGS,
-     "send_order(direction, lots, market)"},
+     "send_order(direction, lots, kind): kind 0 market, 1 limit, 2 stop, 3 stop_limit, "
+     "4 trailing_stop, 5 iceberg"},
     {"close_position", (PyCFunction)view_close_position, METH_O, "close_position(id)"},
     {"count_signal", (PyCFunction)view_count_signal, METH_O, "count_signal(direction)"},
     {NULL, NULL, 0, NULL},

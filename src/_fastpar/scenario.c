@@ -728,7 +728,7 @@ fp_engine_close_position(fp_engine *e, int64_t position_id, int *found, double *
  * execution.randint(2, 5) ticks, unless the free margin is below the
  * estimate lots * 100,000 * 1%. */
 int
-fp_engine_send_order(fp_engine *e, int direction, double lots, int market, size_t *order)
+fp_engine_send_order(fp_engine *e, int direction, double lots, int kind, size_t *order)
 {
     const fp_scenario *sc = e->sc;
     fp_scenario_result *r = e->res;
@@ -754,8 +754,8 @@ fp_engine_send_order(fp_engine *e, int direction, double lots, int market, size_
     } else if (sc->volume_step > 0 &&
                fabs(py_mod(lots - sc->volume_min, sc->volume_step)) > 1e-8) {
         rej = FP_REJ_LOTS_STEP, v1 = lots, v2 = sc->volume_step;
-    } else if (!market) {
-        rej = FP_REJ_ORDER_TYPE;
+    } else if (kind != FP_ORDER_MARKET) {
+        rej = FP_REJ_ORDER_TYPE, v1 = kind;
     } else {
         double estimate = lots * 100000 * 0.01;
         if (sim_free_margin(e) < estimate)
@@ -807,7 +807,7 @@ core_execute(fp_engine *e, const decision *d, ptrdiff_t *order)
     if (sim_free_margin(e) < e->sc->min_free_margin)
         return FP_OK;
     size_t idx;
-    int st = fp_engine_send_order(e, d->action, e->sc->lot_size, 1, &idx);
+    int st = fp_engine_send_order(e, d->action, e->sc->lot_size, FP_ORDER_MARKET, &idx);
     if (st == FP_OK)
         *order = (ptrdiff_t)idx;
     return st;

@@ -139,7 +139,7 @@ enum fp_reject {
     FP_REJ_LOTS_STEP = 4,     /* value = lots, value2 = volume_step */
     FP_REJ_MARGIN = 5,        /* at send: value = the estimated margin */
     FP_REJ_MARGIN_FILL = 6,   /* at fill: value = margin required, value2 = free */
-    FP_REJ_ORDER_TYPE = 7     /* not a market order (hook only) */
+    FP_REJ_ORDER_TYPE = 7     /* not a market order (hook only): value = its kind */
 };
 
 /* One send_order call, in call order. */
@@ -261,10 +261,21 @@ typedef struct {
 size_t fp_engine_n_pending(const fp_engine *e);
 void fp_engine_pending(const fp_engine *e, size_t i, fp_pending_info *out);
 
-/* send_order: a market order (market = 0: any other type, refused). On
- * success *order is the index of its record in the result's orders (whose
- * status says pending or rejected). Returns FP_OK or FP_ENOMEM. */
-int fp_engine_send_order(fp_engine *e, int direction, double lots, int market, size_t *order);
+/* The API's order types; only market orders are simulated. */
+enum fp_order_kind {
+    FP_ORDER_MARKET = 0,
+    FP_ORDER_LIMIT = 1,
+    FP_ORDER_STOP = 2,
+    FP_ORDER_STOP_LIMIT = 3,
+    FP_ORDER_TRAILING_STOP = 4,
+    FP_ORDER_ICEBERG = 5
+};
+
+/* send_order of a `kind` order (any but a market order is refused, after
+ * the broker's checks). On success *order is the index of its record in
+ * the result's orders (whose status says pending or rejected). Returns
+ * FP_OK or FP_ENOMEM. */
+int fp_engine_send_order(fp_engine *e, int direction, double lots, int kind, size_t *order);
 /* close_position by id at this tick's price; *found = 0 if no open
  * position has that id. *pnl = the realized P&L. Returns FP_OK or
  * FP_ENOMEM. */

@@ -228,7 +228,7 @@ check_hook(void *ctx, fp_engine *e)
     h->have = 1;
     if (fp_engine_tick_index(e) % 100 == 3 && fp_engine_n_pending(e) == 0) {
         size_t row;
-        if (fp_engine_send_order(e, FP_BUY, 0.1, 1, &row) != FP_OK)
+        if (fp_engine_send_order(e, FP_BUY, 0.1, FP_ORDER_MARKET, &row) != FP_OK)
             return FP_ENOMEM;
         h->sent++;
     }

@@ -122,6 +122,9 @@ PENDING, EXECUTED, REJECTED, FILL_REJECTED = 0, 1, 2, 3
 (REJ_NONE, REJ_NOT_TRADEABLE, REJ_LOTS_MIN, REJ_LOTS_MAX, REJ_LOTS_STEP, REJ_MARGIN,
  REJ_MARGIN_FILL, REJ_ORDER_TYPE) = range(8)
 CLOSE_DECISION, CLOSE_END = 0, 1
+# Order kinds (scenario.h's enum fp_order_kind): only market orders fill.
+ORDER_KINDS = ("market", "limit", "stop", "stop_limit", "trailing_stop", "iceberg")
+MARKET_ORDER = 0
 
 
 class ScenarioFailed(Exception):
@@ -538,7 +541,7 @@ class Engine:
                 return True, self.close_at(i, CLOSE_DECISION)
         return False, 0.0
 
-    def _send(self, direction: int, lots: float, market: bool = True) -> int:
+    def _send(self, direction: int, lots: float, kind: int = MARKET_ORDER) -> int:
         """send_order; the index of the order's row."""
         s, r = self.spec, self.res
         self.order_counter += 1
@@ -555,8 +558,8 @@ class Engine:
             rej, v1, v2 = REJ_LOTS_MAX, lots, s.volume_max
         elif s.volume_step > 0 and abs((lots - s.volume_min) % s.volume_step) > 1e-8:
             rej, v1, v2 = REJ_LOTS_STEP, lots, s.volume_step
-        elif not market:
-            rej = REJ_ORDER_TYPE
+        elif kind != MARKET_ORDER:
+            rej, v1 = REJ_ORDER_TYPE, float(kind)
         elif self.free_margin() < lots * 100000 * 0.01:
             rej, v1 = REJ_MARGIN, lots * 100000 * 0.01
         if rej != REJ_NONE:
@@ -632,10 +635,10 @@ class Engine:
         pending order."""
         return [(p[0], p[2], p[3], p[4], p[5]) for p in self.pend]
 
-    def send_order(self, direction: int, lots: float, market: bool = True):
+    def send_order(self, direction: int, lots: float, kind: int = 0):
         """(row, number, pending_id, status, reject, value, value2,
         fill_at_tick) of the order sent."""
-        row = self._send(direction, lots, market)
+        row = self._send(direction, lots, kind)
         o = self.res.orders[row]
         return (row, o.number, o.pending_id, o.status, o.reject, o.reject_value,
                 o.reject_value2, o.fill_at_tick)

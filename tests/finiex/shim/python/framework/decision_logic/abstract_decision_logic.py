@@ -1,0 +1,1 @@
+from fastpar.framework import AbstractDecisionLogic  # noqa: F401

@@ -1,0 +1,1 @@
+from fastpar.framework import Position  # noqa: F401

@@ -1,0 +1,1 @@
+from fastpar.framework import Bar, Decision, TickData, WorkerResult, WorkerState, WorkerType  # noqa: F401

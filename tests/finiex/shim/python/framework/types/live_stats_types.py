@@ -1,0 +1,1 @@
+from fastpar.performance import ScenarioStatus  # noqa: F401

@@ -1,0 +1,8 @@
+from fastpar.framework import (  # noqa: F401
+    OrderCapabilities,
+    OrderDirection,
+    OrderResult,
+    OrderStatus,
+    OrderType,
+    RejectionReason,
+)

@@ -1,0 +1,5 @@
+from fastpar.performance import (  # noqa: F401
+    BatchPerformanceStats,
+    DecisionLogicPerformanceStats,
+    WorkerPerformanceStats,
+)

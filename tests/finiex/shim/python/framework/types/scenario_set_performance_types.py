@@ -1,0 +1,1 @@
+from fastpar.performance import ScenarioPerformanceStats  # noqa: F401

@@ -1,0 +1,1 @@
+from fastpar.framework import AbstractBlackboxWorker  # noqa: F401
