@@ -49,22 +49,28 @@ class InsufficientWarmupDataError(ValueError):
     warm-up asks for."""
 
 
-def _utc_ns(timestamps) -> np.ndarray:
-    """int64 ns of a bar-file timestamp column (tz-aware or naive UTC)."""
-    ts = timestamps
-    if getattr(ts.dt, "tz", None) is not None:
-        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    return ts.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+_BAR_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume", "tick_count")
 
 
-def _as_bar_array(frame) -> np.ndarray:
-    """A bar DataFrame (timestamp, open, high, low, close, volume,
-    tick_count) as a BAR_DTYPE array; prices widened exactly from float32."""
-    out = np.empty(len(frame), dtype=BAR_DTYPE)
-    out["start_ns"] = _utc_ns(frame["timestamp"])
+def _read_bar_file(path) -> np.ndarray:
+    """A bar file's bars as a BAR_DTYPE array: only the numeric columns are
+    read (the string columns cost more than the rest), straight from Arrow;
+    prices widened exactly from float32, times as int64 ns UTC (a naive
+    timestamp column is UTC already)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=list(_BAR_COLUMNS))
+    if any(table.column(name).null_count for name in _BAR_COLUMNS):
+        raise ValueError("missing values")
+    ts = table.column("timestamp")
+    if not pa.types.is_timestamp(ts.type):
+        raise ValueError(f"timestamp column is {ts.type}, not a timestamp")
+    out = np.empty(table.num_rows, dtype=BAR_DTYPE)
+    out["start_ns"] = ts.cast(pa.timestamp("ns", tz=ts.type.tz)).cast(pa.int64()).to_numpy()
     for name in ("open", "high", "low", "close", "volume"):
-        out[name] = frame[name].to_numpy(dtype=np.float64)
-    out["tick_count"] = frame["tick_count"].to_numpy(dtype=np.float64).astype(np.int64)
+        out[name] = table.column(name).to_numpy().astype(np.float64)
+    out["tick_count"] = table.column("tick_count").to_numpy().astype(np.int64)
     return out
 
 
@@ -135,12 +141,11 @@ class BarFiles:
             cached = self._read.get(path)
         if cached is not None and cached[0] == mtime:
             return cached[1]
-        import pandas as pd
+        import pyarrow as pa
 
         try:
-            frame = pd.read_parquet(path)
-            bars = _as_bar_array(frame)
-        except (KeyError, ValueError, OSError) as e:
+            bars = _read_bar_file(path)
+        except (KeyError, ValueError, OSError, pa.ArrowException) as e:
             raise InsufficientWarmupDataError(f"{path}: not a bar file: {e}") from None
         bars.flags.writeable = False
         with self._lock:

@@ -739,6 +739,7 @@ def _check_gaps(data_worker, symbol, start, end, warmup_requirements, where) -> 
             f"{where}: gaps between tick files inside the window ({listed}), longer than the "
             f"smallest timeframe {smallest}")
 
+
 def sample_data(days: int = 14) -> TickArraysData:
     """fastpar's embedded default data: :func:`synthetic_ticks` of EURUSD
     from 2025-09-01, as a data worker (what ``make demo`` and the shipped
