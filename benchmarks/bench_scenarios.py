@@ -5,7 +5,10 @@ A batch of trading scenarios runs sequentially, through
 usable CPUs), once in plain Python (``fastpar.reference.scenario``) and once
 on fastpar's C kernel (``fastpar.scenarios.run_scenario``; also as one job
 of fastpar's native pool). The work is :mod:`fastpar.gil_benchmark`; this
-file renders its tables for benchmarks/run.py. Sets:
+file renders its tables for benchmarks/run.py. Every scenario is prepared as
+the batch_orchestrator API prepares it: it cuts its window from the data
+(a tick at its start), its warm-up bars rendered once before the clocks
+start, its broker the shipped broker file. Sets:
 
 * balanced, simple consensus: 8 equal scenarios of 150,000 synthetic ticks,
   a strategy that trades rarely, so the C kernel dominates each scenario;
@@ -13,8 +16,8 @@ file renders its tables for benchmarks/run.py. Sets:
   strategy, which trades every few hundred ticks (fastpar's results build
   their trade and order objects, which holds the GIL, only when read: the
   time to read them all is reported beside the table);
-* the shipped sample scenario set, unbalanced: one heavy scenario holds most
-  of the batch's time.
+* the shipped sample scenario set on fastpar's embedded sample data,
+  unbalanced: one heavy scenario holds most of the batch's time.
 
 Run alone: python benchmarks/bench_scenarios.py [--quick]
 """
@@ -90,16 +93,16 @@ def run(quick: bool = False, log=print) -> list[dict]:
     size = QUICK if quick else FULL
     sets = []
     for strategy in ("consensus", "trend"):
-        ticks, scenarios = gb.balanced_scenarios(size["scenarios"], size["ticks"], strategy=strategy)
+        data, scenarios = gb.balanced_scenarios(size["scenarios"], size["ticks"], strategy=strategy)
         sets.append((f"balanced, {strategy} ({size['scenarios']} × {size['ticks']:,} ticks)",
-                     ticks, scenarios))
-    ticks, scenarios = gb.sample_scenarios()
-    sets.append(("sample scenario set", ticks, scenarios))
+                     data, scenarios))
+    data, scenarios = gb.sample_scenarios()
+    sets.append(("sample scenario set", data, scenarios))
 
     sections = []
-    for label, ticks, scenarios in sets:
+    for label, data, scenarios in sets:
         log(f"-- {label}")
-        study = gb.run_benchmark(ticks, scenarios, label=label, repeats=size["repeats"], probe=True,
+        study = gb.run_benchmark(data, scenarios, label=label, repeats=size["repeats"], probe=True,
                                  log=lambda m: log("   " + m))
         headers, rows = _table(study)
         notes = [f"Reference and fastpar results agree (every count equal, amounts to 1e-9): "

@@ -1,8 +1,11 @@
-"""Building test scenarios: one TestScenario from a few knobs.
+"""Building test scenarios: one TestScenario from a few knobs, and data
+workers that hold what the API's data layer lets through.
 
 Shared by the scenario tests (reference and C kernel alike), so that both
 run exactly the same configurations.
 """
+
+import numpy as np
 
 from fastpar.scenario_config import TestScenario
 
@@ -38,3 +41,22 @@ def make_scenario(
         },
         trade_simulator_config={"initial_balance": 10000, **sim},
     )
+
+
+class NaNAt:
+    """A data worker over ``data`` whose ticks have a NaN ask at one time
+    (int64 ns). TickArrays refuse NaN, but the API's data layer does not
+    look: a tick file holding one reaches the engine, which refuses it
+    (ScenarioError, status 3)."""
+
+    def __init__(self, data, at_ns):
+        self._data = data
+        self._at = at_ns
+        self.index_manager = data.index_manager
+        self.bar_source = data.bar_source
+
+    def load_symbol_data(self, *args, **kwargs):
+        frame = self._data.load_symbol_data(*args, **kwargs).copy()
+        at = frame["timestamp"].to_numpy(dtype="datetime64[ns]").astype(np.int64) == self._at
+        frame.loc[at, "ask"] = np.nan
+        return frame

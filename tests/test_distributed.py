@@ -18,13 +18,29 @@ pd = pytest.importorskip("pandas")
 
 import fastpar  # noqa: E402
 import fastpar.distributed as fd  # noqa: E402
-from fastpar import ScenarioError, run_scenarios  # noqa: E402
+from fastpar import run_scenarios  # noqa: E402
+from fastpar.scenario_config import data_path  # noqa: E402
 from fastpar.synthetic import random_walk_ohlc  # noqa: E402
+from fastpar.ticks import DataValidationError, TickArraysData, TickDataLoader  # noqa: E402
 from scenario_factory import make_scenario  # noqa: E402
 
 # A generous bound for "fails fast": the scheduler's own reconnection
 # attempts last 30 s, fastpar.distributed gives up after CONNECT_TIMEOUT_S.
 FAIL_FAST_S = 20
+BROKER = str(data_path("broker_config.json"))
+# The batch_orchestrator API's data layout (tests/finiex/README.md); the
+# test cluster's workers see it at the same path.
+FINIEX_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "data", "finiex", "processed")
+FINIEX_SET = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "finiex", "sets", "core_aggressive.json")
+
+
+@pytest.fixture(scope="module")
+def data(ticks):
+    """The ticks as one data worker, so that local runs render their
+    warm-up bars once (a TickArrays is bound anew for each scenario)."""
+    return TickArraysData(ticks)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -54,11 +70,15 @@ def client(cluster):
 
 
 def comparable(entry):
-    """A result without its wall time, or an error's type, text and status."""
+    """A result without its measured times, or an error's type, text and
+    status."""
     if isinstance(entry, Exception):
         return (type(entry), str(entry), getattr(entry, "status", None))
     d = dataclasses.asdict(entry)
-    d.pop("elapsed_time")
+    for key in ("elapsed_time", "user_time", "profiling_data"):
+        d.pop(key)
+    # the API lists a set: its order follows the process's string hashing
+    d["scenario_requirement"]["all_timeframes"].sort()
     return d
 
 
@@ -79,7 +99,8 @@ def mixed_batch():
         )
         for i in range(18)
     ]
-    batch[4] = make_scenario(start="2030-01-01", end="2030-01-02", name="no_ticks")
+    batch[4] = make_scenario(start="2030-01-01T00:00:00+00:00", end="2030-01-02T00:00:00+00:00",
+                             name="no_ticks")
     batch[11] = make_scenario(extra={"bad": ("CORE/nope", {})}, name="bad_worker")
     batch[7] = dataclasses.asdict(batch[7])
     return batch
@@ -90,41 +111,77 @@ def mixed_batch():
 # ---------------------------------------------------------------------------
 
 
-def test_scenarios_identical_to_local(client, ticks, broker):
+def test_scenarios_identical_to_local(client, ticks, data, broker):
     batch = mixed_batch()
-    local = run_scenarios(ticks, batch, broker=broker, progress=False)
+    local = run_scenarios(data, batch, broker=broker, progress=False)
     remote = fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=False)
     assert_same_entries(local, remote)
-    assert isinstance(remote[4], ScenarioError) and "no ticks" in str(remote[4])
-    assert isinstance(remote[11], ScenarioError)
-    assert sum(isinstance(e, ScenarioError) for e in remote) == 2
+    assert isinstance(remote[4], DataValidationError) and "no tick data" in str(remote[4])
+    assert isinstance(remote[11], ValueError) and "Worker creation failed" in str(remote[11])
+    assert sum(isinstance(e, Exception) for e in remote) == 2
     assert {r.elapsed_time for r in remote if not isinstance(r, Exception)} != {0.0}
+    # the same from a data worker over the ticks
+    assert_same_entries(local, fd.run_scenarios(data, batch, client=client, broker=broker,
+                                                progress=False))
 
 
-def test_scenarios_identical_with_explicit_threads_and_default_broker(client, ticks):
-    batch = mixed_batch()[:5]
-    local = run_scenarios(ticks, batch, progress=False)
-    remote = fd.run_scenarios(ticks, batch, client=client, threads=2, progress=False)
+def test_scenarios_identical_with_explicit_threads_and_their_own_broker_files(client, data):
+    """No broker argument: each scenario's broker_config_path, read on the
+    worker; a scenario without one fails alone, as locally."""
+    batch = [make_scenario(max_ticks=1_000 + 500 * i, name=f"own_{i}", broker_config_path=BROKER)
+             for i in range(4)]
+    batch.append(make_scenario(max_ticks=500, name="no_broker"))
+    local = run_scenarios(data, batch, progress=False)
+    remote = fd.run_scenarios(data, batch, client=client, threads=2, progress=False)
     assert_same_entries(local, remote)
+    assert "No broker_config_path" in str(remote[-1])
+    assert not any(isinstance(e, Exception) for e in remote[:-1])
 
 
-def test_scenarios_from_files_and_dataframes(client, ticks, tmp_path):
+def test_scenarios_from_files_and_dataframes(client, ticks, data, tmp_path):
     path = tmp_path / "EURUSD_ticks.parquet"
     ticks.to_dataframe().to_parquet(path)
     scenario_set = "sample_scenarios.json"  # the bundled set, by name
     local = run_scenarios(str(path), scenario_set, progress=False)
-    assert any(not isinstance(e, Exception) for e in local)
+    assert not any(isinstance(e, Exception) for e in local)
     remote = fd.run_scenarios(str(path), scenario_set, client=client, progress=False)
     assert_same_entries(local, remote)
     from_frame = fd.run_scenarios(ticks.to_dataframe(), scenario_set, client=client, progress=False)
-    assert_same_entries(run_scenarios(ticks, scenario_set, progress=False), from_frame)
+    assert_same_entries(run_scenarios(data, scenario_set, progress=False), from_frame)
+
+
+def test_scenarios_from_a_data_directory_each_worker_opens(client):
+    """A data directory in the API's layout is not sent: each worker opens
+    it (a TickDataLoader made there from its data_dir)."""
+    local = run_scenarios(FINIEX_DATA, FINIEX_SET, broker=BROKER, progress=False)
+    assert sum(not isinstance(e, Exception) for e in local) > 1
+    remote = fd.run_scenarios(TickDataLoader(FINIEX_DATA), FINIEX_SET, client=client,
+                              broker=BROKER, progress=False)
+    assert_same_entries(local, remote)
+    assert all(FINIEX_DATA in opened
+               for opened in client.run(lambda: list(fd._worker_loaders)).values())
+    assert_same_entries(local, fd.run_scenarios(FINIEX_DATA, FINIEX_SET, client=client,
+                                                broker=BROKER, progress=False))
+
+
+def test_scenarios_whose_data_cannot_be_prepared_fail_alone(client, ticks):
+    """Ticks that are no data at all: each scenario's slot holds the
+    local run's error, and nothing is sent."""
+    batch = [make_scenario(max_ticks=100, name="a"), make_scenario(max_ticks=100, name="b")]
+    bad = {"timestamp": ticks.timestamp[:10]}  # no prices
+    local = run_scenarios(bad, batch, broker=BROKER, progress=False)
+    remote = fd.run_scenarios(bad, batch, client=client, broker=BROKER, progress=False)
+    assert_same_entries(local, remote)
+    assert all(isinstance(e, ValueError) and "missing" in str(e) for e in remote)
 
 
 def test_scenarios_from_a_file_each_worker_reads(client, ticks, tmp_path):
     path = tmp_path / "EURUSD_ticks.parquet"
     ticks.to_dataframe().to_parquet(path)
-    batch = mixed_batch()[:6]
+    batch = [make_scenario(max_ticks=500 + 300 * i, name=f"f{i}", broker_config_path=BROKER)
+             for i in range(6)]
     local = run_scenarios(str(path), batch, progress=False)
+    assert not any(isinstance(e, Exception) for e in local)
     remote = fd.run_scenarios(fd.WorkerFile(path), batch, client=client, progress=False)
     assert_same_entries(local, remote)
     # the workers read the file, the client did not
@@ -136,9 +193,9 @@ def test_scenarios_from_a_file_each_worker_reads(client, ticks, tmp_path):
                          progress=False)
 
 
-def test_scenarios_progress_bar_counts_scenarios(client, ticks, broker, capsys):
+def test_scenarios_progress_bar_counts_scenarios(client, data, broker, capsys):
     batch = mixed_batch()[:6]
-    fd.run_scenarios(ticks, batch, client=client, broker=broker, progress=True)
+    fd.run_scenarios(data, batch, client=client, broker=broker, progress=True)
     err = capsys.readouterr().err
     assert "scenarios" in err and "6/6" in err
 
@@ -194,13 +251,14 @@ def heavy_batch():
     worker to be killed while tasks are still outstanding."""
     heavy = ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 0.5})
     batch = [make_scenario(rsi=heavy, max_ticks=150, name=f"h{i}") for i in range(8)]
-    batch[5] = make_scenario(start="2030-01-01", end="2030-01-02", name="no_ticks")
+    batch[5] = make_scenario(start="2030-01-01T00:00:00+00:00", end="2030-01-02T00:00:00+00:00",
+                             name="no_ticks")
     return batch
 
 
 @pytest.fixture(scope="module")
-def heavy_local(ticks, broker):
-    return run_scenarios(ticks, heavy_batch(), broker=broker, progress=False)
+def heavy_local(data, broker):
+    return run_scenarios(data, heavy_batch(), broker=broker, progress=False)
 
 
 def run_killing_a_worker(client, run, pick=None):

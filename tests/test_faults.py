@@ -21,10 +21,17 @@ import pytest
 
 import fastpar
 from fastpar import _fastpar
+from fastpar.scenario_config import data_path
 from fastpar.scenarios import ScenarioError, ScenarioResult, run_scenario, run_scenarios
 from fastpar.synthetic import random_walk_ohlc
-from fastpar.ticks import synthetic_ticks
-from scenario_factory import make_scenario
+from fastpar.ticks import (
+    InsufficientHistoricalDataError,
+    InsufficientTickDataError,
+    NoDataAvailableError,
+    TickArraysData,
+    synthetic_ticks,
+)
+from scenario_factory import NaNAt, make_scenario
 
 # Signals, fork and the pool size are process-wide.
 pytestmark = pytest.mark.thread_unsafe
@@ -36,6 +43,7 @@ pytestmark = pytest.mark.thread_unsafe
 # covers one whole scenario (about 1 s of burnt CPU time here) on a busy
 # machine.
 SIGINT_BOUND_S = {1: 3.0, 2: 1.0, None: 1.0}
+BROKER = str(data_path("broker_config.json"))
 
 
 def under_asan():
@@ -50,11 +58,25 @@ def restore_pool_size():
     fastpar.set_num_threads(size)
 
 
+@pytest.fixture(scope="module")
+def data(ticks):
+    """The ticks as one data worker, its warm-up bars rendered once (a
+    TickArrays is bound anew for each scenario): a batch's preparation then
+    takes milliseconds, and Ctrl-C lands while its scenarios run."""
+    data = TickArraysData(ticks)
+    for timeframe in ("M5", "M30"):
+        data.bars("EURUSD", timeframe)
+    return data
+
+
 def heavy(i, load_ms, max_ticks):
+    # Beside rsi_fast: the CORE logics require rsi_fast to be a CORE/rsi.
     return make_scenario(
-        rsi=("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": load_ms}),
+        extra={"rsi_heavy": ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5",
+                                                "artificial_load_ms": load_ms})},
         max_ticks=max_ticks,
         name=f"heavy_{i}",
+        broker_config_path=BROKER,
     )
 
 
@@ -81,13 +103,13 @@ def _interrupt_main_after(delay, sent_at):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_sigint_during_a_scenario_batch(restore_pool_size, sigint_raises, ticks, broker, threads):
+def test_sigint_during_a_scenario_batch(restore_pool_size, sigint_raises, data, broker, threads):
     """Ctrl-C 0.5 s into a batch that would take about 12 s: KeyboardInterrupt
     within SIGINT_BOUND_S[threads], the pool and the scenario kernel then give the
     same results as before."""
     fastpar.set_num_threads(2)
     before = [comparable(r) for r in
-              run_scenarios(ticks, light_batch(), broker=broker, threads=2, progress=False)]
+              run_scenarios(data, light_batch(), broker=broker, threads=2, progress=False)]
     batch = [heavy(i, 2.5, 400) for i in range(12 * threads)]  # ~1 s of load each
 
     sent_at = []
@@ -95,7 +117,7 @@ def test_sigint_during_a_scenario_batch(restore_pool_size, sigint_raises, ticks,
     t0 = time.perf_counter()
     try:
         with pytest.raises(KeyboardInterrupt):
-            run_scenarios(ticks, batch, broker=broker, threads=threads, progress=False)
+            run_scenarios(data, batch, broker=broker, threads=threads, progress=False)
         raised_at = time.perf_counter()
     finally:
         sender.join()
@@ -104,21 +126,18 @@ def test_sigint_during_a_scenario_batch(restore_pool_size, sigint_raises, ticks,
 
     assert _fastpar._sleep_job(40, 1_000, 2) == 40
     after = [comparable(r) for r in
-             run_scenarios(ticks, light_batch(), broker=broker, threads=2, progress=False)]
+             run_scenarios(data, light_batch(), broker=broker, threads=2, progress=False)]
     assert after == before
 
 
-def test_sigint_during_a_native_orchestrator_run(restore_pool_size, sigint_raises, ticks, broker):
+def test_sigint_during_a_native_orchestrator_run(restore_pool_size, sigint_raises, data):
     """The same through BatchOrchestrator(native=True)."""
     from fastpar.batch_orchestrator import BatchOrchestrator
     from fastpar.performance import ScenarioSetPerformanceManager
-    from fastpar.ticks import TickDataLoader
 
-    loader = TickDataLoader()
-    loader.add_ticks(ticks)
     batch = [heavy(i, 2.5, 400) for i in range(16)]
     orchestrator = BatchOrchestrator(
-        batch, loader, {"execution": {}}, ScenarioSetPerformanceManager(), native=True
+        batch, data, {"execution": {}}, ScenarioSetPerformanceManager(), native=True
     )
     sent_at = []
     sender = _interrupt_main_after(0.5, sent_at)
@@ -143,7 +162,8 @@ def _child_work(seed):
     h, l, c = data["high"], data["low"], data["close"]  # noqa: E741
     out = [fastpar.rsi(c, 14), fastpar.atr(h, l, c, 14), *fastpar.bbands(c, 20)]
     ticks = synthetic_ticks("EURUSD", start="2025-09-01", days=4, seed=seed)
-    r = run_scenario(ticks, make_scenario(max_ticks=1_500, name=f"fork_{seed}"))
+    r = run_scenario(ticks, make_scenario(max_ticks=1_500, name=f"fork_{seed}",
+                                          broker_config_path=BROKER))
     return out, comparable(r), os.getpid()
 
 
@@ -180,16 +200,18 @@ MEMORY_CHILD = textwrap.dedent(
     import resource, sys
     import numpy as np
     import fastpar
-    from fastpar.ticks import synthetic_ticks
+    from fastpar.scenario_config import data_path
+    from fastpar.ticks import TickArraysData, synthetic_ticks
     from fastpar.scenarios import run_scenarios, ScenarioError
     sys.path.insert(0, {tests!r})
-    from scenario_factory import make_scenario
+    from scenario_factory import NaNAt, make_scenario
 
     rng = np.random.default_rng(5)
     small = rng.normal(size=(4, 2_000)).cumsum(axis=1) + 100.0
     expected = [fastpar.bbands(small, 20, threads=1), fastpar.stoch(small, small, small)]
-    ticks = synthetic_ticks("EURUSD", start="2025-09-01", days=4, seed=9)
-    scenario = make_scenario(max_ticks=2_000, name="mem")
+    ticks = TickArraysData(synthetic_ticks("EURUSD", start="2025-09-01", days=4, seed=9))
+    scenario = make_scenario(max_ticks=2_000, name="mem",
+                             broker_config_path=str(data_path("broker_config.json")))
     want = run_scenarios(ticks, [scenario], threads=1, progress=False)[0].portfolio_value
 
     # A 256 MB input, then an address-space limit 400 MB above what the
@@ -255,35 +277,52 @@ def test_memory_exhaustion_raises_memory_error():
 # ---------------------------------------------------------------------------
 
 
-def test_failing_scenarios_inside_a_batch(ticks, broker):
+def test_failing_scenarios_inside_a_batch(data, broker):
     """Scenarios that fail in the kernel (NaN in their ticks), in their
     configuration, in their window or in their broker file sit between good
-    ones: each fails alone, the good ones give their single-run results."""
+    ones: each fails alone with its own error, the good ones give their
+    single-run results."""
     good = [
-        make_scenario(max_ticks=700, name="good_0"),
-        make_scenario(logic="CORE/simple_consensus", max_ticks=900, name="good_1"),
-        make_scenario(start="2025-09-09T00:00:00", end="2025-09-09T06:00:00", name="good_2"),
+        make_scenario(max_ticks=700, name="good_0", broker_config_path=BROKER),
+        make_scenario(logic="CORE/simple_consensus", max_ticks=900, name="good_1",
+                      broker_config_path=BROKER),
+        make_scenario(start="2025-09-09T00:00:00+00:00", end="2025-09-09T06:00:00+00:00",
+                      name="good_2", broker_config_path=BROKER),
     ]
-    # NaN in a tick the third good scenario does not read, but these do.
-    data = {k: getattr(ticks, k).copy() for k in ("timestamp", "bid", "ask", "volume")}
+    # NaN in a tick the good scenarios do not read, but the first bad one does.
+    (ticks,) = data.ticks.values()
     noon = np.datetime64("2025-09-10T12:00", "ns").astype(np.int64)
-    lo = int(np.searchsorted(data["timestamp"], noon))
-    data["ask"][lo + 10] = np.nan
-    bad = [
-        make_scenario(start="2025-09-10T12:00:00", end="2025-09-10T13:00:00", name="nan_ticks"),
-        make_scenario(logic="CORE/unknown", name="bad_logic"),
-        make_scenario(start="2025-09-06T10:00:00", end="2025-09-06T11:00:00", name="weekend"),
-        make_scenario(max_ticks=10**9, name="too_many_ticks"),
-        make_scenario(max_ticks=50, name="no_broker_file", broker_config_path="/nonexistent.json"),
-    ]
-    batch = [good[0], bad[0], bad[1], good[1], bad[2], bad[3], bad[4], good[2]]
-    singles = {s.name: comparable(run_scenario(data, s, broker)) for s in good}
+    nan_data = NaNAt(data, int(ticks.timestamp[int(np.searchsorted(ticks.timestamp, noon)) + 10]))
+    bad = {
+        "nan_ticks": (ScenarioError, "NaN", make_scenario(
+            start="2025-09-10T12:00:00+00:00", end="2025-09-10T13:00:00+00:00")),
+        "bad_logic": (ValueError, "Decision logic creation failed",
+                      make_scenario(logic="CORE/unknown")),
+        "type_override": (ValueError, "Type override not allowed", make_scenario(
+            rsi=("CORE/heavy_rsi", {"period": 14, "timeframe": "M5"}))),
+        "weekend": (NoDataAvailableError, "no tick data", make_scenario(
+            start="2025-09-06T10:00:00+00:00", end="2025-09-06T11:00:00+00:00")),
+        "off_tick": (InsufficientHistoricalDataError, "no tick at the start", make_scenario(
+            start="2025-09-03T07:00:00.5+00:00", max_ticks=50)),
+        "too_many_ticks": (InsufficientTickDataError, "max_ticks", make_scenario(
+            max_ticks=10**9)),
+        "no_broker_file": (FileNotFoundError, "/nonexistent.json", make_scenario(
+            max_ticks=50, broker_config_path="/nonexistent.json")),
+    }
+    for name, (_, _, scenario) in bad.items():
+        scenario.name = name
+        scenario.trade_simulator_config.setdefault("broker_config_path", BROKER)
+    b = [entry[2] for entry in bad.values()]
+    batch = [good[0], b[0], b[1], good[1], b[2], b[3], b[4], b[5], b[6], good[2]]
+    singles = {s.name: comparable(run_scenario(nan_data, s)) for s in good}
     for threads in (1, 2, None):
-        out = run_scenarios(data, batch, threads=threads, progress=False)
+        out = run_scenarios(nan_data, batch, threads=threads, progress=False)
         assert len(out) == len(batch)
         for scenario, r in zip(batch, out, strict=True):
             if scenario in good:
                 assert isinstance(r, ScenarioResult), r
                 assert comparable(r) == singles[scenario.name]
             else:
-                assert isinstance(r, ScenarioError), (scenario.name, r)
+                kind, text, _ = bad[scenario.name]
+                assert isinstance(r, kind) and text in str(r), (scenario.name, r)
+    assert out[1].status == 3  # the engine's "tick data contains NaN or inf"

@@ -46,16 +46,17 @@ from fastpar.batch_orchestrator import BatchOrchestrator
 from fastpar.cli import main as cli_main
 from fastpar.performance import ScenarioSetPerformanceManager
 from fastpar.scenario_config import AppConfig, ScenarioConfigLoader
-from fastpar.ticks import TickDataLoader
+from fastpar.reference.scenario import run_scenario as reference_run_scenario
+from fastpar.ticks import sample_data
 
 keep_freed_memory()
 sample = ScenarioConfigLoader().load_config("sample_scenarios.json")[:2]
-loader = TickDataLoader()
-ticks = loader.get_ticks("EURUSD")
-scenarios.run_scenario(ticks, sample[0])
-scenarios.run_scenarios(ticks, sample, threads=2, progress=False)
-BatchOrchestrator(sample, loader, AppConfig(), ScenarioSetPerformanceManager()).run()
-BatchOrchestrator(sample, loader, AppConfig(), ScenarioSetPerformanceManager(), native=True).run()
+data = sample_data()
+scenarios.run_scenario(data, sample[0])
+scenarios.run_scenarios(data, sample, threads=2, progress=False)
+reference_run_scenario(data, dict(vars(sample[0]), max_ticks=200))
+BatchOrchestrator(sample, data, AppConfig(), ScenarioSetPerformanceManager()).run()
+BatchOrchestrator(sample, data, AppConfig(), ScenarioSetPerformanceManager(), native=True).run()
 cli_main(["run-scenarios", "sample_scenarios.json", "--no-progress"])
 try:
     fastpar.sma(np.array([1.0, np.nan, 2.0]), 2)

@@ -1,12 +1,16 @@
 """fastpar.gil_benchmark: the table's structure, identical results in every
 mode, and criteria computed from the measured numbers (no timing asserted)."""
 
+import dataclasses
 import math
+import pickle
 import types
+from pathlib import Path
 
 import pytest
 
 from fastpar import gil_benchmark as gb
+from fastpar.ticks import TickArraysData, to_ns
 from fastpar.reference.scenario import run_scenario as reference_run
 from fastpar.scenarios import run_scenario as fastpar_run
 
@@ -26,12 +30,17 @@ def study(small_set):
 
 
 def test_balanced_set_is_balanced(small_set):
-    ticks, scenarios = small_set
+    data, scenarios = small_set
+    assert isinstance(data, TickArraysData)
+    (ticks,) = data.ticks.values()
     assert len(scenarios) == 4
     assert len({sc.name for sc in scenarios}) == 4
     assert len({sc.start_date for sc in scenarios}) == 4
     for sc in scenarios:
-        result = fastpar_run(ticks, sc)
+        # the API requires a tick at the start, and a broker file
+        assert to_ns(sc.start_date) in set(ticks.timestamp.tolist())
+        assert Path(sc.trade_simulator_config["broker_config_path"]).is_file()
+        result = fastpar_run(data, sc)
         assert result.ticks_processed == 1_500
         assert result.signals_generated >= 0
 
@@ -95,6 +104,28 @@ def test_results_identical_across_modes_and_implementations(small_set, study):
     assert [r["portfolio_value"] for r in study.results["fastpar"]] == pytest.approx(
         [r["portfolio_value"] for r in direct], rel=1e-9
     )
+
+
+def test_comparable_results_leave_out_measured_times(small_set):
+    data, scenarios = small_set
+    a = gb._comparable(fastpar_run(data, scenarios[0]))
+    assert not set(a) & {"elapsed_time", "user_time", "profiling_data"}
+    stats = a["worker_statistics"]
+    assert "worker_total_time_ms" not in stats["workers"]["rsi_fast"]
+    assert "decision_total_time_ms" not in stats["decision_logic"]
+    assert stats["decision_logic"]["decision_count"] == 1_500
+    assert a == gb._comparable(fastpar_run(data, scenarios[0]))
+
+
+def test_benchmark_data_pickles_with_its_bars(small_set):
+    """What a worker process receives: the ticks and the bars rendered
+    before the runs, so it renders none on the clock."""
+    data, scenarios = small_set
+    bars = data.bars("EURUSD", "M5")
+    shipped = pickle.loads(pickle.dumps(data))
+    assert shipped._bars[("EURUSD", "M5")].tobytes() == bars.tobytes()
+    assert gb._comparable(fastpar_run(shipped, scenarios[1])) == gb._comparable(
+        fastpar_run(data, scenarios[1]))
 
 
 def test_comparison_detects_a_difference(small_set):
@@ -237,8 +268,12 @@ def test_bad_arguments(small_set):
         gb.run_benchmark(ticks, scenarios, implementations=["numba"])
     with pytest.raises(ValueError, match="no scenarios"):
         gb.run_benchmark(ticks, [])
-    with pytest.raises(TypeError, match="TickArrays"):
+    with pytest.raises(TypeError, match="TickArraysData or TickArrays"):
         gb.run_benchmark({"bid": []}, scenarios)
+    # a scenario that cannot run raises before any clock starts
+    no_broker = dataclasses.replace(scenarios[0], trade_simulator_config={})
+    with pytest.raises(ValueError, match="No broker_config_path"):
+        gb.run_benchmark(ticks, [no_broker], implementations=["fastpar"])
 
 
 def test_cpu_capacity_probe(small_set):

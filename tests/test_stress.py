@@ -22,6 +22,7 @@ import pytest
 import fastpar
 from fastpar.scenarios import ScenarioError, run_scenario, run_scenarios
 from fastpar.synthetic import random_walk_ohlc
+from fastpar.ticks import TickArraysData
 from scenario_factory import make_scenario
 
 pytestmark = pytest.mark.thread_unsafe  # starts its own 32 threads
@@ -64,6 +65,8 @@ def same(got, want):
 def scenario_key(r):
     if isinstance(r, ScenarioError):
         return ("error", r.status)
+    if isinstance(r, Exception):  # a step before the engine refused it
+        return ("error", type(r).__name__, str(r))
     return (r.ticks_processed, r.portfolio_value, tuple(t.pnl for t in r.trades))
 
 
@@ -104,11 +107,15 @@ def workload(ticks, broker):
     calls["error_period"] = expect_error(ValueError, fastpar.sma, c1, 0)
     calls["error_dtype"] = expect_error(TypeError, fastpar.ema, np.array(["a", "b"]), 2)
 
+    # One data worker shared by every thread: its bars are rendered once,
+    # by whichever call comes first.
+    ticks = TickArraysData(ticks)
     batch = [
         make_scenario(max_ticks=600, name="s0"),
         make_scenario(logic="CORE/simple_consensus", max_ticks=900, name="s1"),
         make_scenario(logic="CORE/nope", name="bad"),
-        make_scenario(start="2025-09-09T00:00:00", end="2025-09-09T03:00:00", name="s2"),
+        make_scenario(start="2025-09-09T00:00:00+00:00", end="2025-09-09T03:00:00+00:00",
+                      name="s2"),
     ]
     calls["run_scenarios"] = lambda: tuple(
         scenario_key(r)
@@ -138,6 +145,8 @@ def workload(ticks, broker):
                                              {"period": [14], "low": [30]})
 
     expected = {name: call() for name, call in calls.items()}  # sequential answers
+    assert expected["run_scenarios"][2][0] == "error"  # the bad scenario, alone
+    assert all(key[0] != "error" for i, key in enumerate(expected["run_scenarios"]) if i != 2)
     return calls, expected
 
 

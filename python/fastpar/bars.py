@@ -96,7 +96,22 @@ def warmup_bars(bars: np.ndarray, start, needed: int, *, symbol: str, timeframe:
     return bars[before - needed:before] if needed > 0 else bars[:0]
 
 
-class BarFiles:
+class Picklable:
+    """A reader whose lock guards a cache pickles without the lock (a fresh
+    one after unpickling) and with what it has read: it ships to another
+    process as it is."""
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+class BarFiles(Picklable):
     """The bar files under a data directory, as the API's bar index finds
     them: every ``*/bars/**/*_BARS.parquet``, keyed by the symbol and
     timeframe in its parquet metadata. Files are read once and shared;

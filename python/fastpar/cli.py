@@ -1,15 +1,20 @@
 """The ``fastpar`` command line.
 
 - ``fastpar demo``: the GIL problem and its fix on an indicator batch.
-- ``fastpar run-scenarios SET.json [--ticks PATH] [--threads N] [--native]
-  [--sequential] [--no-progress]``: run a scenario set through
-  :class:`~fastpar.batch_orchestrator.BatchOrchestrator` and print one row
-  per scenario. SET.json is a path or the name of a shipped set (e.g.
-  ``sample_scenarios.json``). Without ``--ticks`` the embedded synthetic
-  ticks are used; ``--ticks`` takes a directory of ``<SYMBOL>*.parquet`` /
-  ``.csv`` files, or one such file (read as the set's symbol when the set
-  has only one, else as the symbol its name starts with). Exit status: 0
-  if every scenario ran, 1 if any failed, 2 for unusable input.
+- ``fastpar run-scenarios SET.json [--ticks FILE_OR_DATA_DIR] [--broker FILE]
+  [--threads N] [--native] [--sequential] [--no-progress]``: run a scenario
+  set through :class:`~fastpar.batch_orchestrator.BatchOrchestrator` and
+  print one row per scenario. SET.json is a path or the name of a shipped
+  set (e.g. ``sample_scenarios.json``). ``--ticks`` is where the ticks come
+  from: a data directory in the batch_orchestrator API's layout
+  (``<DIR>/<collector>/ticks/<SYMBOL>/*.parquet`` and the bar files beside
+  them, read by :class:`fastpar.ticks.TickDataLoader`), or one parquet/CSV
+  tick file (read as the set's symbol when the set has only one, else as
+  the symbol its name starts with; warm-up bars rendered from it). Without
+  it, fastpar's embedded sample data (:func:`fastpar.ticks.sample_data`)
+  is used, and the output says so. ``--broker`` replaces every scenario's
+  ``trade_simulator_config.broker_config_path``. Exit status: 0 if every
+  scenario ran, 1 if any failed, 2 for unusable input.
 """
 
 from __future__ import annotations
@@ -27,8 +32,13 @@ def _run_scenarios_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenario_set", metavar="SET.json",
                    help="scenario-set file, or the name of a shipped set (sample_scenarios.json)")
-    p.add_argument("--ticks", metavar="PATH",
-                   help="tick file (.parquet/.csv) or directory; default: embedded synthetic ticks")
+    p.add_argument("--ticks", metavar="FILE_OR_DATA_DIR",
+                   help="a data directory (<DIR>/<collector>/ticks/<SYMBOL>/*.parquet and bar "
+                        "files) or one tick file (.parquet/.csv); default: fastpar's embedded "
+                        "sample data (synthetic EURUSD, 14 days from 2025-09-01)")
+    p.add_argument("--broker", metavar="FILE",
+                   help="broker file for every scenario, instead of each scenario's "
+                        "trade_simulator_config.broker_config_path")
     p.add_argument("--threads", type=int, metavar="N",
                    help="scenarios run at once (default: the shipped app_config.json's value)")
     mode = p.add_mutually_exclusive_group()
@@ -39,21 +49,40 @@ def _run_scenarios_parser() -> argparse.ArgumentParser:
     return p
 
 
+SAMPLE_DATA_NOTE = ("data: fastpar's embedded sample data (synthetic EURUSD ticks, 14 days from "
+                    "2025-09-01); --ticks FILE_OR_DATA_DIR runs on yours")
+
+
 def _data_worker(ticks_path, scenarios):
-    from .ticks import TickDataLoader
+    """The data worker the scenarios load their windows from."""
+    from .ticks import TickArraysData, TickDataLoader, load_file, sample_data
 
     if ticks_path is None:
-        return TickDataLoader()
+        return sample_data()
     path = Path(ticks_path)
     if path.is_dir():
-        return TickDataLoader(path, synthetic_fallback=False)
+        loader = TickDataLoader(path)
+        if not loader.list_available_symbols():
+            raise ValueError(f"--ticks {path}: no tick files in the data layout "
+                             f"(<DIR>/<collector>/ticks/<SYMBOL>/<SYMBOL>_*.parquet)")
+        return loader
     if not path.exists():
         raise FileNotFoundError(f"--ticks: no such file or directory: {path}")
     symbols = {s.symbol for s in scenarios}
     symbol = next(iter(symbols)) if len(symbols) == 1 else None
-    loader = TickDataLoader(synthetic_fallback=False)
-    loader.add_ticks(TickDataLoader.load_file(path, symbol))
-    return loader
+    return TickArraysData(load_file(path, symbol))
+
+
+def _use_broker(scenarios, broker_path) -> None:
+    """Every scenario's broker file becomes ``broker_path`` (checked here,
+    so that a bad file is the command's error, not each scenario's)."""
+    from .scenario_config import BrokerConfig
+
+    path = Path(broker_path).resolve()
+    BrokerConfig.from_json(path)
+    for s in scenarios:
+        s.trade_simulator_config = {**(s.trade_simulator_config or {}),
+                                    "broker_config_path": str(path)}
 
 
 def _fmt_rate(ticks, seconds):
@@ -110,6 +139,8 @@ def run_scenarios_main(argv: Sequence[str]) -> int:
     try:
         scenarios = ScenarioConfigLoader().load_config(args.scenario_set)
         data_worker = _data_worker(args.ticks, scenarios)
+        if args.broker is not None:
+            _use_broker(scenarios, args.broker)
         shipped = AppConfigLoader()
     except (OSError, ValueError) as e:  # ConfigError is a ValueError
         print(f"error: {e}", file=sys.stderr)
@@ -122,6 +153,8 @@ def run_scenarios_main(argv: Sequence[str]) -> int:
     if args.threads is not None:
         execution["default_max_parallel_scenarios"] = args.threads
     app_config = AppConfigLoader.from_dict({"execution": execution}, source="command line")
+    if args.ticks is None:
+        print(SAMPLE_DATA_NOTE, flush=True)
     log = ScenarioSetPerformanceManager()
     orchestrator = BatchOrchestrator(
         scenarios, data_worker, app_config, log,

@@ -6,7 +6,8 @@ pure Python (the GIL lets one thread run at a time: no speed-up) and once
 with fastpar's kernels (the GIL is released: the threads run at once).
 Then the shipped sample scenario set runs through the batch_orchestrator
 drop-in, sequentially and with threads. The data is fastpar's embedded
-synthetic random walk and synthetic EURUSD ticks.
+synthetic random walk and its sample tick data (synthetic EURUSD,
+:func:`fastpar.ticks.sample_data`).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def scenario_batches(threads: int) -> list[tuple[str, float, float, bool]]:
     from fastpar.batch_orchestrator import BatchOrchestrator
     from fastpar.performance import ScenarioSetPerformanceManager
     from fastpar.scenario_config import AppConfig, ScenarioConfigLoader
-    from fastpar.ticks import TickDataLoader
+    from fastpar.ticks import sample_data
 
     sample = ScenarioConfigLoader().load_config("sample_scenarios.json")
     heavy = next(sc for sc in sample if "heavy" in sc.name)
@@ -79,7 +80,7 @@ def scenario_batches(threads: int) -> list[tuple[str, float, float, bool]]:
                             end_date=f"{d}T23:59:59+00:00")
         for d in days
     ]
-    loader = TickDataLoader()
+    data = sample_data()
     rows = []
     for label, scenarios in [("sample scenario set", sample), ("4 heavy scenarios", balanced)]:
         times, stats = [], []
@@ -87,7 +88,7 @@ def scenario_batches(threads: int) -> list[tuple[str, float, float, bool]]:
             app = AppConfig.from_dict({"execution": {"default_parallel_scenarios": parallel,
                                                      "default_max_parallel_scenarios": threads}})
             log = ScenarioSetPerformanceManager()
-            result = BatchOrchestrator(scenarios, loader, app, log).run()
+            result = BatchOrchestrator(scenarios, data, app, log).run()
             failed = [r for r in result["scenario_results"] if not r.get("success")]
             if failed:
                 raise RuntimeError(f"{label}: scenarios failed: {failed}")

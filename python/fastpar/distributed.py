@@ -5,7 +5,7 @@ The same arguments and the same results as the local functions, plus the
 
 - :func:`run_scenarios` is :func:`fastpar.scenarios.run_scenarios` over
   the cluster: one entry per scenario, in order, a ScenarioResult or the
-  ScenarioError that says why that scenario could not run.
+  exception that says why that scenario could not run.
 - :func:`sweep` is :func:`fastpar.sweep` over the cluster: the same
   DataFrame, rows in grid order.
 
@@ -13,7 +13,11 @@ How a call runs:
 
 1. The market data is prepared on the client and sent to every worker once
    (``client.scatter(..., broadcast=True)``); the tasks refer to it, so it
-   does not travel with each task.
+   does not travel with each task. Scenario data is sent as tick arrays, and
+   each worker makes one data worker of them for all its tasks (the warm-up
+   bars rendered once per worker); a data directory is not sent: each worker
+   opens it itself (:class:`fastpar.ticks.TickDataLoader`), so it must be on
+   storage every worker sees at the same path.
 2. The scenarios (or parameter sets) are cut into contiguous chunks, about
    ``TASKS_PER_THREAD`` per worker thread of the cluster: small enough that
    a lost worker costs little and that the scheduler balances the load,
@@ -300,19 +304,76 @@ def _run_tasks(client, fn, data, chunks, args, *, name, sizes, bar=None, on_resu
 # ---------------------------------------------------------------------------
 
 
-def _client_ticks(ticks):
-    """The kernel's tick arrays, prepared on the client: a path is read
-    here, a DataFrame converted; what run_scenarios accepts passes as is."""
-    if isinstance(ticks, (str, os.PathLike)):
-        from .ticks import TickDataLoader
+class _TickData:
+    """Scenario data as it travels to the workers: one symbol's tick arrays
+    each (the arrays only, not a data worker's caches of rendered bars), or
+    the path of a data directory the workers open themselves."""
 
-        ticks = TickDataLoader.load_file(ticks)
-    elif getattr(ticks, "columns", None) is not None:  # a pandas DataFrame
-        from .batch_orchestrator import as_tick_arrays
+    def __init__(self, arrays=None, data_dir=None):
+        self.arrays = arrays  # [{"symbol": ..., "timestamp": ..., ...}, ...]
+        self.data_dir = data_dir
+        self._worker = None
+        self._lock = threading.Lock()
 
-        ticks = as_tick_arrays(None, ticks)
-    symbol, ts, bid, ask, vol = _scenarios.prepare_ticks(ticks)
-    return {"symbol": symbol, "timestamp": ts, "bid": bid, "ask": ask, "volume": vol}
+    def __getstate__(self):
+        return {"arrays": self.arrays, "data_dir": self.data_dir}
+
+    def __setstate__(self, state):
+        self.__init__(_realigned(state["arrays"]), state["data_dir"])
+
+    def data_worker(self):
+        """The data worker of this data: one per process (its warm-up bars
+        rendered once and shared by the tasks), made on first use."""
+        with self._lock:
+            if self._worker is None:
+                from .ticks import TickArrays, TickArraysData
+
+                if self.data_dir is not None:
+                    self._worker = _worker_loader(self.data_dir)
+                else:
+                    self._worker = TickArraysData(*(
+                        TickArrays(a["symbol"], a["timestamp"], a["bid"], a["ask"], a["volume"])
+                        for a in self.arrays))
+            return self._worker
+
+
+def _arrays_of(ticks) -> dict:
+    return {"symbol": ticks.symbol, "timestamp": ticks.timestamp, "bid": ticks.bid,
+            "ask": ticks.ask, "volume": ticks.volume}
+
+
+def _client_data(ticks, scenarios):
+    """What to send for ``ticks`` (see run_scenarios), prepared on the
+    client, and the errors of the scenarios it cannot serve: {index:
+    exception}, as the local run_scenarios gives them."""
+    from .ticks import TickArraysData, TickDataLoader
+
+    source = _scenarios.as_data_worker(ticks)
+    if isinstance(source, TickDataLoader):
+        return _TickData(data_dir=os.path.abspath(source.data_dir)), {}
+    if isinstance(source, TickArraysData):
+        return _TickData([_arrays_of(t) for t in source.ticks.values()]), {}
+    if hasattr(source, "load_symbol_data"):
+        return source, {}  # the caller's own data worker: it must pickle
+    # Arrays without a symbol are each scenario's symbol's ticks.
+    bound, errors = {}, {}
+    for i, scenario in enumerate(scenarios):
+        symbol = _scenarios._get(scenario, "symbol")
+        if not isinstance(symbol, str):
+            continue  # the scenario fails on the worker, as it does locally
+        if symbol not in bound:
+            try:
+                bound[symbol] = _scenarios._bind(source, symbol)
+            except Exception as e:  # noqa: BLE001 - those scenarios' error, as locally
+                bound[symbol] = e
+        if isinstance(bound[symbol], Exception):
+            errors[i] = bound[symbol]
+    arrays = {}
+    for data in bound.values():
+        if not isinstance(data, Exception):
+            for t in data.ticks.values():
+                arrays[t.symbol] = _arrays_of(t)
+    return _TickData(list(arrays.values())), errors
 
 
 def _client_scenarios(scenarios) -> list:
@@ -327,8 +388,10 @@ class WorkerFile:
     """A parquet or CSV tick file that each worker reads itself, from
     storage they all see at the same path, instead of the client reading
     it and sending the ticks: ``run_scenarios(WorkerFile("/shared/EURUSD.parquet"),
-    ...)``. A worker reads it once and keeps the last WORKER_FILES files
-    read (a file changed since is read again)."""
+    ...)``. A worker reads it once (its symbol from its name, as
+    :func:`fastpar.ticks.load_file` reads it) and keeps the last
+    WORKER_FILES files read with their warm-up bars (a file changed since
+    is read again)."""
 
     def __init__(self, path):
         self.path = os.fspath(path)
@@ -344,7 +407,8 @@ _worker_files_lock = threading.Lock()
 
 
 def _worker_ticks(file: WorkerFile):
-    """The ticks of `file`, read on this worker (once while unchanged)."""
+    """A data worker of the ticks of `file`, read on this worker (once
+    while unchanged)."""
     try:
         st = os.stat(file.path)
     except OSError as e:
@@ -357,7 +421,9 @@ def _worker_ticks(file: WorkerFile):
     with _worker_files_lock:
         ticks = _worker_files.get(key)
         if ticks is None:
-            ticks = _client_ticks(file.path)
+            from .ticks import TickArraysData, load_file
+
+            ticks = TickArraysData(load_file(file.path))
             _worker_files[key] = ticks
             while len(_worker_files) > WORKER_FILES:
                 _worker_files.popitem(last=False)
@@ -365,27 +431,55 @@ def _worker_ticks(file: WorkerFile):
     return ticks
 
 
+#: Data directories a worker process keeps open (TickDataLoader), by path.
+_worker_loaders: dict = {}
+
+
+def _worker_loader(data_dir):
+    """This worker's TickDataLoader of `data_dir` (one per process: its
+    files and bars are read once for all tasks)."""
+    from .ticks import TickDataLoader
+
+    with _worker_files_lock:
+        loader = _worker_loaders.get(data_dir)
+        if loader is None:
+            if not os.path.isdir(data_dir):
+                raise FileNotFoundError(
+                    f"data directory {data_dir!r} not readable on this worker (a data "
+                    "directory must be on storage every worker sees at the same path)")
+            loader = _worker_loaders[data_dir] = TickDataLoader(data_dir)
+        return loader
+
+
 def _scenario_task(shared, scenarios, broker, threads):
     """One chunk of scenarios on a worker, as one native pool job."""
-    ticks = shared.data
-    if isinstance(ticks, WorkerFile):
-        ticks = _worker_ticks(ticks)
+    data = shared.data
+    if isinstance(data, WorkerFile):
+        data = _worker_ticks(data)
+    elif isinstance(data, _TickData):
+        data = data.data_worker()
     return _scenarios.run_scenarios(
-        ticks, scenarios, threads=_task_threads(threads), progress=False, broker=broker
+        data, scenarios, threads=_task_threads(threads), progress=False, broker=broker
     )
 
 
 def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, broker=None):
     """Run a scenario batch on a Dask cluster.
 
-    Arguments and result as the local ``run_scenarios``: ``ticks`` (a
-    DataFrame, a dict of arrays, TickArrays or a parquet/CSV path, read on
-    the client; or a :class:`WorkerFile`, read by each worker from shared
-    storage), ``scenarios`` (a list of TestScenario or dicts, or a
-    scenario-set JSON path), ``broker`` (a BrokerConfig, a dict, or None
-    for each scenario's own ``broker_config_path``, read on the worker).
-    Returns one entry per scenario, in order: its ScenarioResult, or a
-    ScenarioError. ``client`` is a ``dask.distributed.Client``;
+    Arguments and result as the local ``run_scenarios``. ``ticks``: where
+    the ticks come from. Read on the client and sent to each worker once:
+    a :class:`fastpar.ticks.TickArraysData`, TickArrays, a DataFrame, a dict
+    of arrays, a (timestamp, bid, ask, volume) tuple, or a parquet/CSV
+    file's path. Opened by each worker from storage they all see at the
+    same path: a data directory or a :class:`fastpar.ticks.TickDataLoader`
+    (re-created on the worker from its ``data_dir``), or a
+    :class:`WorkerFile`. Another data worker (an object with
+    ``load_symbol_data``) is sent as it is and must pickle. ``scenarios``:
+    a list of TestScenario or dicts, or a scenario-set JSON path;
+    ``broker``: a BrokerConfig, a dict or a path for every scenario, or
+    None for each scenario's own ``broker_config_path`` (read on the
+    worker). Returns one entry per scenario, in order: its ScenarioResult,
+    or the exception that stopped it. ``client`` is a ``dask.distributed.Client``;
     ``threads`` is the native threads of each task (None: as many as the
     worker running it has); ``progress`` shows a bar of scenarios done.
     Each result's ``elapsed_time`` is the whole call's wall time.
@@ -396,17 +490,24 @@ def run_scenarios(ticks, scenarios, *, client, threads=None, progress=True, brok
     scenario_list = _client_scenarios(scenarios)
     if not scenario_list:
         return []
-    data = ticks if isinstance(ticks, WorkerFile) else _client_ticks(ticks)
-    chunks = [
-        scenario_list[lo:hi]
-        for lo, hi in _split(len(scenario_list), _n_tasks(worker_threads, len(scenario_list)))
-    ]
-    parts = _run_tasks(
-        client, _scenario_task, data, chunks, (broker, threads), name="scenarios",
-        sizes=[len(c) for c in chunks],
-        bar=_progress_bar(progress, len(scenario_list), "scenarios", "scenario"),
-    )
-    out = [entry for part in parts for entry in part]
+    if isinstance(ticks, WorkerFile):
+        data, failed = ticks, {}
+    else:
+        data, failed = _client_data(ticks, scenario_list)
+    # Scenarios whose data could not be prepared fail here, as locally.
+    todo = [i for i in range(len(scenario_list)) if i not in failed]
+    out: list = [failed.get(i) for i in range(len(scenario_list))]
+    if todo:
+        chunks = [[scenario_list[i] for i in todo[lo:hi]]
+                  for lo, hi in _split(len(todo), _n_tasks(worker_threads, len(todo)))]
+        bar = _progress_bar(progress, len(scenario_list), "scenarios", "scenario",
+                            initial=len(failed))
+        parts = _run_tasks(
+            client, _scenario_task, data, chunks, (broker, threads), name="scenarios",
+            sizes=[len(c) for c in chunks], bar=bar,
+        )
+        for i, entry in zip(todo, (entry for part in parts for entry in part), strict=True):
+            out[i] = entry
     elapsed = time.perf_counter() - started
     for entry in out:
         if isinstance(entry, _scenarios.ScenarioResult):

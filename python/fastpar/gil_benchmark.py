@@ -16,20 +16,24 @@ Modes, each over the whole batch, one task per scenario:
 - ``Sequential``: a plain loop on the calling thread (the baseline);
 - ``Threading-Nw``: ``ThreadPoolExecutor(N).map``;
 - ``Multiprocessing-Nw``: ``ProcessPoolExecutor(N).map`` (the platform's
-  default start method); each worker process receives the ticks once,
-  through the pool's initializer, and the results come back pickled;
+  default start method); each worker process receives the ticks, their
+  warm-up bars and the brokers once, through the pool's initializer, and
+  the results come back pickled;
 - ``Native-Nw`` (fastpar only): :func:`fastpar.scenarios.run_scenarios`
   with ``threads=N``, the batch as one job of fastpar's native pool.
 
-A time includes creating and shutting down the pool, as a user's
-``with ...Executor(...)`` block pays it. Each time is the best of several
+Before any clock starts, every scenario is prepared once (its broker
+file read, its warm-up bars rendered from the ticks): a mode's time is its
+scenarios' runs, each of which still cuts its own window from the data as
+the batch_orchestrator API does. A time includes creating and shutting
+down the pool, as a user's ``with ...Executor(...)`` block pays it. Each time is the best of several
 rounds; in a round every mode runs once, in turn, so a burst of load on the
 machine hits all of them.
 
 Reported per mode: the time, the speed-up over the same implementation's
 sequential run, the efficiency (speed-up / workers), the ticks processed per
 second per thread, and whether the results are identical to the sequential
-ones (every field of every scenario result but its elapsed time).
+ones (every field of every scenario result but its measured times).
 
 The criteria (:func:`evaluate_criteria`): the study's three, which "prove
 the GIL is the bottleneck" when all hold (threading speed-up < 1.5x whatever
@@ -41,8 +45,8 @@ least 100x the ticks per second of one pure-Python thread.
 
     from fastpar.gil_benchmark import balanced_scenarios, run_benchmark
 
-    ticks, scenarios = balanced_scenarios()
-    study = run_benchmark(ticks, scenarios)
+    data, scenarios = balanced_scenarios()
+    study = run_benchmark(data, scenarios)
     print(study.to_markdown())
 
 Or from a shell: ``python -m fastpar.gil_benchmark [--set balanced|sample]``.
@@ -64,10 +68,11 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
 from .reference import scenario as _reference
-from .scenario_config import BrokerConfig, ScenarioConfigLoader, TestScenario, load_broker_config
+from .scenario_config import BrokerConfig, ScenarioConfigLoader, TestScenario
+from .scenarios import BrokerFiles, prepare_scenario, scenario_broker
 from .scenarios import run_scenario as _fastpar_run_scenario
 from .scenarios import run_scenarios as _fastpar_run_scenarios
-from .ticks import TickArrays, TickDataLoader, iso_utc, synthetic_ticks
+from .ticks import TickArrays, TickArraysData, iso_utc, sample_data, synthetic_ticks
 
 __all__ = [
     "IMPLEMENTATIONS",
@@ -197,14 +202,17 @@ def balanced_scenarios(
     days: int | None = None,
     symbol: str = "EURUSD",
     seed: int = 42,
-) -> tuple[TickArrays, list[TestScenario]]:
-    """Synthetic ticks and ``n_scenarios`` equal scenarios over them.
+) -> tuple[TickArraysData, list[TestScenario]]:
+    """Synthetic ticks (a data worker over them) and ``n_scenarios`` equal
+    scenarios over them.
 
     Every scenario has the same strategy and exactly ``ticks_per_scenario``
-    ticks (``max_ticks``); their windows start at evenly spaced ticks, after
-    a day of warm-up history. Equal work per scenario means no scenario
-    dominates the batch, so the speed-up of N workers can reach N.
-    ``days`` of synthetic ticks default to enough for the windows.
+    ticks (``max_ticks``); their windows start on evenly spaced ticks (the
+    API requires a tick at a window's start), after a day of warm-up
+    history. Equal work per scenario means no scenario dominates the
+    batch, so the speed-up of N workers can reach N. ``days`` of synthetic
+    ticks default to enough for the windows. Each scenario names the
+    shipped broker file, as the sample scenario it copies does.
 
     Besides the kernel, each scenario spends a fraction of a millisecond
     in Python with the GIL held (reading its configuration, building its
@@ -238,8 +246,8 @@ def balanced_scenarios(
     scenarios = []
     for k in range(n_scenarios):
         start = first + (last_start - first) * k // max(1, n_scenarios - 1)
-        # Start exactly on a tick: select_window takes the first tick at or
-        # after start_date, so the window holds ticks_per_scenario ticks.
+        # Start exactly on a tick, as the API requires (the synthetic ticks
+        # fall on whole milliseconds, which iso_utc keeps).
         start_iso = iso_utc(int(ticks.timestamp[start]))
         scenarios.append(
             TestScenario(
@@ -252,15 +260,16 @@ def balanced_scenarios(
                 name=f"{symbol}_{strategy}_{k + 1:02d}",
             )
         )
-    return ticks, scenarios
+    return TickArraysData(ticks), scenarios
 
 
-def sample_scenarios() -> tuple[TickArrays, list[TestScenario]]:
+def sample_scenarios() -> tuple[TickArraysData, list[TestScenario]]:
     """fastpar's shipped sample set (``sample_scenarios.json``) and its
-    embedded synthetic EURUSD ticks. Unbalanced: its heavy scenario (workers
-    with an artificial CPU load) takes most of the batch's time."""
+    embedded data (:func:`fastpar.ticks.sample_data`). Unbalanced: its heavy
+    scenario (workers with an artificial CPU load) takes most of the
+    batch's time."""
     scenarios = ScenarioConfigLoader().load_config("sample_scenarios.json")
-    return TickDataLoader().get_ticks("EURUSD"), scenarios
+    return sample_data(), scenarios
 
 
 # ---------------------------------------------------------------------------
@@ -272,25 +281,44 @@ _RUNNERS: dict[str, Callable] = {
     "fastpar": _fastpar_run_scenario,
 }
 
-# A worker process's ticks and broker, set once by the pool's initializer.
+# A worker process's data and brokers, set once by the pool's initializer.
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(ticks: TickArrays, broker: BrokerConfig) -> None:
-    _worker_state["ticks"] = ticks
-    _worker_state["broker"] = broker
+def _init_worker(data: TickArraysData, brokers: list) -> None:
+    _worker_state["data"] = data
+    _worker_state["brokers"] = brokers
 
 
-def _run_in_worker(job: tuple[str, Any]):
-    implementation, scenario = job
-    return _RUNNERS[implementation](_worker_state["ticks"], scenario, _worker_state["broker"])
+def _run_in_worker(job: tuple[str, int, Any]):
+    implementation, index, scenario = job
+    return _RUNNERS[implementation](_worker_state["data"], scenario,
+                                    _worker_state["brokers"][index])
+
+
+# Fields of a result that are measured times, not computed values.
+_TIMES = ("elapsed_time", "user_time", "profiling_data")
+_STAT_TIMES = ("worker_total_time_ms", "worker_avg_time_ms", "worker_min_time_ms",
+               "worker_max_time_ms", "decision_total_time_ms", "decision_avg_time_ms",
+               "decision_min_time_ms", "decision_max_time_ms")
+
+
+def _without_times(d):
+    if isinstance(d, dict):
+        return {k: _without_times(v) for k, v in d.items() if k not in _STAT_TIMES}
+    return d
 
 
 def _comparable(result) -> dict:
-    """A scenario result without its timing: what must not depend on the mode."""
+    """A scenario result without its measured times: what must not depend
+    on the mode."""
     d = dataclasses.asdict(result)
-    d.pop("elapsed_time", None)
-    d.pop("trace", None)
+    for key in _TIMES:
+        d.pop(key, None)
+    d["worker_statistics"] = _without_times(d["worker_statistics"])
+    # The API lists a set there: its order follows the process's string
+    # hashing, which differs in a spawned worker process.
+    d["scenario_requirement"]["all_timeframes"].sort()
     return d
 
 
@@ -447,6 +475,9 @@ class GilBenchmark:
     # (fastpar.scenarios.ScenarioResult): the best time to read them all
     # after a sequential run, not part of any mode's time (None: no fastpar)
     read_trades_seconds: float | None = None
+    # each scenario's artificial load per tick: the artificial_load_ms of
+    # its CORE/heavy_* workers, summed (0.0 without any)
+    scenario_load_ms_per_tick: list[float] = dataclasses.field(default_factory=list)
 
     def row(self, implementation: str, mode: str) -> Row:
         for r in self.rows:
@@ -477,9 +508,8 @@ class GilBenchmark:
         implementations spend this time alike, so it bounds what either can
         gain: a run of one task per scenario takes at least the largest one,
         and fastpar's lead over the reference shrinks as it grows."""
-        first = next(iter(self.results.values()), [])
-        return [sum(w["computations"] * w["artificial_load_ms"]
-                    for w in r["worker_statistics"].values()) / 1e3 for r in first]
+        return [ms * ticks / 1e3
+                for ms, ticks in zip(self.scenario_load_ms_per_tick, self.scenario_ticks)]
 
     def to_markdown(self) -> str:
         b = self.build
@@ -537,7 +567,7 @@ def _modes(implementation: str, workers: Sequence[int], native: bool):
 
 
 def run_benchmark(
-    ticks: TickArrays,
+    ticks: TickArraysData | TickArrays,
     scenarios: Sequence,
     *,
     workers: int | Sequence[int] | None = None,
@@ -552,8 +582,11 @@ def run_benchmark(
 ) -> GilBenchmark:
     """Run the study; see the module documentation.
 
-    ticks, scenarios: as :func:`fastpar.scenarios.run_scenarios` takes them
-        (a :class:`~fastpar.ticks.TickArrays` and TestScenarios or dicts).
+    ticks: the data, a :class:`~fastpar.ticks.TickArraysData` (what
+        :func:`balanced_scenarios` and :func:`sample_scenarios` return) or a
+        :class:`~fastpar.ticks.TickArrays`.
+    scenarios: TestScenarios or dicts, as
+        :func:`fastpar.scenarios.run_scenarios` takes them.
     workers: the N of the threaded and multiprocess modes (default: the
         usable CPU count); several values give a row each.
     implementations: some of ``("reference", "fastpar")``.
@@ -561,7 +594,8 @@ def run_benchmark(
         Default: 1 for the reference (seconds per run), 5 for fastpar
         (milliseconds per run, so noise matters more).
     native: add fastpar's native pool (``Native-Nw``).
-    broker: the BrokerConfig (default: the shipped one), loaded once.
+    broker: a BrokerConfig for every scenario (default: each scenario's
+        own ``broker_config_path``); read once, before the runs.
     mp_context: a multiprocessing context for the process pools (default:
         the platform's default start method).
     probe: measure :func:`cpu_capacity` before and after the runs (about a
@@ -580,17 +614,33 @@ def run_benchmark(
         raise ValueError(f"implementations must be some of {IMPLEMENTATIONS}, got {implementations}")
     if not scenarios:
         raise ValueError("no scenarios to run")
-    if not isinstance(ticks, TickArrays):
-        raise TypeError(f"ticks must be a fastpar.ticks.TickArrays, got {type(ticks).__name__}")
+    if isinstance(ticks, TickArrays):
+        ticks = TickArraysData(ticks)
+    if not isinstance(ticks, TickArraysData):
+        raise TypeError("ticks must be a fastpar.ticks.TickArraysData or TickArrays, got "
+                        f"{type(ticks).__name__}")
     defaults = {"reference": 1, "fastpar": 5}
     if repeats is None:
         repeats = defaults
     elif isinstance(repeats, int):
         repeats = {i: repeats for i in implementations}
     repeats = {i: max(1, int(repeats.get(i, defaults[i]))) for i in implementations}
-    broker = load_broker_config() if broker is None else broker
     scenarios = list(scenarios)
     say = log or (lambda _msg: None)
+
+    # Every scenario prepared once before the clocks start: its broker read
+    # and the warm-up bars rendered into the data worker, which keeps them
+    # (and pickles with them: a worker process renders nothing on the
+    # clock); a scenario that cannot run raises here.
+    files = BrokerFiles()
+    brokers = [scenario_broker(sc, broker, files) for sc in scenarios]
+    loads = []
+    for sc, b in zip(scenarios, brokers):
+        prep = prepare_scenario(sc, ticks, broker=b)
+        loads.append(sum(w[7] for w in prep.spec.workers))  # artificial_load_ms
+    data = ticks
+    # One broker for the native pool's batch when all scenarios share it.
+    batch_broker = brokers[0] if all(b is brokers[0] for b in brokers) else broker
 
     capacity_before = cpu_capacity(max(workers)) if probe else None
     rows: list[Row] = []
@@ -602,15 +652,18 @@ def run_benchmark(
 
         def run_mode(kind: str, n: int):
             if kind == "sequential":
-                return [run_one(ticks, sc, broker) for sc in scenarios]
+                return [run_one(data, sc, b) for sc, b in zip(scenarios, brokers)]
             if kind == "threading":
                 with ThreadPoolExecutor(max_workers=n) as pool:
-                    return list(pool.map(lambda sc: run_one(ticks, sc, broker), scenarios))
+                    return list(pool.map(lambda sc, b: run_one(data, sc, b), scenarios, brokers))
             if kind == "multiprocessing":
                 with ProcessPoolExecutor(max_workers=n, mp_context=mp_context,
-                                         initializer=_init_worker, initargs=(ticks, broker)) as pool:
-                    return list(pool.map(_run_in_worker, [(impl, sc) for sc in scenarios]))
-            out = _fastpar_run_scenarios(ticks, scenarios, threads=n, progress=False, broker=broker)
+                                         initializer=_init_worker,
+                                         initargs=(data, brokers)) as pool:
+                    return list(pool.map(_run_in_worker,
+                                         [(impl, i, sc) for i, sc in enumerate(scenarios)]))
+            out = _fastpar_run_scenarios(data, scenarios, threads=n, progress=False,
+                                         broker=batch_broker)
             for r in out:
                 if isinstance(r, BaseException):
                     raise r
@@ -667,6 +720,7 @@ def run_benchmark(
         capacity=capacity,
         results=results,
         read_trades_seconds=read_s if "fastpar" in implementations else None,
+        scenario_load_ms_per_tick=loads,
     )
 
 
@@ -685,13 +739,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     if args.set == "sample":
-        ticks, scenarios = sample_scenarios()
+        data, scenarios = sample_scenarios()
         label = "sample scenario set"
     else:
-        ticks, scenarios = balanced_scenarios(args.scenarios, args.ticks, strategy=args.strategy)
+        data, scenarios = balanced_scenarios(args.scenarios, args.ticks, strategy=args.strategy)
         label = f"balanced set ({args.scenarios} x {args.ticks:,} ticks, {args.strategy})"
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    study = run_benchmark(ticks, scenarios, workers=args.workers, label=label, probe=True, log=log)
+    study = run_benchmark(data, scenarios, workers=args.workers, label=label, probe=True, log=log)
     print(study.to_markdown())
     ok = all(r.identical for r in study.rows) and study.agree is not False
     return 0 if ok else 1

@@ -416,11 +416,11 @@ def _broker_type(data, path: Path) -> str:
         return "mt5_forex"
     if "/kraken/" in text or "\\kraken\\" in text:
         return "kraken_spot"
-    info = data.get("broker_info", {}) if isinstance(data, dict) else {}
-    if isinstance(info, dict) and "account_info" in data and "leverage" in info and (
-        "margin_mode" in info
-    ):
-        return "mt5_forex"
+    if isinstance(data, dict):
+        info = data.get("broker_info")
+        if (isinstance(info, dict) and "account_info" in data and "leverage" in info
+                and "margin_mode" in info):
+            return "mt5_forex"
     raise ConfigError(
         f"Cannot detect broker type from config: {path}. "
         "Add 'broker_type' field or organize in broker-specific folder."

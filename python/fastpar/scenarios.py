@@ -1116,12 +1116,18 @@ def run_scenarios(ticks, scenarios, threads=None, progress=True, broker=None, *,
         counts[:] = 0
     source = as_data_worker(ticks)
     brokers = BrokerFiles()
+    bound: dict = {}  # one data worker per symbol: its warm-up bars rendered once
     out: list = [None] * len(scenarios)
     prepared = []
     for i, scenario in enumerate(scenarios):
         try:
             _check_scenario_object(scenario)
-            data = _bind(source, _get(scenario, "symbol"))
+            symbol = _get(scenario, "symbol")
+            data = bound.get(symbol) if isinstance(symbol, str) else None
+            if data is None:
+                data = _bind(source, symbol)
+                if isinstance(symbol, str):
+                    bound[symbol] = data
             prepared.append((i, prepare_scenario(scenario, data, broker=broker, brokers=brokers)))
         except Exception as e:  # noqa: BLE001 - one scenario's failure is its own
             out[i] = e if isinstance(e, (ValueError, KeyError, TypeError,

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .bars import Picklable
+
 __all__ = [
     "DataValidationError",
     "TickArrays",
@@ -397,7 +399,7 @@ class TickIndex:
         return CoverageReport(symbol, files, gaps)
 
 
-class TickDataLoader:
+class TickDataLoader(Picklable):
     """Tick data from the batch_orchestrator API's data layout:
     ``<data_dir>/<collector>/ticks/<SYMBOL>/<SYMBOL>_*.parquet`` (as its
     importer writes them), and warm-up bars from the bar files beside them
@@ -532,7 +534,7 @@ class TickDataLoader:
                                       source=f"{symbol} under {self.data_dir}")
 
 
-class TickArraysData:
+class TickArraysData(Picklable):
     """A data worker over ticks in memory (one symbol's TickArrays, or
     several): ranges are cut from the arrays as they are (no duplicates
     removed), and warm-up bars are rendered from them by the importer's
