@@ -14,7 +14,10 @@
  * Indicators are TA-Lib's definitions computed as streams (the same
  * recurrences as the reference, not the block-vectorised kernels of
  * indicators.c, whose rounding differs slightly): a signal at a threshold
- * must flip exactly where the reference flips it.
+ * must flip exactly where the reference flips it. The Bollinger deviation
+ * is the exception that proves the rule: TA-Lib's own rolling variance
+ * (rolling_var.h, shared with fastpar.bbands), since a variance from raw
+ * running sums is not 0 on a flat stretch and moves the band.
  */
 #include "strategies.h"
 
@@ -23,6 +26,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "rolling_var.h"
 
 /* A grid is cut into at least this many tasks when it has enough sets. */
 #define FP_SWEEP_MIN_TASKS 8
@@ -437,28 +441,26 @@ static inline double ma_next(ma_state *st, const double *x, size_t i)
     return m;
 }
 
-/* Bollinger middle band and population std, TA-Lib's running sums. */
+/* Bollinger middle band and population std: TA-Lib's BBANDS (matype
+ * SMA), the very doubles of fastpar.bbands, from the same rolling
+ * variance (rolling_var.h), which gives exactly 0 on a flat stretch. */
 typedef struct {
     size_t p;
-    double s1, s2;
+    rolling_var var;
 } bb_state;
 
 static inline double bb_next(bb_state *st, const double *x, size_t i, double *sd)
 {
     const size_t p = st->p;
-    st->s1 += x[i];
-    st->s2 += x[i] * x[i];
     if (i + 1 < p) {
         *sd = NAN;
         return NAN;
     }
-    double m = st->s1 / (double)p;
-    double var = st->s2 / (double)p - m * m;
-    *sd = var > 0.0 ? sqrt(var) : 0.0;
-    double old = x[i + 1 - p];
-    st->s1 -= old;
-    st->s2 -= old * old;
-    return m;
+    if (i + 1 == p)
+        st->var = rolling_var_start(x, 0, p);
+    double total;
+    *sd = sqrt(rolling_var_next(&st->var, x, i, &total));
+    return total / (double)p;
 }
 
 /* Wilder's ATR, first value at index p. */
@@ -557,7 +559,7 @@ static int run_bbands_reversion(group *g)
     double nbdev[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++)
         nbdev[j] = set_params(g, j)[1];
-    bb_state st = {(size_t)set_params(g, 0)[0], 0.0, 0.0};
+    bb_state st = {.p = (size_t)set_params(g, 0)[0]};
     for (size_t t = 0; t < b->n; t++) {
         if (cancelled(g, t))
             return FP_ECANCELLED;

@@ -143,23 +143,76 @@ def _rsi(x, p):
     return out
 
 
-def _bbands(x, p, nbdev):
-    """Middle (SMA) and lower band, with the population std of the window."""
-    mid = np.full(len(x), np.nan)
-    low = np.full(len(x), np.nan)
+def _rolling_variance(x, p):
+    """TA-Lib's rolling population variance (that of ``BBANDS`` and
+    ``STDDEV``, and of ``fastpar.bbands``), the same doubles; NaN until the
+    first full window.
+
+    It keeps sums of ``x - shift`` and ``(x - shift)**2``, ``shift`` starting
+    at the first value, and sums the window afresh around its own mean
+    (clamping a variance below 1e-12 of the mean square to 0) whenever the
+    variance has lost most of its digits to cancellation, whenever the value
+    leaving the window dwarfs the rest, and at least every ``32 * p``
+    windows. So a flat stretch has a variance of exactly 0, where
+    ``mean(x**2) - mean(x)**2`` from running sums leaves rounding noise that
+    moves the bands.
+    """
+    out = np.full(len(x), np.nan)
+    if len(x) < p:
+        return out
+    invp = 1.0 / p
+    shift = x[0]
     s1 = s2 = 0.0
-    for i in range(len(x)):
-        s1 += x[i]
-        s2 += x[i] * x[i]
-        if i >= p - 1:
-            m = s1 / p
-            var = s2 / p - m * m
-            sd = math.sqrt(var) if var > 0.0 else 0.0
-            mid[i] = m
-            low[i] = m - nbdev * sd
-            s1 -= x[i + 1 - p]
-            s2 -= x[i + 1 - p] * x[i + 1 - p]
-    return mid, low
+    for i in range(p - 1):
+        d = x[i] - shift
+        s1 += d
+        s2 += d * d
+    countdown = 32 * p
+    for i in range(p - 1, len(x)):
+        first = i + 1 - p
+        d = x[i] - shift
+        s1 += d
+        s2 += d * d
+        m1 = invp * s1
+        var = invp * s2 - m1 * m1
+        t = x[first] - shift
+        s2 -= t * t
+        rebuild = invp * s2 * 1e-6 > var or t * t > s2 * 1e6
+        if not rebuild:
+            countdown -= 1
+            rebuild = countdown == 0
+        if rebuild:
+            window = x[first : i + 1]
+            total = 0.0
+            for v in window:
+                total += v
+            shift = total * invp
+            s1 = s2 = 0.0
+            for v in window:
+                e = v - shift
+                s1 += e
+                s2 += e * e
+            m1, m2 = invp * s1, invp * s2
+            var = m2 - m1 * m1
+            if var < m2 * 1e-12:
+                var = 0.0
+            t = x[first] - shift
+            s1 -= t
+            s2 -= t * t
+            countdown = 32 * p
+        else:
+            s1 -= t
+        out[i] = var
+    return out
+
+
+def _bbands(x, p, nbdev):
+    """Middle (SMA) and lower band: TA-Lib's ``BBANDS(x, p, nbdev, nbdev,
+    matype=0)``, the same doubles as ``fastpar.bbands``."""
+    mid = _sma(x, p)
+    with np.errstate(invalid="ignore"):  # NaN warm-up
+        sd = np.sqrt(_rolling_variance(x, p))
+    return mid, mid - nbdev * sd
 
 
 def _atr(h, low, c, p):
