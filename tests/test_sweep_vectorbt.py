@@ -273,3 +273,29 @@ def test_bollinger_band_on_a_flat_stretch():
     assert pf.trades.count() == 1
     assert df.n_trades[0] == 1
     assert df.total_return[0] == pytest.approx(pf.total_return(), rel=1e-12)
+
+
+@pytest.mark.parametrize("fees", [0.0, 0.01])
+def test_nearly_wiped_out_accounts(fees):
+    """Long/short with stops on a series that falls from 0.01 to 1e-11 and
+    rises again: accounts shrink to 1e-12 and below and dip under 0. Trades
+    worth less than 1e-12 have a P&L of 0 for vectorbt (neither won nor
+    lost); balances within 1e-12 of 0 are 0 when it decides an order, and
+    a cover that costs less than 1e-12 fills with no cash. Trade counts,
+    win rates and all the other metrics as vectorbt's."""
+    rng = np.random.default_rng(1)
+    close = 0.01 * np.exp(np.cumsum(rng.normal(0.0, 0.3, 2000)))
+    grid = {"period": range(2, 30, 3), "low": [20, 30, 45], "high": [55, 70, 80]}
+    ours = {"fees": fees, "stop_loss": 0.1, "take_profit": 0.1, "direction": "longshort"}
+    theirs = {"fees": fees, "sl_stop": 0.1, "tp_stop": 0.1, "direction": "both"}
+    df = fastpar.sweep({"close": close}, "rsi_threshold", grid, progress=False, **ours)
+    rsi = {p: talib.RSI(close, p) for p in grid["period"]}
+    entries = [rsi[r.period] < r.low for r in df.itertuples()]
+    exits = [rsi[r.period] > r.high for r in df.itertuples()]
+    pf = vbt.Portfolio.from_signals(pd.Series(close), pd.DataFrame(np.column_stack(entries)),
+                                    pd.DataFrame(np.column_stack(exits)), **theirs)
+    trades = pf.trades.records
+    tiny = np.abs(trades["size"] * trades["entry_price"]) < 1e-10
+    assert tiny.sum() > 100  # not vacuous: many trades worth almost nothing
+    assert (df.max_drawdown < -1).any()  # accounts below 0
+    compare(df, close, entries, exits, theirs)
