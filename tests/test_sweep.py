@@ -1,8 +1,10 @@
 """fastpar.sweep's Python API: data forms, grid expansion and order, the
 result table, progress, Ctrl-C, and clear errors for bad input."""
 
+import itertools
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -207,6 +209,51 @@ def test_ctrl_c_stops_a_sweep_and_the_pool_still_works(sigint_raises, threads):
 def test_bad_grids(ohlc, grid, match):
     with pytest.raises(ValueError, match=match):
         fastpar.sweep(ohlc, "rsi_threshold", grid, progress=False)
+
+
+@pytest.mark.parametrize("grid, match", [
+    ({"period": range(2, 10**9 + 2), "low": 30, "high": 70},
+     r"the grid has 1,000,000,000 parameter sets \(period: 1,000,000,000 x low: 1 x high: 1 "
+     r"values\), more than a sweep takes \(10,000,000, fastpar.sweep.MAX_SETS\)"),
+    ({"period": range(2, 1002), "low": np.linspace(1, 49, 1000), "high": range(51, 1051)},
+     r"the grid has 1,000,000,000 parameter sets \(period: 1,000 x low: 1,000 x high: 1,000"),
+    ({"period": range(2, 1002), "low": (v for v in range(1, 100)),
+      "high": np.linspace(51, 99, 200)},
+     r"the grid has 19,800,000 parameter sets"),
+])
+def test_absurd_grids_are_refused_before_they_are_expanded(ohlc, grid, match):
+    """A grid of a billion sets would fill memory with Python tuples: it is
+    refused up front, naming its size and the limit, before any set is
+    made (a range of a billion values is not even read)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=match):
+            expand_grid("rsi_threshold", grid)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10e6
+    with pytest.raises(ValueError, match="MAX_SETS"):
+        fastpar.sweep(ohlc, "rsi_threshold", {"period": range(2, 10**9), "low": 30, "high": 70},
+                      progress=False)
+
+
+def test_an_endless_grid_is_refused(monkeypatch):
+    """An iterator without end is read up to the limit, then refused."""
+    monkeypatch.setattr(sys.modules["fastpar.sweep"], "MAX_SETS", 1000)
+    with pytest.raises(ValueError, match=r"the grid has more than 1,000 values for period"):
+        expand_grid("rsi_threshold", {"period": itertools.count(2), "low": 30, "high": 70})
+
+
+def test_backtests_over_the_limit_are_refused(ohlc, monkeypatch):
+    """The limit holds for sets times assets, the rows of the result."""
+    monkeypatch.setattr(sys.modules["fastpar.sweep"], "MAX_SETS", 10)
+    with pytest.raises(ValueError, match=r"8 parameter sets on 2 assets are 16 backtests, more "
+                                         r"than a sweep takes \(10, fastpar.sweep.MAX_SETS\)"):
+        fastpar.sweep({"a": ohlc, "b": ohlc}, "rsi_threshold", RSI_GRID, progress=False)
+    assert len(fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False)) == 8
 
 
 def test_bad_grid_values_per_strategy(ohlc):

@@ -21,14 +21,15 @@ import itertools
 import math
 import numbers
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 
 import numpy as np
 
 from . import _fastpar
 from .reference import strategies as _reference
 
-__all__ = ["STRATEGIES", "METRICS", "sweep", "expand_grid", "run_sets", "to_frame", "bars_of"]
+__all__ = ["STRATEGIES", "METRICS", "MAX_SETS", "sweep", "expand_grid", "run_sets", "to_frame",
+           "bars_of"]
 
 #: Strategy name -> its parameter names, in order.
 STRATEGIES = {
@@ -41,6 +42,12 @@ STRATEGIES = {
 
 #: The result columns after the parameters (the reference defines them).
 METRICS = _reference.METRICS
+
+#: The most parameter sets a grid may have, and the most backtests (sets
+#: times assets) a sweep may run: a sweep holds every set as a Python tuple
+#: and every result in memory, about 300 bytes per backtest in all, so this
+#: is some 3 GB. A larger grid is refused before anything is expanded.
+MAX_SETS = 10_000_000
 
 # The kernel's strategy numbers (enum fp_strategy in strategies.h).
 _IDS = {name: i for i, name in enumerate(STRATEGIES)}
@@ -170,15 +177,28 @@ def expand_grid(strategy, grid):
             f"(it takes: {', '.join(names)})"
         )
     keys = list(grid)
-    columns = []
+    given = {}
     for k in keys:
         values = grid[k]
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             values = [values]
+        given[k] = values
+    # Refused before a single value is read, when the sizes are known (a
+    # range of a billion values, a billion combinations).
+    sized = {k: len(v) for k, v in given.items() if isinstance(v, Sized)}
+    if math.prod(sized.values()) > MAX_SETS:
+        raise _too_many(strategy, sized)
+    columns = []
+    for k in keys:
+        values = list(itertools.islice(given[k], MAX_SETS + 1))  # an endless iterator too
+        if len(values) > MAX_SETS:
+            raise _too_many(strategy, {k: len(values)}, more=True)
         values = [_check_value(strategy, k, v) for v in values]
         if not values:
             raise ValueError(f"empty grid: no values for {k!r}")
         columns.append(values)
+    if math.prod(len(c) for c in columns) > MAX_SETS:
+        raise _too_many(strategy, {k: len(c) for k, c in zip(keys, columns)})
     position = [keys.index(name) for name in names]
     sets, skipped = [], 0
     for combo in itertools.product(*columns):
@@ -188,6 +208,21 @@ def expand_grid(strategy, grid):
         else:
             skipped += 1
     return sets, skipped
+
+
+def _too_many(strategy, counts, more=False):
+    """The ValueError for a grid of more than MAX_SETS sets; `counts`:
+    parameter -> its number of values (`more`: at least that many)."""
+    if more:
+        (k, n), = counts.items()
+        what = f"more than {MAX_SETS:,} values for {k}"
+    else:
+        detail = " x ".join(f"{k}: {n:,}" for k, n in counts.items())
+        what = f"{math.prod(counts.values()):,} parameter sets ({detail} values)"
+    return ValueError(
+        f"{strategy}: the grid has {what}, more than a sweep takes ({MAX_SETS:,}, "
+        "fastpar.sweep.MAX_SETS); narrow it or split it into several sweeps"
+    )
 
 
 def _params_array(strategy, sets):
@@ -454,11 +489,8 @@ def sweep(
     when `data` holds several): the parameters, then METRICS. Ctrl-C stops
     the sweep within a second and raises KeyboardInterrupt.
     """
-    _check_strategy(strategy)
-    costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
-    assets = _assets(data, strategy)
-    check_spread(assets, costs)
-    sets, skipped = expand_grid(strategy, grid)
+    costs, assets, sets, skipped = prepare(data, strategy, grid, fees, slippage, spread,
+                                           stop_loss, take_profit, direction, periods_per_year)
     names = None if assets[0][0] is None else [a for a, _ in assets]
     if checkpoint is not None:
         return _checkpointed(checkpoint, assets, strategy, sets, skipped, costs, threads, progress)
@@ -469,6 +501,27 @@ def sweep(
         if bar is not None:
             bar.close()
     return to_frame(strategy, sets, results, names, skipped)
+
+
+def prepare(data, strategy, grid, fees=0.0, slippage=0.0, spread=0.0, stop_loss=None,
+            take_profit=None, direction="long", periods_per_year=252.0):
+    """Everything sweep() checks before it runs anything, in one place for
+    the local and the distributed sweep: (costs, assets, sets, skipped),
+    with costs as ``_costs`` returns them, assets as ``[(name or None,
+    bars)]`` and the sets and skipped count of ``expand_grid``. Raises the
+    ValueError or TypeError of the first problem found."""
+    _check_strategy(strategy)
+    costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
+    assets = _assets(data, strategy)
+    check_spread(assets, costs)
+    sets, skipped = expand_grid(strategy, grid)
+    if len(sets) * len(assets) > MAX_SETS:
+        raise ValueError(
+            f"{strategy}: {len(sets):,} parameter sets on {len(assets):,} assets are "
+            f"{len(sets) * len(assets):,} backtests, more than a sweep takes ({MAX_SETS:,}, "
+            "fastpar.sweep.MAX_SETS); split the assets or the grid into several sweeps"
+        )
+    return costs, assets, sets, skipped
 
 
 def check_spread(assets, costs) -> None:
