@@ -544,7 +544,7 @@ def open_checkpoint(path, assets, strategy, sets, costs):
     columns = {f"{i}:{name}/{key}": a for i, (name, bars) in enumerate(assets)
                for key, a in bars.items() if a is not None}
     return SweepCheckpoint(path, strategy=strategy, data=data_fingerprint(columns), costs=costs,
-                           sets=sets, metrics=METRICS)
+                           sets=sets, metrics=METRICS, rows=len(assets) * len(sets))
 
 
 #: Sets per stored chunk of a checkpointed sweep: small enough that an
