@@ -292,7 +292,7 @@ def test_bad_bars(ohlc):
         fastpar.sweep({"price": close}, "rsi_threshold", RSI_GRID, progress=False)
     with pytest.raises(ValueError, match="must be 1-D"):
         fastpar.sweep({"close": np.ones((3, 4))}, "rsi_threshold", RSI_GRID, progress=False)
-    with pytest.raises(TypeError, match="must hold numbers"):
+    with pytest.raises(TypeError, match="must hold real numbers"):
         fastpar.sweep({"close": ["a", "b"]}, "rsi_threshold", RSI_GRID, progress=False)
     with pytest.raises(ValueError, match="data has no bars"):
         fastpar.sweep({"close": []}, "rsi_threshold", RSI_GRID, progress=False)
@@ -305,6 +305,116 @@ def test_bad_bars(ohlc):
     with pytest.raises(ValueError, match=r"data\['b'\] is missing column"):
         fastpar.sweep({"a": ohlc, "b": {"x": close}}, "rsi_threshold", RSI_GRID,
                       progress=False)
+
+
+def _close(n=60, seed=3):
+    rng = np.random.default_rng(seed)
+    return 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, n)))
+
+
+@pytest.mark.parametrize("price", [0.0, -1.5])
+def test_prices_must_be_positive(price):
+    """A zero or negative close used to be reported as a spread too large."""
+    close = _close()
+    close[7] = price
+    with pytest.raises(ValueError, match=rf"data\['close'\] must hold prices > 0, position 7 "
+                                         rf"is {price!r}"):
+        fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)
+    bars = {"high": _close() * 1.01, "low": _close() * 0.99, "close": _close()}
+    bars["low"][3] = price
+    with pytest.raises(ValueError, match=r"data\['low'\] must hold prices > 0, position 3"):
+        fastpar.sweep(bars, "bigbar", BIGBAR, progress=False)
+
+
+@pytest.mark.parametrize("values, dtype", [
+    (["101.5", "102.0", "99.0"] * 20, "<U5"),
+    (np.array([101.5 + 1j, 102.0, 99.0] * 20), "complex128"),
+    ([True, False, True] * 20, "bool"),
+    ([101.5, None, 99.0] * 20, "object"),
+])
+def test_closes_must_be_real_numbers(values, dtype):
+    """Text and complex closes used to be converted silently (the imaginary
+    part dropped)."""
+    with pytest.raises(TypeError, match=rf"data\['close'\] must hold real numbers \(int or "
+                                        rf"float\), got dtype {dtype}"):
+        fastpar.sweep({"close": values}, "rsi_threshold", RSI_GRID, progress=False)
+    # integers, float32 and pandas' nullable dtypes are numbers
+    df = fastpar.sweep({"close": pd.Series(np.round(_close()), dtype="Int64")}, "rsi_threshold",
+                       RSI_GRID, progress=False)
+    assert len(df) == 8
+
+
+BIGBAR = {"atr_period": 5, "k_atr": 1.0, "tail_ratio": 0.5, "breakout": 3, "rsi_period": 5,
+          "rsi_max": 70}
+
+
+def test_high_below_low_is_refused():
+    close = _close()
+    bars = {"high": close * 1.01, "low": close * 0.99, "close": close}
+    bars["high"][11] = bars["low"][11] - 0.01
+    with pytest.raises(ValueError, match=r"data: high < low at position 11 \(high "):
+        fastpar.sweep(bars, "bigbar", BIGBAR, progress=False)
+
+
+@pytest.mark.parametrize("strategy, grid, need", [
+    ("rsi_threshold", {"period": [5, 60], "low": 30, "high": 70}, "period=60, low=30.0, "
+                                                                 "high=70.0 needs at least 61"),
+    ("ma_cross", {"fast": 3, "slow": [10, 61], "kind": "sma"}, "slow=61, kind='sma' needs at "
+                                                                "least 61"),
+    ("bbands_reversion", {"period": [5, 61], "nbdev": 2.0}, "period=61, nbdev=2.0 needs at least "
+                                                            "61"),
+    ("envelope", {"period": [61], "deviation": 0.01}, "needs at least 61"),
+    ("bigbar", dict(BIGBAR, atr_period=[5, 59]), "atr_period=59, .* needs at least 61"),
+    ("bigbar", dict(BIGBAR, breakout=60), "breakout=60, .* needs at least 61"),
+])
+def test_a_period_longer_than_the_data_is_refused(strategy, grid, need):
+    """A set whose indicators are not defined within the data can never
+    trade: refused, naming the set, the bars it needs and those there are
+    (it used to give a row without trades). One bar fewer than needed is
+    refused, exactly enough is not."""
+    close = _close(60)
+    bars = {"high": close * 1.01, "low": close * 0.99, "close": close}
+    with pytest.raises(ValueError, match=rf"{strategy}: the set .*{need} bars to give a signal "
+                                         rf"\(the warm-up of its indicators\), data has 60"):
+        fastpar.sweep(bars, strategy, grid, progress=False)
+    longer = {k: np.concatenate([v, v[-1:]]) for k, v in bars.items()}
+    assert len(fastpar.sweep(longer, strategy, grid, progress=False)) > 0
+    with pytest.raises(ValueError, match=r"data\['short'\] has 60"):
+        fastpar.sweep({"long": longer, "short": bars}, strategy, grid, progress=False)
+
+
+def test_a_dict_of_series_is_not_several_assets(ohlc):
+    """A dict's keys are column names: a dict of one series per asset is
+    refused with a hint at the shape for several assets."""
+    with pytest.raises(ValueError, match=r"missing column\(s\) close .*\(has: AAA, BBB\); a dict "
+                                         r"is one asset's columns .* for several assets give "
+                                         r"\{asset: DataFrame or dict of columns\}"):
+        fastpar.sweep({"AAA": ohlc.Close, "BBB": ohlc.Close}, "rsi_threshold", RSI_GRID,
+                      progress=False)
+
+
+def test_bars_must_be_in_time_order(ohlc):
+    """A DatetimeIndex that goes back in time (a file sorted newest first)
+    would run the bars backwards: refused."""
+    timed = ohlc.set_index(pd.date_range("2024-01-01", periods=len(ohlc), freq="D"))
+    assert len(fastpar.sweep(timed, "rsi_threshold", RSI_GRID, progress=False)) == 8
+    with pytest.raises(ValueError, match=r"data: its DatetimeIndex is not in time order "
+                                         r"\(position 1 is earlier than position 0\); sort it"):
+        fastpar.sweep(timed.iloc[::-1], "rsi_threshold", RSI_GRID, progress=False)
+    close = timed.Close.copy()
+    close.index = close.index[[*range(10), 11, 10, *range(12, len(close))]]
+    with pytest.raises(ValueError, match=r"data\['close'\]: its DatetimeIndex .*position 11 is "
+                                         r"earlier than position 10"):
+        fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)
+
+
+def test_masked_values_are_refused():
+    close = np.ma.masked_array(_close(), mask=False)
+    assert len(fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)) == 8
+    close[[4, 9]] = np.ma.masked
+    with pytest.raises(ValueError, match=r"data\['close'\] is a masked array with 2 masked "
+                                         r"value\(s\); fastpar does not read masks"):
+        fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)
 
 
 @pytest.mark.parametrize("kw, exc, match", [

@@ -267,7 +267,9 @@ def _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_pe
 def bars_of(data, strategy, name="data"):
     """One asset's bars as float64 arrays: {"high", "low", "close"} (those
     the strategy needs; the others None). `data`: a DataFrame or a dict of
-    1-D arrays, column names case-insensitive."""
+    1-D arrays, column names case-insensitive. Prices must be real numbers
+    (integer or float dtypes), finite and > 0, high >= low, and a
+    DatetimeIndex in time order."""
     columns = getattr(data, "columns", None)
     if columns is not None:
         keys = list(columns)
@@ -286,19 +288,24 @@ def bars_of(data, strategy, name="data"):
     need = _COLUMNS[strategy]
     missing = [c for c in need if c not in lower]
     if missing:
+        hint = ""
+        if columns is None and not lower:
+            hint = ("; a dict is one asset's columns (open, high, low, close, volume): for "
+                    "several assets give {asset: DataFrame or dict of columns}")
         raise ValueError(
             f"{name} is missing column(s) {', '.join(missing)} needed by {strategy} "
-            f"(has: {', '.join(map(str, keys)) or 'nothing'})"
+            f"(has: {', '.join(map(str, keys)) or 'nothing'}){hint}"
         )
+    _check_time_order(data, name)
     out = {"high": None, "low": None, "close": None}
     n = None
     for c in need:
-        try:
-            a = np.ascontiguousarray(np.asarray(data[lower[c]]), dtype=np.float64)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"{name}[{lower[c]!r}] must hold numbers: {e}") from None
+        label = f"{name}[{lower[c]!r}]"
+        column = data[lower[c]]
+        _check_time_order(column, label)
+        a = np.ascontiguousarray(_real_numbers(column, label), dtype=np.float64)
         if a.ndim != 1:
-            raise ValueError(f"{name}[{lower[c]!r}] must be 1-D, got shape {a.shape}")
+            raise ValueError(f"{label} must be 1-D, got shape {a.shape}")
         if n is None:
             n = len(a)
         elif len(a) != n:
@@ -308,13 +315,62 @@ def bars_of(data, strategy, name="data"):
         bad = np.flatnonzero(~np.isfinite(a))
         if bad.size:
             raise ValueError(
-                f"{name}[{lower[c]!r}] holds NaN or inf (first at position {bad[0]}); "
+                f"{label} holds NaN or inf (first at position {bad[0]}); "
                 "drop or fill those bars first"
+            )
+        bad = np.flatnonzero(a <= 0.0)
+        if bad.size:
+            raise ValueError(
+                f"{label} must hold prices > 0, position {bad[0]} is {float(a[bad[0]])!r}"
             )
         out[c] = a
     if n == 0:
         raise ValueError(f"{name} has no bars")
+    if out["high"] is not None:
+        bad = np.flatnonzero(out["high"] < out["low"])
+        if bad.size:
+            i = bad[0]
+            raise ValueError(
+                f"{name}: high < low at position {i} (high {float(out['high'][i])!r}, "
+                f"low {float(out['low'][i])!r})"
+            )
     return out
+
+
+def _real_numbers(column, label):
+    """`column` as a NumPy array of integers or floats; TypeError for any
+    other dtype (text, complex, bool, objects), ValueError for a masked
+    array with masked values (a mask is not read: the values under it
+    would be used)."""
+    if isinstance(column, np.ma.MaskedArray):
+        if np.ma.is_masked(column):
+            raise ValueError(
+                f"{label} is a masked array with {int(np.ma.count_masked(column))} masked "
+                "value(s); fastpar does not read masks: drop those bars or fill them first"
+            )
+        column = column.data
+    a = np.asarray(column)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{label} must hold real numbers (int or float), got dtype {a.dtype}")
+    return a
+
+
+def _check_time_order(obj, label):
+    """ValueError if `obj` (a DataFrame or Series) has a DatetimeIndex that
+    goes back in time: the bars would be run in the wrong order."""
+    index = getattr(obj, "index", None)
+    if getattr(getattr(index, "dtype", None), "kind", None) != "M":
+        return
+    if index.is_monotonic_increasing:
+        return
+    times = np.asarray(index, dtype="datetime64[ns]").view(np.int64)
+    back = np.flatnonzero(times[1:] < times[:-1])
+    where = f"position {back[0] + 1} is earlier than position {back[0]}" if back.size else (
+        "it holds NaT")
+    raise ValueError(
+        f"{label}: its DatetimeIndex is not in time order ({where}); sort it first "
+        "(.sort_index())"
+    )
 
 
 def _assets(data, strategy):
@@ -521,7 +577,41 @@ def prepare(data, strategy, grid, fees=0.0, slippage=0.0, spread=0.0, stop_loss=
             f"{len(sets) * len(assets):,} backtests, more than a sweep takes ({MAX_SETS:,}, "
             "fastpar.sweep.MAX_SETS); split the assets or the grid into several sweeps"
         )
+    check_lengths(assets, strategy, sets)
     return costs, assets, sets, skipped
+
+
+#: Per strategy, from the parameter rows (as ``_params_array`` gives
+#: them): the first bar at which the entry signal can fire, where every
+#: indicator it reads is defined (docs/sweeps.md).
+_FIRST_SIGNAL = {
+    "rsi_threshold": lambda p: p[:, 0],  # RSI(period) from bar `period`
+    "ma_cross": lambda p: p[:, 1] - 1,  # MA(slow) from bar slow - 1
+    "bbands_reversion": lambda p: p[:, 0] - 1,
+    "envelope": lambda p: p[:, 0] - 1,
+    # the ATR of the bar before, the breakout window before the bar, RSI
+    "bigbar": lambda p: np.maximum.reduce([p[:, 0] + 1, p[:, 3], p[:, 4]]),
+}
+
+
+def check_lengths(assets, strategy, sets) -> None:
+    """ValueError if a set needs more bars than an asset has to give any
+    signal (its rows would be all without trades)."""
+    if not sets:
+        return
+    first = _FIRST_SIGNAL[strategy](_params_array(strategy, sets))
+    worst = int(np.argmax(first))
+    need = int(first[worst]) + 1
+    for name, bars in assets:
+        n = len(bars["close"])
+        if n < need:
+            where = "data" if name is None else f"data[{name!r}]"
+            params = ", ".join(f"{k}={v!r}" for k, v in zip(STRATEGIES[strategy], sets[worst]))
+            raise ValueError(
+                f"{strategy}: the set {params} needs at least {need:,} bars to give a signal "
+                f"(the warm-up of its indicators), {where} has {n:,}; narrow the grid or "
+                "give more bars"
+            )
 
 
 def check_spread(assets, costs) -> None:
