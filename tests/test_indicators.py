@@ -823,17 +823,38 @@ def test_period_out_of_range_is_a_value_error(kernel, value):
 def test_huge_period_is_rejected(kernel, value):
     inputs = _inputs_for(kernel)
     for position in _period_positions(kernel):
-        with pytest.raises((ValueError, OverflowError)):
+        with pytest.raises(ValueError, match=rf"must be in \[1, 100000\], got {value}"):
             _run(fastpar, kernel, inputs, _with_period(kernel, position, value))
 
 
-@pytest.mark.parametrize("value", [14.0, 14.5, "14"], ids=["float", "fraction", "str"])
+@pytest.mark.parametrize("value", [14.0, 14.5, "14", True, np.True_],
+                         ids=["float", "fraction", "str", "bool", "numpy-bool"])
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_non_integer_period_is_a_type_error(kernel, value):
+    """A bool is no period either: True used to pass as 1."""
     inputs = _inputs_for(kernel)
     for position in _period_positions(kernel):
-        with pytest.raises(TypeError):
+        with pytest.raises(TypeError, match=r"must be an integer, got (float|str|bool)"):
             _run(fastpar, kernel, inputs, _replace(SPECS[kernel].defaults, position, value))
+
+
+def test_bool_threads_is_a_type_error(bars):
+    with pytest.raises(TypeError, match="threads must be None or an integer, got bool"):
+        fastpar.sma(bars["close"], 10, threads=True)
+
+
+def test_masked_arrays_are_refused_when_something_is_masked():
+    """The kernels cannot read a mask: a masked array used to be computed
+    with the values under its mask. Without masked values it is its data."""
+    x = np.ma.masked_array(np.linspace(1.0, 2.0, 50), mask=False)
+    np.testing.assert_array_equal(fastpar.sma(x, 5), fastpar.sma(x.data, 5))
+    x[[3, 30]] = np.ma.masked
+    with pytest.raises(ValueError, match=r"x is a masked array with 2 masked value\(s\); "
+                                         r"fastpar does not read masks"):
+        fastpar.sma(x, 5)
+    h = np.ma.masked_array(np.linspace(2.0, 3.0, 50), mask=np.arange(50) == 7)
+    with pytest.raises(ValueError, match="high is a masked array with 1 masked"):
+        fastpar.atr(h, x.data, x.data, 5)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
