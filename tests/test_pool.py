@@ -89,6 +89,19 @@ def test_error_in_one_row_names_the_row(bars):
         fastpar.sma(c, 10)
 
 
+@pytest.mark.parametrize("threads", [1, 2, None])
+@pytest.mark.parametrize("bad", [(0, 7, 11), (3, 4), (15,)])
+def test_the_first_bad_row_is_named(bars, bad, threads):
+    """With several bad rows, the message names the first, whichever thread
+    ran which row."""
+    c = bars["close"].copy()
+    for row in bad:
+        c[row, 50 + row] = np.inf
+    with pytest.raises(ValueError, match=rf"^rsi\(\), row {bad[0]}: input contains NaN or inf "
+                                         r"after its leading NaNs$"):
+        fastpar.rsi(c, 14, threads=threads)
+
+
 def _rsi_in_child(seed):
     x = np.random.default_rng(seed).normal(size=(8, 10_000)).cumsum(axis=1) + 100.0
     return fastpar.rsi(x, 14, threads=2)

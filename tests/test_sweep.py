@@ -114,6 +114,11 @@ def test_impossible_combinations_are_skipped(ohlc):
     sets, skipped = expand_grid("ma_cross", {"fast": [5, 10, 20], "slow": [10, 20],
                                              "kind": "sma"})
     assert sets == [(5, 10, "sma"), (5, 20, "sma"), (10, 20, "sma")] and skipped == 3
+    # equal thresholds or periods cannot trade either
+    sets, skipped = expand_grid("rsi_threshold", {"period": 14, "low": [30, 70], "high": 70})
+    assert sets == [(14, 30.0, 70.0)] and skipped == 1
+    sets, skipped = expand_grid("ma_cross", {"fast": [5, 10], "slow": 10, "kind": "ema"})
+    assert sets == [(5, 10, "ema")] and skipped == 1
     empty = fastpar.sweep(ohlc, "ma_cross", {"fast": 20, "slow": 10, "kind": "sma"},
                           progress=False)
     assert len(empty) == 0 and empty.attrs["skipped"] == 1
@@ -248,7 +253,15 @@ def test_an_endless_grid_is_refused(monkeypatch):
 
 
 def test_backtests_over_the_limit_are_refused(ohlc, monkeypatch):
-    """The limit holds for sets times assets, the rows of the result."""
+    """The limit holds for sets times assets, the rows of the result; a grid
+    of exactly the limit is taken."""
+    monkeypatch.setattr(sys.modules["fastpar.sweep"], "MAX_SETS", 8)
+    assert len(expand_grid("rsi_threshold", RSI_GRID)[0]) == 8
+    assert len(expand_grid("rsi_threshold", {**RSI_GRID, "low": iter([25, 30])})[0]) == 8
+    with pytest.raises(ValueError, match=r"the grid has 12 parameter sets"):
+        expand_grid("rsi_threshold", {**RSI_GRID, "low": [20, 25, 30]})
+    with pytest.raises(ValueError, match=r"the grid has 12 parameter sets"):
+        expand_grid("rsi_threshold", {**RSI_GRID, "low": iter([20, 25, 30])})
     monkeypatch.setattr(sys.modules["fastpar.sweep"], "MAX_SETS", 10)
     with pytest.raises(ValueError, match=r"8 parameter sets on 2 assets are 16 backtests, more "
                                          r"than a sweep takes \(10, fastpar.sweep.MAX_SETS\)"):
@@ -305,6 +318,18 @@ def test_bad_bars(ohlc):
     with pytest.raises(ValueError, match=r"data\['b'\] is missing column"):
         fastpar.sweep({"a": ohlc, "b": {"x": close}}, "rsi_threshold", RSI_GRID,
                       progress=False)
+
+
+def test_spread_up_to_the_lowest_price():
+    """Half the spread must stay below the lowest sell price: at it, a sell
+    would fill at 0."""
+    close = np.array([4.0, 5.0, 6.0, 5.0, 4.5, 5.5, 6.5, 5.0])
+    grid = {"period": 2, "low": 30, "high": 70}
+    assert len(fastpar.sweep({"close": close}, "rsi_threshold", grid, spread=7.99,
+                             progress=False)) == 1
+    with pytest.raises(ValueError, match=r"spread 8.0 is too large for data: half of it must "
+                                         r"stay below the lowest sell price \(4.0\)"):
+        fastpar.sweep({"close": close}, "rsi_threshold", grid, spread=8.0, progress=False)
 
 
 def _close(n=60, seed=3):
@@ -432,6 +457,23 @@ def test_masked_values_are_refused():
 def test_bad_costs_and_threads(ohlc, kw, exc, match):
     with pytest.raises(exc, match=match):
         fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False, **kw)
+
+
+def test_sweep_results_and_inputs_hold_no_extra_reference():
+    """The glue's result array is held by its variable alone, and the bars,
+    parameters and progress counter keep their counts (fresh arrays)."""
+    from fastpar import _fastpar
+
+    c = np.linspace(1.0, 2.0, 300) + 0.1 * np.sin(np.arange(300.0))
+    params = np.array([[2.0, 30.0, 70.0], [5.0, 25.0, 75.0]])
+    counter = np.zeros(1, dtype=np.int64)
+    args = (0, None, None, c, params, 0.0, 0.0, 0.0, np.nan, np.nan, False, 252.0, 1, counter)
+    before = [sys.getrefcount(a) for a in (c, params, counter)]
+    out = _fastpar.sweep(*args)
+    assert sys.getrefcount(out) == 2
+    several = _fastpar.sweep(0, None, None, (c, c), params, *args[5:])
+    assert sys.getrefcount(several) == 2
+    assert [sys.getrefcount(a) for a in (c, params, counter)] == before
 
 
 def test_private_entry_point_guards():

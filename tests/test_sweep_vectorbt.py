@@ -275,19 +275,33 @@ def test_bollinger_band_on_a_flat_stretch():
     assert df.total_return[0] == pytest.approx(pf.total_return(), rel=1e-12)
 
 
+# mode: (seed, drift, our costs, vectorbt's, trades worth less than 1e-10 at least)
+WIPED_OUT = {
+    "longshort-stops": (1, 0.0, {"stop_loss": 0.1, "take_profit": 0.1, "direction": "longshort"},
+                        {"sl_stop": 0.1, "tp_stop": 0.1, "direction": "both"}, 100),
+    "long": (1, -0.01, {}, {}, 40),
+    # a short whose debt falls within 1e-12 of 0 before it is covered
+    "longshort-falling": (6, -0.01, {"stop_loss": 0.1, "take_profit": 0.1,
+                                     "direction": "longshort"},
+                          {"sl_stop": 0.1, "tp_stop": 0.1, "direction": "both"}, 50),
+}
+
+
 @pytest.mark.parametrize("fees", [0.0, 0.01])
-def test_nearly_wiped_out_accounts(fees):
-    """Long/short with stops on a series that falls from 0.01 to 1e-11 and
-    rises again: accounts shrink to 1e-12 and below and dip under 0. Trades
-    worth less than 1e-12 have a P&L of 0 for vectorbt (neither won nor
-    lost); balances within 1e-12 of 0 are 0 when it decides an order, and
-    a cover that costs less than 1e-12 fills with no cash. Trade counts,
-    win rates and all the other metrics as vectorbt's."""
-    rng = np.random.default_rng(1)
-    close = 0.01 * np.exp(np.cumsum(rng.normal(0.0, 0.3, 2000)))
+@pytest.mark.parametrize("mode", list(WIPED_OUT))
+def test_nearly_wiped_out_accounts(mode, fees):
+    """Series that fall from 0.01 to 1e-11 and below: accounts shrink to
+    1e-12 and below (and long/short ones dip under 0). Trades worth less
+    than 1e-12 have a P&L of 0 for vectorbt (neither won nor lost);
+    balances within 1e-12 of 0 are 0 when it decides an order (a buy with
+    such cash is not placed), and a cover that costs less than 1e-12 fills
+    with no cash. Trade counts, win rates and all the other metrics as
+    vectorbt's."""
+    seed, drift, ours, theirs, n_tiny = WIPED_OUT[mode]
+    ours, theirs = {"fees": fees, **ours}, {"fees": fees, **theirs}
+    rng = np.random.default_rng(seed)
+    close = 0.01 * np.exp(np.cumsum(rng.normal(drift, 0.3, 2000)))
     grid = {"period": range(2, 30, 3), "low": [20, 30, 45], "high": [55, 70, 80]}
-    ours = {"fees": fees, "stop_loss": 0.1, "take_profit": 0.1, "direction": "longshort"}
-    theirs = {"fees": fees, "sl_stop": 0.1, "tp_stop": 0.1, "direction": "both"}
     df = fastpar.sweep({"close": close}, "rsi_threshold", grid, progress=False, **ours)
     rsi = {p: talib.RSI(close, p) for p in grid["period"]}
     entries = [rsi[r.period] < r.low for r in df.itertuples()]
@@ -296,6 +310,26 @@ def test_nearly_wiped_out_accounts(fees):
                                     pd.DataFrame(np.column_stack(exits)), **theirs)
     trades = pf.trades.records
     tiny = np.abs(trades["size"] * trades["entry_price"]) < 1e-10
-    assert tiny.sum() > 100  # not vacuous: many trades worth almost nothing
-    assert (df.max_drawdown < -1).any()  # accounts below 0
+    assert tiny.sum() > n_tiny  # not vacuous: many trades worth almost nothing
+    if mode != "long":
+        assert (df.max_drawdown < -1).any()  # accounts below 0
     compare(df, close, entries, exits, theirs)
+
+
+def test_stops_at_their_level_exactly_as_vectorbt():
+    """Closes that reach a stop's level exactly (tests/test_strategies.py's
+    EXACT_STOPS): vectorbt stops there too, with the same result."""
+    from test_strategies import EXACT_STOPS
+
+    for case, (close, stops, (low, high), direction, want, _) in EXACT_STOPS.items():
+        close = np.array(close, dtype=float)
+        df = fastpar.sweep({"close": close}, "rsi_threshold",
+                           {"period": 2, "low": low, "high": high}, direction=direction,
+                           progress=False, **stops)
+        rsi = talib.RSI(close, 2)
+        pf = vbt.Portfolio.from_signals(
+            pd.Series(close), pd.Series(rsi < low), pd.Series(rsi > high),
+            sl_stop=stops.get("stop_loss", np.nan), tp_stop=stops.get("take_profit", np.nan),
+            direction={"long": "longonly", "longshort": "both"}[direction])
+        assert pf.trades.count() == df.n_trades[0] == 1, case
+        assert pf.total_return() == pytest.approx(want, abs=1e-12) == df.total_return[0], case
