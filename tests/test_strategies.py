@@ -156,6 +156,32 @@ def test_a_stop_fires_at_its_level_exactly(case):
     assert r["total_return"] == want and r["n_trades"] == 1
 
 
+# Signals whose indicator lands exactly on the threshold (RSI(2) of 25.0
+# and 75.0, an envelope band of 2.0 under a close of 2.0: exact doubles),
+# where the rule's strict comparison gives no signal; the return of the one
+# trade, and the return had the tie given a signal.
+EXACT_THRESHOLDS = {
+    "rsi entry at low": ([10, 11, 8, 6, 7, 9], "rsi_threshold",
+                         {"period": 2, "low": 25, "high": 90}, 0.5, 0.125),
+    "rsi exit at high": ([10, 9, 8, 11, 12], "rsi_threshold",
+                         {"period": 2, "low": 30, "high": 75}, 0.5, 0.375),
+    "envelope entry at band": ([6, 2, 0.5, 1.0], "envelope", {"period": 2, "deviation": 0.5},
+                               1.0, -0.5),
+}
+
+
+@pytest.mark.parametrize("case", list(EXACT_THRESHOLDS))
+def test_a_threshold_hit_exactly_gives_no_signal(case):
+    """Entries and exits are strict: RSI < low, RSI > high, close < the
+    lower band (docs/sweeps.md), as TA-Lib + vectorbt read them."""
+    close, strategy, grid, want, tie = EXACT_THRESHOLDS[case]
+    data = {"close": np.array(close, dtype=float)}
+    df = fastpar.sweep(data, strategy, grid, progress=False)
+    assert df.total_return[0] == want != tie and df.n_trades[0] == 1
+    r = ref.run(strategy, data, tuple(grid[k] for k in STRATEGIES[strategy]))
+    assert r["total_return"] == want and r["n_trades"] == 1
+
+
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_same_bytes_for_any_thread_count(strategy):
     data = walk(3000, 11)

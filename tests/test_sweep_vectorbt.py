@@ -333,3 +333,18 @@ def test_stops_at_their_level_exactly_as_vectorbt():
             direction={"long": "longonly", "longshort": "both"}[direction])
         assert pf.trades.count() == df.n_trades[0] == 1, case
         assert pf.total_return() == pytest.approx(want, abs=1e-12) == df.total_return[0], case
+
+
+def test_thresholds_hit_exactly_as_vectorbt():
+    """tests/test_strategies.py's EXACT_THRESHOLDS: TA-Lib's indicator
+    lands on the threshold too, and vectorbt trades as fastpar."""
+    from test_strategies import EXACT_THRESHOLDS
+
+    for case, (close, strategy, grid, want, _) in EXACT_THRESHOLDS.items():
+        close = np.array(close, dtype=float)
+        df = fastpar.sweep({"close": close}, strategy, grid, progress=False)
+        (entries, exits), = [talib_signals(strategy, {"close": close}, r)
+                             for r in df.itertuples()]
+        pf = vbt.Portfolio.from_signals(pd.Series(close), pd.Series(entries), pd.Series(exits))
+        assert pf.trades.count() == df.n_trades[0] == 1, case
+        assert pf.total_return() == pytest.approx(want, abs=1e-12) == df.total_return[0], case
