@@ -1018,6 +1018,7 @@ def test_results_and_inputs_hold_no_extra_reference():
     assert sys.getrefcount(bad) == 2 and sys.getrefcount(x) == before
 
 
+@pytest.mark.thread_unsafe  # tracemalloc counts every thread's allocations
 def test_converted_inputs_are_freed():
     """A float32 or strided input is converted into a temporary float64
     array: freed after the call, with a result and with an error."""
