@@ -1,11 +1,6 @@
 """The ``fastpar`` command line.
 
 - ``fastpar demo``: the GIL problem and its fix on an indicator batch.
-- ``fastpar sweep (--data FILE | --synthetic [BARS]) --strategy NAME --grid
-  NAME=VALUES ...``: a parameter sweep of a bar file (or, asked for
-  explicitly, of embedded synthetic bars); prints the best sets, writes all
-  of them with ``--out``. Exit status: 0, or 2 for unusable input, reported
-  before the sweep starts.
 - ``fastpar run-scenarios SET.json [--ticks PATH] [--threads N] [--native]
   [--sequential] [--no-progress]``: run a scenario set through
   :class:`~fastpar.batch_orchestrator.BatchOrchestrator` and print one row
@@ -346,6 +341,11 @@ def _check_sweep_args(args) -> None:
 
 
 def sweep_main(argv: Sequence[str]) -> int:
+    """``fastpar sweep (--data FILE | --synthetic [BARS]) --strategy NAME
+    --grid NAME=VALUES ...``: a parameter sweep of a bar file (or, asked for
+    explicitly, of embedded synthetic bars); prints the best sets, writes all
+    of them with ``--out``. Exit status: 0, or 2 for unusable input,
+    reported before the sweep starts (docs/sweeps.md, Command line)."""
     import time
 
     import pandas  # noqa: F401 - imported here so that the timing below is the sweep's alone
