@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # Warnings are errors in our own builds (not in users' `pip install .`).
 STRICT := --config-settings=cmake.define.FASTPAR_WERROR=ON
 
-.PHONY: demo test test-ft test-c test-py check check-asan bench clean
+.PHONY: demo test test-ft test-c test-py check check-asan mutate bench clean
 
 # The free-threaded lane: a CPython 3.13t (FASTPAR_FT_PYTHON, or built once
 # from source and cached by scripts/ft-python.sh) and its own environment.
@@ -101,6 +101,14 @@ $(ASAN_PY):
 check-asan: $(ASAN_PY)
 	$(ASAN_PY) -m pip --disable-pip-version-check install -q $(STRICT) $(SANITIZE) ".[test]"
 	$(SAN_ENV) $(ASAN_PY) -m pytest -q --capture=sys $(ASAN_DESELECT)
+
+# Mutation testing (docs/reliability.md): every mutant of tests/mutants.toml,
+# a plausible one-line bug, applied to a scratch copy of the sources, the
+# extension rebuilt there and the tests that cover the file run against it;
+# fails when fewer than 95% are caught or a survivor has no recorded reason.
+mutate: $(PY)
+	$(PIP) install -q $(STRICT) ".[test]"
+	$(PY) scripts/mutate.py
 
 bench: $(PY)
 	$(PIP) install -q ".[bench]"

@@ -51,10 +51,25 @@ def test_set_num_threads_round_trip(restore_pool_size, bars):
         np.testing.assert_array_equal(fastpar.rsi(c, 14), expected)
 
 
-@pytest.mark.parametrize("bad, exc", [(0, ValueError), (-1, ValueError), (10**6, ValueError), (2.0, TypeError), ("2", TypeError)])
-def test_set_num_threads_rejects_bad_values(restore_pool_size, bad, exc):
-    with pytest.raises(exc):
+@pytest.mark.parametrize("bad, exc, match", [
+    (0, ValueError, r"number of threads must be in \[1, 1024\], got 0"),
+    (-1, ValueError, "got -1"),
+    (1025, ValueError, "got 1025"),
+    (10**6, ValueError, "got 1000000"),
+    (2**63, ValueError, "got 9223372036854775808"),  # was an OverflowError
+    (-(2**70), ValueError, "got -1180591620717411303424"),
+    (2.0, TypeError, "n must be an integer, got float"),
+    ("2", TypeError, "n must be an integer, got str"),
+    (True, TypeError, "n must be an integer, got bool"),  # was taken as 1
+])
+def test_set_num_threads_rejects_bad_values(restore_pool_size, bad, exc, match):
+    size = fastpar.get_num_threads()
+    with pytest.raises(exc, match=match):
         fastpar.set_num_threads(bad)
+    assert fastpar.get_num_threads() == size
+    with pytest.raises(exc, match=match):
+        _fastpar.set_num_threads(bad)  # the glue checks it too, not only fastpar.pool
+    assert fastpar.get_num_threads() == size
 
 
 @pytest.mark.parametrize("threads", [None, 1, 2, 7])
@@ -72,6 +87,19 @@ def test_error_in_one_row_names_the_row(bars):
     c[5, 100] = np.nan
     with pytest.raises(ValueError, match=r"row 5.*NaN or inf"):
         fastpar.sma(c, 10)
+
+
+@pytest.mark.parametrize("threads", [1, 2, None])
+@pytest.mark.parametrize("bad", [(0, 7, 11), (3, 4), (15,)])
+def test_the_first_bad_row_is_named(bars, bad, threads):
+    """With several bad rows, the message names the first, whichever thread
+    ran which row."""
+    c = bars["close"].copy()
+    for row in bad:
+        c[row, 50 + row] = np.inf
+    with pytest.raises(ValueError, match=rf"^rsi\(\), row {bad[0]}: input contains NaN or inf "
+                                         r"after its leading NaNs$"):
+        fastpar.rsi(c, 14, threads=threads)
 
 
 def _rsi_in_child(seed):

@@ -124,6 +124,64 @@ def test_one_stop_bar_by_hand():
     assert df.n_trades[0] == 2
 
 
+# Closes that reach a stop's level exactly (levels of 8 x 0.75, 1.25 and
+# 1.5 are exact doubles), the RSI(2) thresholds that open one position at
+# the close of 8 and leave the bars after the stop without a signal, and
+# the return had the stop not fired at its level, the position kept to the
+# last close.
+EXACT_STOPS = {
+    "long stop-loss": ([10, 9, 8, 6, 9, 12, 15], {"stop_loss": 0.25}, (30, 70), "long", -0.25,
+                       0.5),
+    "long take-profit": ([10, 9, 8, 12, 11, 10], {"take_profit": 0.5}, (30, 90), "long", 0.5,
+                         0.25),
+    "short stop-loss": ([6, 7, 8, 10, 9, 8], {"stop_loss": 0.25}, (30, 70), "longshort", -0.25,
+                        0.0),
+    "short take-profit": ([6, 7, 8, 4, 5, 6], {"take_profit": 0.5}, (10, 70), "longshort", 0.5,
+                          0.25),
+}
+
+
+@pytest.mark.parametrize("case", list(EXACT_STOPS))
+def test_a_stop_fires_at_its_level_exactly(case):
+    """A close equal to the stop level stops the position (<=, >=, as
+    vectorbt): one trade, closed at the level; without the stop the
+    position would have run to the end with another return."""
+    close, stops, (low, high), direction, want, held = EXACT_STOPS[case]
+    data = {"close": np.array(close, dtype=float)}
+    df = fastpar.sweep(data, "rsi_threshold", {"period": 2, "low": low, "high": high},
+                       direction=direction, progress=False, **stops)
+    assert df.total_return[0] == want and df.n_trades[0] == 1
+    assert df.total_return[0] != held
+    r = ref.run("rsi_threshold", data, (2, low, high), direction=direction, **stops)
+    assert r["total_return"] == want and r["n_trades"] == 1
+
+
+# Signals whose indicator lands exactly on the threshold (RSI(2) of 25.0
+# and 75.0, an envelope band of 2.0 under a close of 2.0: exact doubles),
+# where the rule's strict comparison gives no signal; the return of the one
+# trade, and the return had the tie given a signal.
+EXACT_THRESHOLDS = {
+    "rsi entry at low": ([10, 11, 8, 6, 7, 9], "rsi_threshold",
+                         {"period": 2, "low": 25, "high": 90}, 0.5, 0.125),
+    "rsi exit at high": ([10, 9, 8, 11, 12], "rsi_threshold",
+                         {"period": 2, "low": 30, "high": 75}, 0.5, 0.375),
+    "envelope entry at band": ([6, 2, 0.5, 1.0], "envelope", {"period": 2, "deviation": 0.5},
+                               1.0, -0.5),
+}
+
+
+@pytest.mark.parametrize("case", list(EXACT_THRESHOLDS))
+def test_a_threshold_hit_exactly_gives_no_signal(case):
+    """Entries and exits are strict: RSI < low, RSI > high, close < the
+    lower band (docs/sweeps.md), as TA-Lib + vectorbt read them."""
+    close, strategy, grid, want, tie = EXACT_THRESHOLDS[case]
+    data = {"close": np.array(close, dtype=float)}
+    df = fastpar.sweep(data, strategy, grid, progress=False)
+    assert df.total_return[0] == want != tie and df.n_trades[0] == 1
+    r = ref.run(strategy, data, tuple(grid[k] for k in STRATEGIES[strategy]))
+    assert r["total_return"] == want and r["n_trades"] == 1
+
+
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_same_bytes_for_any_thread_count(strategy):
     data = walk(3000, 11)
@@ -139,11 +197,12 @@ def test_same_bytes_for_any_thread_count(strategy):
 
 def test_sets_in_lockstep_equal_sets_alone():
     """A set gives the same bytes whether its task shares the RSI with 15
-    other sets (128 sets of one period: 8 tasks of 16) or runs alone."""
+    other sets (136 sets of one period: tasks of at most 16, the most a
+    task holds) or runs alone."""
     data = walk(2000, 4)
-    grid = {"period": [9], "low": list(range(20, 36)), "high": list(range(64, 80, 2))}
+    grid = {"period": [9], "low": list(range(20, 37)), "high": list(range(64, 80, 2))}
     df = fastpar.sweep(data, "rsi_threshold", grid, fees=0.001, progress=False)
-    for row in df.sample(8, random_state=0).itertuples(index=False):
+    for row in df.iloc[[0, 15, 16, 17, 100, 135]].itertuples(index=False):
         one = fastpar.sweep(data, "rsi_threshold",
                             {"period": row.period, "low": row.low, "high": row.high},
                             fees=0.001, progress=False)

@@ -1,8 +1,10 @@
 """fastpar.sweep's Python API: data forms, grid expansion and order, the
 result table, progress, Ctrl-C, and clear errors for bad input."""
 
+import itertools
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -112,6 +114,11 @@ def test_impossible_combinations_are_skipped(ohlc):
     sets, skipped = expand_grid("ma_cross", {"fast": [5, 10, 20], "slow": [10, 20],
                                              "kind": "sma"})
     assert sets == [(5, 10, "sma"), (5, 20, "sma"), (10, 20, "sma")] and skipped == 3
+    # equal thresholds or periods cannot trade either
+    sets, skipped = expand_grid("rsi_threshold", {"period": 14, "low": [30, 70], "high": 70})
+    assert sets == [(14, 30.0, 70.0)] and skipped == 1
+    sets, skipped = expand_grid("ma_cross", {"fast": [5, 10], "slow": 10, "kind": "ema"})
+    assert sets == [(5, 10, "ema")] and skipped == 1
     empty = fastpar.sweep(ohlc, "ma_cross", {"fast": 20, "slow": 10, "kind": "sma"},
                           progress=False)
     assert len(empty) == 0 and empty.attrs["skipped"] == 1
@@ -209,6 +216,59 @@ def test_bad_grids(ohlc, grid, match):
         fastpar.sweep(ohlc, "rsi_threshold", grid, progress=False)
 
 
+@pytest.mark.parametrize("grid, match", [
+    ({"period": range(2, 10**9 + 2), "low": 30, "high": 70},
+     r"the grid has 1,000,000,000 parameter sets \(period: 1,000,000,000 x low: 1 x high: 1 "
+     r"values\), more than a sweep takes \(10,000,000, fastpar.sweep.MAX_SETS\)"),
+    ({"period": range(2, 1002), "low": np.linspace(1, 49, 1000), "high": range(51, 1051)},
+     r"the grid has 1,000,000,000 parameter sets \(period: 1,000 x low: 1,000 x high: 1,000"),
+    ({"period": range(2, 1002), "low": (v for v in range(1, 100)),
+      "high": np.linspace(51, 99, 200)},
+     r"the grid has 19,800,000 parameter sets"),
+])
+def test_absurd_grids_are_refused_before_they_are_expanded(ohlc, grid, match):
+    """A grid of a billion sets would fill memory with Python tuples: it is
+    refused up front, naming its size and the limit, before any set is
+    made (a range of a billion values is not even read)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=match):
+            expand_grid("rsi_threshold", grid)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10e6
+    with pytest.raises(ValueError, match="MAX_SETS"):
+        fastpar.sweep(ohlc, "rsi_threshold", {"period": range(2, 10**9), "low": 30, "high": 70},
+                      progress=False)
+
+
+def test_an_endless_grid_is_refused(monkeypatch):
+    """An iterator without end is read up to the limit, then refused."""
+    monkeypatch.setattr(sys.modules["fastpar.sweep"], "MAX_SETS", 1000)
+    with pytest.raises(ValueError, match=r"the grid has more than 1,000 values for period"):
+        expand_grid("rsi_threshold", {"period": itertools.count(2), "low": 30, "high": 70})
+
+
+def test_backtests_over_the_limit_are_refused(ohlc, monkeypatch):
+    """The limit holds for sets times assets, the rows of the result; a grid
+    of exactly the limit is taken."""
+    monkeypatch.setattr(sys.modules["fastpar.sweep"], "MAX_SETS", 8)
+    assert len(expand_grid("rsi_threshold", RSI_GRID)[0]) == 8
+    assert len(expand_grid("rsi_threshold", {**RSI_GRID, "low": iter([25, 30])})[0]) == 8
+    with pytest.raises(ValueError, match=r"the grid has 12 parameter sets"):
+        expand_grid("rsi_threshold", {**RSI_GRID, "low": [20, 25, 30]})
+    with pytest.raises(ValueError, match=r"the grid has 12 parameter sets"):
+        expand_grid("rsi_threshold", {**RSI_GRID, "low": iter([20, 25, 30])})
+    monkeypatch.setattr(sys.modules["fastpar.sweep"], "MAX_SETS", 10)
+    with pytest.raises(ValueError, match=r"8 parameter sets on 2 assets are 16 backtests, more "
+                                         r"than a sweep takes \(10, fastpar.sweep.MAX_SETS\)"):
+        fastpar.sweep({"a": ohlc, "b": ohlc}, "rsi_threshold", RSI_GRID, progress=False)
+    assert len(fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False)) == 8
+
+
 def test_bad_grid_values_per_strategy(ohlc):
     with pytest.raises(ValueError, match="kind must be 'sma' or 'ema', got 'wma'"):
         fastpar.sweep(ohlc, "ma_cross", {"fast": 3, "slow": 10, "kind": "wma"}, progress=False)
@@ -245,7 +305,7 @@ def test_bad_bars(ohlc):
         fastpar.sweep({"price": close}, "rsi_threshold", RSI_GRID, progress=False)
     with pytest.raises(ValueError, match="must be 1-D"):
         fastpar.sweep({"close": np.ones((3, 4))}, "rsi_threshold", RSI_GRID, progress=False)
-    with pytest.raises(TypeError, match="must hold numbers"):
+    with pytest.raises(TypeError, match="must hold real numbers"):
         fastpar.sweep({"close": ["a", "b"]}, "rsi_threshold", RSI_GRID, progress=False)
     with pytest.raises(ValueError, match="data has no bars"):
         fastpar.sweep({"close": []}, "rsi_threshold", RSI_GRID, progress=False)
@@ -258,6 +318,128 @@ def test_bad_bars(ohlc):
     with pytest.raises(ValueError, match=r"data\['b'\] is missing column"):
         fastpar.sweep({"a": ohlc, "b": {"x": close}}, "rsi_threshold", RSI_GRID,
                       progress=False)
+
+
+def test_spread_up_to_the_lowest_price():
+    """Half the spread must stay below the lowest sell price: at it, a sell
+    would fill at 0."""
+    close = np.array([4.0, 5.0, 6.0, 5.0, 4.5, 5.5, 6.5, 5.0])
+    grid = {"period": 2, "low": 30, "high": 70}
+    assert len(fastpar.sweep({"close": close}, "rsi_threshold", grid, spread=7.99,
+                             progress=False)) == 1
+    with pytest.raises(ValueError, match=r"spread 8.0 is too large for data: half of it must "
+                                         r"stay below the lowest sell price \(4.0\)"):
+        fastpar.sweep({"close": close}, "rsi_threshold", grid, spread=8.0, progress=False)
+
+
+def _close(n=60, seed=3):
+    rng = np.random.default_rng(seed)
+    return 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, n)))
+
+
+@pytest.mark.parametrize("price", [0.0, -1.5])
+def test_prices_must_be_positive(price):
+    """A zero or negative close used to be reported as a spread too large."""
+    close = _close()
+    close[7] = price
+    with pytest.raises(ValueError, match=rf"data\['close'\] must hold prices > 0, position 7 "
+                                         rf"is {price!r}"):
+        fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)
+    bars = {"high": _close() * 1.01, "low": _close() * 0.99, "close": _close()}
+    bars["low"][3] = price
+    with pytest.raises(ValueError, match=r"data\['low'\] must hold prices > 0, position 3"):
+        fastpar.sweep(bars, "bigbar", BIGBAR, progress=False)
+
+
+@pytest.mark.parametrize("values, dtype", [
+    (["101.5", "102.0", "99.0"] * 20, "<U5"),
+    (np.array([101.5 + 1j, 102.0, 99.0] * 20), "complex128"),
+    ([True, False, True] * 20, "bool"),
+    ([101.5, None, 99.0] * 20, "object"),
+])
+def test_closes_must_be_real_numbers(values, dtype):
+    """Text and complex closes used to be converted silently (the imaginary
+    part dropped)."""
+    with pytest.raises(TypeError, match=rf"data\['close'\] must hold real numbers \(int or "
+                                        rf"float\), got dtype {dtype}"):
+        fastpar.sweep({"close": values}, "rsi_threshold", RSI_GRID, progress=False)
+    # integers, float32 and pandas' nullable dtypes are numbers
+    df = fastpar.sweep({"close": pd.Series(np.round(_close()), dtype="Int64")}, "rsi_threshold",
+                       RSI_GRID, progress=False)
+    assert len(df) == 8
+
+
+BIGBAR = {"atr_period": 5, "k_atr": 1.0, "tail_ratio": 0.5, "breakout": 3, "rsi_period": 5,
+          "rsi_max": 70}
+
+
+def test_high_below_low_is_refused():
+    close = _close()
+    bars = {"high": close * 1.01, "low": close * 0.99, "close": close}
+    bars["high"][11] = bars["low"][11] - 0.01
+    with pytest.raises(ValueError, match=r"data: high < low at position 11 \(high "):
+        fastpar.sweep(bars, "bigbar", BIGBAR, progress=False)
+
+
+@pytest.mark.parametrize("strategy, grid, need", [
+    ("rsi_threshold", {"period": [5, 60], "low": 30, "high": 70}, "period=60, low=30.0, "
+                                                                 "high=70.0 needs at least 61"),
+    ("ma_cross", {"fast": 3, "slow": [10, 61], "kind": "sma"}, "slow=61, kind='sma' needs at "
+                                                                "least 61"),
+    ("bbands_reversion", {"period": [5, 61], "nbdev": 2.0}, "period=61, nbdev=2.0 needs at least "
+                                                            "61"),
+    ("envelope", {"period": [61], "deviation": 0.01}, "needs at least 61"),
+    ("bigbar", dict(BIGBAR, atr_period=[5, 59]), "atr_period=59, .* needs at least 61"),
+    ("bigbar", dict(BIGBAR, breakout=60), "breakout=60, .* needs at least 61"),
+])
+def test_a_period_longer_than_the_data_is_refused(strategy, grid, need):
+    """A set whose indicators are not defined within the data can never
+    trade: refused, naming the set, the bars it needs and those there are
+    (it used to give a row without trades). One bar fewer than needed is
+    refused, exactly enough is not."""
+    close = _close(60)
+    bars = {"high": close * 1.01, "low": close * 0.99, "close": close}
+    with pytest.raises(ValueError, match=rf"{strategy}: the set .*{need} bars to give a signal "
+                                         rf"\(the warm-up of its indicators\), data has 60"):
+        fastpar.sweep(bars, strategy, grid, progress=False)
+    longer = {k: np.concatenate([v, v[-1:]]) for k, v in bars.items()}
+    assert len(fastpar.sweep(longer, strategy, grid, progress=False)) > 0
+    with pytest.raises(ValueError, match=r"data\['short'\] has 60"):
+        fastpar.sweep({"long": longer, "short": bars}, strategy, grid, progress=False)
+
+
+def test_a_dict_of_series_is_not_several_assets(ohlc):
+    """A dict's keys are column names: a dict of one series per asset is
+    refused with a hint at the shape for several assets."""
+    with pytest.raises(ValueError, match=r"missing column\(s\) close .*\(has: AAA, BBB\); a dict "
+                                         r"is one asset's columns .* for several assets give "
+                                         r"\{asset: DataFrame or dict of columns\}"):
+        fastpar.sweep({"AAA": ohlc.Close, "BBB": ohlc.Close}, "rsi_threshold", RSI_GRID,
+                      progress=False)
+
+
+def test_bars_must_be_in_time_order(ohlc):
+    """A DatetimeIndex that goes back in time (a file sorted newest first)
+    would run the bars backwards: refused."""
+    timed = ohlc.set_index(pd.date_range("2024-01-01", periods=len(ohlc), freq="D"))
+    assert len(fastpar.sweep(timed, "rsi_threshold", RSI_GRID, progress=False)) == 8
+    with pytest.raises(ValueError, match=r"data: its DatetimeIndex is not in time order "
+                                         r"\(position 1 is earlier than position 0\); sort it"):
+        fastpar.sweep(timed.iloc[::-1], "rsi_threshold", RSI_GRID, progress=False)
+    close = timed.Close.copy()
+    close.index = close.index[[*range(10), 11, 10, *range(12, len(close))]]
+    with pytest.raises(ValueError, match=r"data\['close'\]: its DatetimeIndex .*position 11 is "
+                                         r"earlier than position 10"):
+        fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)
+
+
+def test_masked_values_are_refused():
+    close = np.ma.masked_array(_close(), mask=False)
+    assert len(fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)) == 8
+    close[[4, 9]] = np.ma.masked
+    with pytest.raises(ValueError, match=r"data\['close'\] is a masked array with 2 masked "
+                                         r"value\(s\); fastpar does not read masks"):
+        fastpar.sweep({"close": close}, "rsi_threshold", RSI_GRID, progress=False)
 
 
 @pytest.mark.parametrize("kw, exc, match", [
@@ -275,6 +457,23 @@ def test_bad_bars(ohlc):
 def test_bad_costs_and_threads(ohlc, kw, exc, match):
     with pytest.raises(exc, match=match):
         fastpar.sweep(ohlc, "rsi_threshold", RSI_GRID, progress=False, **kw)
+
+
+def test_sweep_results_and_inputs_hold_no_extra_reference():
+    """The glue's result array is held by its variable alone, and the bars,
+    parameters and progress counter keep their counts (fresh arrays)."""
+    from fastpar import _fastpar
+
+    c = np.linspace(1.0, 2.0, 300) + 0.1 * np.sin(np.arange(300.0))
+    params = np.array([[2.0, 30.0, 70.0], [5.0, 25.0, 75.0]])
+    counter = np.zeros(1, dtype=np.int64)
+    args = (0, None, None, c, params, 0.0, 0.0, 0.0, np.nan, np.nan, False, 252.0, 1, counter)
+    before = [sys.getrefcount(a) for a in (c, params, counter)]
+    out = _fastpar.sweep(*args)
+    assert sys.getrefcount(out) == 2
+    several = _fastpar.sweep(0, None, None, (c, c), params, *args[5:])
+    assert sys.getrefcount(several) == 2
+    assert [sys.getrefcount(a) for a in (c, params, counter)] == before
 
 
 def test_private_entry_point_guards():

@@ -126,3 +126,63 @@ def test_an_interrupted_creation_leaves_a_usable_file(tmp_path, monkeypatch):
         cp.store([0], np.array([[1.0, 2.0, 3.0]]))
     with sweep(path) as cp:
         assert cp.done()[0].tolist() == [0]
+
+
+def damage(path, *statements):
+    db = sqlite3.connect(path)
+    for sql in statements:
+        db.execute(sql)
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("statements, what", [
+    (["UPDATE results SET row = 8 WHERE row = 1"], r"row number 8 is outside the sweep's rows "
+                                                     r"\(0 to 7\)"),
+    (["UPDATE results SET row = -1 WHERE row = 1"], "row number -1 is outside"),
+    (["ALTER TABLE results DROP COLUMN m2"], r"its results table has the columns \['row', 'm0', "
+                                             r"'m1'\], not \['row', 'm0', 'm1', 'm2'\]"),
+    (["UPDATE results SET m1 = 'seven' WHERE row = 1"], "row 1: sharpe holds 'seven', not a "
+                                                        "number"),
+    (["UPDATE results SET m0 = x'00ff' WHERE row = 0"], "row 0: total_return holds b"),
+    (["ALTER TABLE results RENAME TO old",
+      "CREATE TABLE results (row INTEGER, m0 REAL, m1 REAL, m2 REAL)",
+      "INSERT INTO results SELECT * FROM old", "INSERT INTO results SELECT * FROM old"],
+     "row 0 is stored twice"),
+    (["ALTER TABLE results RENAME TO old",
+      "CREATE TABLE results (row REAL, m0 REAL, m1 REAL, m2 REAL)",
+      "INSERT INTO results SELECT row + 0.5, m0, m1, m2 FROM old"],
+     "row number 0.5 is outside"),
+    (["DROP TABLE results", "CREATE VIEW results AS SELECT 1 AS row"], "it has no results table"),
+])
+def test_a_damaged_file_is_refused_naming_it(tmp_path, statements, what):
+    """Every damage to the stored results is a ValueError naming the file:
+    resuming from it would put values into the table that the sweep never
+    computed (a negative row number used to overwrite the last row)."""
+    path = tmp_path / "cp.sqlite"
+    with sweep(path) as cp:
+        cp.store([0, 1], np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    damage(path, *statements)
+    with pytest.raises(ValueError, match=f"checkpoint {path} is damaged: {what}"):
+        with sweep(path) as cp:
+            cp.done()
+
+
+def test_a_damaged_description_is_refused_naming_it(tmp_path):
+    path = tmp_path / "cp.sqlite"
+    with sweep(path) as cp:
+        cp.store([0], np.array([[1.0, 2.0, 3.0]]))
+    damage(path, "ALTER TABLE meta DROP COLUMN value")
+    with pytest.raises(ValueError, match=f"checkpoint {path} cannot be used .*no such column"):
+        sweep(path)
+
+
+def test_rows_of_several_assets_are_in_range(tmp_path):
+    """With `rows` (a sweep of several assets), row numbers go up to rows - 1."""
+    path = tmp_path / "cp.sqlite"
+    with sweep(path, rows=16) as cp:
+        cp.store([15], np.array([[1.0, 2.0, 3.0]]))
+        assert cp.done()[0].tolist() == [15]
+    damage(path, "UPDATE results SET row = 16")
+    with sweep(path, rows=16) as cp, pytest.raises(ValueError, match="row number 16"):
+        cp.done()

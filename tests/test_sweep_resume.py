@@ -119,3 +119,16 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path, data):
     with pytest.raises(ValueError, match="not a fastpar sweep checkpoint"):
         fastpar.sweep(data, "rsi_threshold", GRID, progress=False, checkpoint=other)
     assert text.read_text().startswith("just some text")
+
+
+def test_a_negative_row_number_is_refused_not_used(tmp_path, data):
+    """A row number below 0 once wrote its stored values into the last row
+    and left that set out of the rerun: the result held numbers the sweep
+    never computed. Now it is a ValueError naming the file."""
+    path = tmp_path / "run.sqlite"
+    fastpar.sweep(data, "rsi_threshold", GRID, progress=False, checkpoint=path)
+    with sqlite3.connect(path) as con:
+        con.execute("DELETE FROM results WHERE row = 39")
+        con.execute("UPDATE results SET row = -1, m0 = 123.0 WHERE row = 0")
+    with pytest.raises(ValueError, match=f"checkpoint {path} is damaged: row number -1"):
+        fastpar.sweep(data, "rsi_threshold", GRID, progress=False, checkpoint=path)

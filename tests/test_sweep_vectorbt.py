@@ -5,9 +5,11 @@ gets entries and exits built from TA-Lib's indicators (not from fastpar),
 one column per parameter set, and must give the same total return, number
 of trades, max drawdown, win rate and profit factor (to 1e-9), and per-bar
 returns whose Sharpe ratio is fastpar's. Long-only, long/short
-(``direction="both"``) and stops (``sl_stop`` / ``tp_stop``). The spread
-has no vectorbt counterpart: tests/test_strategies.py covers it against
-the reference.
+(``direction="both"``) and stops (``sl_stop`` / ``tp_stop``). Then every
+strategy on harder bars: flat stretches, prices on a tick grid, jumps, at
+price levels from 0.01 to 50,000; and accounts nearly wiped out, whose
+trades are worth less than 1e-12. The spread has no vectorbt counterpart:
+tests/test_strategies.py covers it against the reference.
 """
 
 import numpy as np
@@ -178,3 +180,171 @@ def test_ruinous_long_short(seed):
     exits = [rsi[r.period] > r.high for r in df.itertuples()]
     assert (df.max_drawdown < -0.999).any()  # some accounts are (nearly) wiped out
     compare(df, close, entries, exits, {"fees": 0.01, "slippage": 0.005, "direction": "both"})
+
+
+def talib_signals(strategy, data, r):
+    """Entries and exits of the set `r` (a result row) from TA-Lib's
+    indicators, as docs/sweeps.md defines the strategy."""
+    c = data["close"]
+    if strategy == "rsi_threshold":
+        rsi = talib.RSI(c, r.period)
+        return rsi < r.low, rsi > r.high
+    if strategy == "ma_cross":
+        ma = {"sma": talib.SMA, "ema": talib.EMA}[r.kind]
+        fast, slow = ma(c, r.fast), ma(c, r.slow)
+        return fast > slow, fast < slow
+    if strategy == "bbands_reversion":
+        upper, middle, lower = talib.BBANDS(c, r.period, r.nbdev, r.nbdev, 0)
+        return c < lower, c > middle
+    if strategy == "envelope":
+        sma = talib.SMA(c, r.period)
+        return c < sma * (1 - r.deviation), c > sma * (1 + r.deviation)
+    h, lo = data["high"], data["low"]
+    atr_before = pd.Series(talib.ATR(h, lo, c, r.atr_period)).shift(1).to_numpy()
+    highest = pd.Series(h).rolling(r.breakout).max().shift(1).to_numpy()
+    lowest = pd.Series(lo).rolling(r.breakout).min().shift(1).to_numpy()
+    rng = h - lo
+    entries = ((rng > r.k_atr * atr_before) & (c >= lo + r.tail_ratio * rng) & (c > highest)
+               & (talib.RSI(c, r.rsi_period) <= r.rsi_max))
+    return entries, c < lowest
+
+
+def hard_bars(level, seed, n=1500):
+    """A walk around `level` with jumps of -15% and +20%, six flat
+    stretches of 10 to 60 equal closes, and every price on a tick grid
+    (cents from 1 up, 1/100 of the level below)."""
+    rng = np.random.default_rng(seed)
+    steps = rng.normal(0.0, 0.01, n)
+    jumps = rng.random(n) < 0.005
+    steps[jumps] = rng.choice([-0.15, 0.2], jumps.sum())
+    close = level * np.exp(np.cumsum(steps))
+    for start in rng.integers(50, n - 80, 6):
+        close[start:start + rng.integers(10, 60)] = close[start]
+    tick = 0.01 if level >= 1 else level / 100
+
+    def on_grid(x):
+        return np.maximum(np.round(x / tick), 1.0) * tick
+
+    close = on_grid(close)
+    high = np.maximum(on_grid(close * (1 + rng.uniform(0, 0.01, n))), close)
+    low = np.minimum(on_grid(close * (1 - rng.uniform(0, 0.01, n))), close)
+    return {"close": close, "high": high, "low": low}
+
+
+HARD_GRIDS = {
+    "rsi_threshold": {"period": [2, 3, 5, 14, 30], "low": [20, 30, 50], "high": [50, 70, 80]},
+    "ma_cross": {"fast": [1, 2, 5, 10], "slow": [3, 10, 20, 50], "kind": ["sma", "ema"]},
+    "bbands_reversion": {"period": [2, 5, 20, 50], "nbdev": [0.5, 1.0, 2.0, 3.0]},
+    "envelope": {"period": [1, 5, 20, 50], "deviation": [0.001, 0.01, 0.03]},
+    "bigbar": {"atr_period": [3, 14], "k_atr": [0.5, 1.0], "tail_ratio": [0.0, 0.5],
+               "breakout": [1, 5], "rsi_period": [2, 14], "rsi_max": [60, 100]},
+}
+
+
+@pytest.mark.parametrize("level", [0.01, 1.0, 100.0, 50_000.0])
+@pytest.mark.parametrize("strategy", list(HARD_GRIDS))
+def test_every_strategy_on_hard_bars(strategy, level):
+    """Flat stretches (a Bollinger deviation of exactly 0, RSI's 0/0),
+    prices on a tick grid (ties at every threshold), jumps, and price
+    levels from 0.01 to 50,000: every set as vectorbt, long-only and
+    long/short with stops."""
+    data = hard_bars(level, 7)
+    for mode in ["long", "longshort_stops"]:
+        ours, theirs = MODES[mode]
+        df = fastpar.sweep(data, strategy, HARD_GRIDS[strategy], progress=False, **ours)
+        entries, exits = zip(*(talib_signals(strategy, data, r) for r in df.itertuples()))
+        compare(df, data["close"], entries, exits, theirs)
+
+
+def test_bollinger_band_on_a_flat_stretch():
+    """30 prices on a cent grid, then 25 equal closes: TA-Lib's deviation of
+    the flat windows is exactly 0, so the lower band is the close itself
+    and never lies above it; a deviation from running sums of squares is
+    not 0 there, and the trade came out differently."""
+    rng = np.random.default_rng(72)
+    cents = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.01, 30))), 2)
+    close = np.concatenate([cents, np.full(25, cents[-1])])
+    df = fastpar.sweep({"close": close}, "bbands_reversion", {"period": 20, "nbdev": 2.0},
+                       progress=False)
+    upper, middle, lower = talib.BBANDS(close, 20, 2.0, 2.0, 0)
+    assert (talib.STDDEV(close, 20)[-6:] == 0.0).all()
+    pf = vbt.Portfolio.from_signals(pd.Series(close), pd.Series(close < lower),
+                                    pd.Series(close > middle))
+    assert pf.trades.count() == 1
+    assert df.n_trades[0] == 1
+    assert df.total_return[0] == pytest.approx(pf.total_return(), rel=1e-12)
+
+
+# mode: (seed, drift, our costs, vectorbt's, trades worth less than 1e-10 at least)
+WIPED_OUT = {
+    "longshort-stops": (1, 0.0, {"stop_loss": 0.1, "take_profit": 0.1, "direction": "longshort"},
+                        {"sl_stop": 0.1, "tp_stop": 0.1, "direction": "both"}, 100),
+    "long": (1, -0.01, {}, {}, 40),
+    # a short whose debt falls within 1e-12 of 0 before it is covered
+    "longshort-falling": (6, -0.01, {"stop_loss": 0.1, "take_profit": 0.1,
+                                     "direction": "longshort"},
+                          {"sl_stop": 0.1, "tp_stop": 0.1, "direction": "both"}, 50),
+}
+
+
+@pytest.mark.parametrize("fees", [0.0, 0.01])
+@pytest.mark.parametrize("mode", list(WIPED_OUT))
+def test_nearly_wiped_out_accounts(mode, fees):
+    """Series that fall from 0.01 to 1e-11 and below: accounts shrink to
+    1e-12 and below (and long/short ones dip under 0). Trades worth less
+    than 1e-12 have a P&L of 0 for vectorbt (neither won nor lost);
+    balances within 1e-12 of 0 are 0 when it decides an order (a buy with
+    such cash is not placed), and a cover that costs less than 1e-12 fills
+    with no cash. Trade counts, win rates and all the other metrics as
+    vectorbt's."""
+    seed, drift, ours, theirs, n_tiny = WIPED_OUT[mode]
+    ours, theirs = {"fees": fees, **ours}, {"fees": fees, **theirs}
+    rng = np.random.default_rng(seed)
+    close = 0.01 * np.exp(np.cumsum(rng.normal(drift, 0.3, 2000)))
+    grid = {"period": range(2, 30, 3), "low": [20, 30, 45], "high": [55, 70, 80]}
+    df = fastpar.sweep({"close": close}, "rsi_threshold", grid, progress=False, **ours)
+    rsi = {p: talib.RSI(close, p) for p in grid["period"]}
+    entries = [rsi[r.period] < r.low for r in df.itertuples()]
+    exits = [rsi[r.period] > r.high for r in df.itertuples()]
+    pf = vbt.Portfolio.from_signals(pd.Series(close), pd.DataFrame(np.column_stack(entries)),
+                                    pd.DataFrame(np.column_stack(exits)), **theirs)
+    trades = pf.trades.records
+    tiny = np.abs(trades["size"] * trades["entry_price"]) < 1e-10
+    assert tiny.sum() > n_tiny  # not vacuous: many trades worth almost nothing
+    if mode != "long":
+        assert (df.max_drawdown < -1).any()  # accounts below 0
+    compare(df, close, entries, exits, theirs)
+
+
+def test_stops_at_their_level_exactly_as_vectorbt():
+    """Closes that reach a stop's level exactly (tests/test_strategies.py's
+    EXACT_STOPS): vectorbt stops there too, with the same result."""
+    from test_strategies import EXACT_STOPS
+
+    for case, (close, stops, (low, high), direction, want, _) in EXACT_STOPS.items():
+        close = np.array(close, dtype=float)
+        df = fastpar.sweep({"close": close}, "rsi_threshold",
+                           {"period": 2, "low": low, "high": high}, direction=direction,
+                           progress=False, **stops)
+        rsi = talib.RSI(close, 2)
+        pf = vbt.Portfolio.from_signals(
+            pd.Series(close), pd.Series(rsi < low), pd.Series(rsi > high),
+            sl_stop=stops.get("stop_loss", np.nan), tp_stop=stops.get("take_profit", np.nan),
+            direction={"long": "longonly", "longshort": "both"}[direction])
+        assert pf.trades.count() == df.n_trades[0] == 1, case
+        assert pf.total_return() == pytest.approx(want, abs=1e-12) == df.total_return[0], case
+
+
+def test_thresholds_hit_exactly_as_vectorbt():
+    """tests/test_strategies.py's EXACT_THRESHOLDS: TA-Lib's indicator
+    lands on the threshold too, and vectorbt trades as fastpar."""
+    from test_strategies import EXACT_THRESHOLDS
+
+    for case, (close, strategy, grid, want, _) in EXACT_THRESHOLDS.items():
+        close = np.array(close, dtype=float)
+        df = fastpar.sweep({"close": close}, strategy, grid, progress=False)
+        (entries, exits), = [talib_signals(strategy, {"close": close}, r)
+                             for r in df.itertuples()]
+        pf = vbt.Portfolio.from_signals(pd.Series(close), pd.Series(entries), pd.Series(exits))
+        assert pf.trades.count() == df.n_trades[0] == 1, case
+        assert pf.total_return() == pytest.approx(want, abs=1e-12) == df.total_return[0], case

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -176,6 +177,11 @@ def run_scenarios_main(argv: Sequence[str]) -> int:
 MAX_GRID_VALUES = 1_000_000
 
 
+# "2-50" or "0.5-2.5": a range written with a dash (a negative number
+# alone, "-3", does not match).
+_DASHED_RANGE = re.compile(r"-?\d+(\.\d*)?-\d+(\.\d*)?")
+
+
 def _grid_value(text: str):
     for kind in (int, float):
         try:
@@ -227,6 +233,11 @@ def parse_grid(items: Sequence[str]) -> dict:
             parts = [p.strip() for p in spec.split(",")]
             if not all(parts):
                 raise ValueError(f"--grid {item!r}: empty value in the list")
+            for part in parts:
+                if _DASHED_RANGE.fullmatch(part):
+                    start, stop = part.rsplit("-", 1)
+                    raise ValueError(f"--grid {item!r}: ranges are written START:STOP, "
+                                     f"e.g. {name}={start}:{stop}")
             values = [_grid_value(p) for p in parts]
         grid[name] = values
     if not grid:
@@ -234,26 +245,77 @@ def parse_grid(items: Sequence[str]) -> dict:
     return grid
 
 
+#: Column names (any case) read as the bars' times: checked to be dates or
+#: integer nanoseconds in time order, per asset.
+_TIME_COLUMNS = ("timestamp", "datetime", "date", "time")
+
+
 def _read_bars(path: Path):
     """A bar file as one DataFrame, or {asset: DataFrame} when it has a
-    ``symbol`` or ``asset`` column."""
+    ``symbol`` or ``asset`` column. Every problem with the file is a
+    ValueError (or FileNotFoundError) naming it."""
+    import numpy as np
     import pandas as pd
 
     if not path.is_file():
         raise FileNotFoundError(f"--data: no such file: {path}")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame = pd.read_csv(path)
-    elif suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    else:
+    if suffix not in (".csv", ".parquet"):
         raise ValueError(f"--data {path}: unsupported file type {suffix!r} (use .csv or .parquet)")
+    try:
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except (ValueError, OSError, ImportError) as e:  # decoding, parsing, Arrow errors
+        kind = "a CSV file" if suffix == ".csv" else "a Parquet file"
+        raise ValueError(f"--data {path}: cannot read it as {kind} ({type(e).__name__}: "
+                         f"{e})") from None
+    if frame.empty:
+        raise ValueError(f"--data {path}: no bars in the file")
+    time_column = next((c for c in frame.columns if str(c).lower() in _TIME_COLUMNS), None)
+    if time_column is not None:
+        frame[time_column] = _times(frame[time_column], f"--data {path}: column "
+                                                        f"{time_column!r}")
     for key in ("symbol", "asset"):
         column = next((c for c in frame.columns if str(c).lower() == key), None)
         if column is not None:
-            return {str(name): part.drop(columns=column).reset_index(drop=True)
-                    for name, part in frame.groupby(column, sort=False)}
-    return frame
+            assets = {str(name): part.drop(columns=column).reset_index(drop=True)
+                      for name, part in frame.groupby(column, sort=False)}
+            break
+    else:
+        column, assets = None, {None: frame}
+    for name, part in assets.items():
+        if time_column is not None:
+            times = part[time_column].to_numpy().view("int64")
+            back = np.flatnonzero(times[1:] < times[:-1])
+            if back.size:
+                which = "" if name is None else f" of {column} {name!r}"
+                raise ValueError(f"--data {path}: the times{which} go back at its bar "
+                                 f"{back[0] + 1} ({part[time_column].iloc[back[0] + 1]} after "
+                                 f"{part[time_column].iloc[back[0]]}); sort the file by time")
+    return assets if column is not None else frame
+
+
+def _times(column, label):
+    """A time column as datetime64[ns]: dates, date strings or integer
+    nanoseconds; a ValueError for anything else (float timestamps are
+    ambiguous: seconds or nanoseconds, and rounded)."""
+    import pandas as pd
+
+    kind = column.dtype.kind
+    if kind == "M":
+        return column
+    if kind in "iu":
+        return pd.to_datetime(column, unit="ns")
+    if kind == "O":
+        try:
+            return pd.to_datetime(column)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{label} does not read as dates ({e})") from None
+    raise ValueError(f"{label} holds {column.dtype} timestamps; give dates (2024-01-02, "
+                     "2024-01-02 09:30) or integer nanoseconds")
+
+
+#: Bars of the embedded synthetic series, when --synthetic is given alone.
+SYNTHETIC_BARS = 10_000
 
 
 def _sweep_parser() -> argparse.ArgumentParser:
@@ -261,9 +323,14 @@ def _sweep_parser() -> argparse.ArgumentParser:
         prog="fastpar sweep",
         description="Backtest a strategy over a parameter grid on fastpar's native pool.",
     )
-    p.add_argument("--data", metavar="FILE",
-                   help="bars (.csv or .parquet) with open/high/low/close columns, and a symbol "
-                        "column for several assets; default: embedded synthetic bars")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", metavar="FILE",
+                        help="bars (.csv or .parquet) with open/high/low/close columns, a symbol "
+                             "column for several assets, a timestamp/date column (optional) "
+                             "checked to be in time order")
+    source.add_argument("--synthetic", nargs="?", type=int, const=SYNTHETIC_BARS, metavar="BARS",
+                        help=f"run on embedded synthetic bars instead (default "
+                             f"{SYNTHETIC_BARS:,}, seed 42): for trying the command out")
     p.add_argument("--strategy", required=True, metavar="NAME")
     p.add_argument("--grid", nargs="+", required=True, metavar="NAME=VALUES",
                    help="e.g. period=2:50 low=20,25,30 high=70,75,80")
@@ -273,40 +340,80 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write every result (.csv or .parquet)")
     p.add_argument("--fees", type=float, default=0.0, help="proportional, per fill (0.001 = 0.1%%)")
     p.add_argument("--slippage", type=float, default=0.0, help="proportional, per fill")
+    p.add_argument("--spread", type=float, default=0.0, metavar="PRICE",
+                   help="absolute, half paid on each fill")
+    p.add_argument("--stop-loss", type=float, metavar="FRACTION",
+                   help="of the entry close, e.g. 0.05 (default: none)")
+    p.add_argument("--take-profit", type=float, metavar="FRACTION",
+                   help="of the entry close, e.g. 0.1 (default: none)")
     p.add_argument("--direction", choices=("long", "longshort"), default="long")
+    p.add_argument("--periods-per-year", type=float, default=252.0, metavar="N",
+                   help="bars per year, for the Sharpe ratio (default 252: daily bars)")
     p.add_argument("--top", type=int, default=10, metavar="N", help="best sets printed")
-    p.add_argument("--sort-by", default="total_return", metavar="METRIC")
+    p.add_argument("--sort-by", default="total_return", metavar="COLUMN",
+                   help="a metric or parameter; the best are the largest")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
+def _check_sweep_args(args) -> None:
+    """What can be checked before the data is read and the sweep runs."""
+    from .sweep import METRICS, STRATEGIES, _check_strategy
+
+    _check_strategy(args.strategy)
+    columns = ["asset", *STRATEGIES[args.strategy], *METRICS]
+    if args.sort_by not in columns:
+        raise ValueError(f"--sort-by {args.sort_by!r}: not a result column; choose from "
+                         f"{columns}")
+    if args.top < 1:
+        raise ValueError(f"--top must be >= 1, got {args.top}")
+    if args.synthetic is not None and args.synthetic < 1:
+        raise ValueError(f"--synthetic must be >= 1 bars, got {args.synthetic}")
+    if args.out and not Path(args.out).parent.is_dir():
+        raise FileNotFoundError(f"--out {args.out}: no such directory: {Path(args.out).parent}")
+
+
 def sweep_main(argv: Sequence[str]) -> int:
+    """``fastpar sweep (--data FILE | --synthetic [BARS]) --strategy NAME
+    --grid NAME=VALUES ...``: a parameter sweep of a bar file (or, asked for
+    explicitly, of embedded synthetic bars); prints the best sets, writes all
+    of them with ``--out``. Exit status: 0, or 2 for unusable input,
+    reported before the sweep starts (docs/sweeps.md, Command line)."""
     import time
 
     import pandas  # noqa: F401 - imported here so that the timing below is the sweep's alone
 
     import fastpar
+    from .sweep import _assets, expand_grid
 
     args = _sweep_parser().parse_args(argv)
     try:
+        _check_sweep_args(args)
         grid = parse_grid(args.grid)
+        expand_grid(args.strategy, grid)  # a bad grid is reported before the data is read
         if args.data is None:
             from .synthetic import random_walk_ohlc
 
-            bars = random_walk_ohlc(1, 10_000, seed=42)
+            bars = random_walk_ohlc(1, args.synthetic, seed=42)
             data = {k: v[0] for k, v in bars.items()}
+            source = f"{args.synthetic:,} synthetic bars (seed 42)"
         else:
             data = _read_bars(Path(args.data))
+            try:
+                assets = _assets(data, args.strategy)
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"--data {args.data}: {e}") from None
+            source = args.data
+        if args.sort_by == "asset" and (args.data is None or assets[0][0] is None):
+            raise ValueError("--sort-by asset: the data holds one asset (no symbol column)")
         started = time.perf_counter()
         result = fastpar.sweep(
             data, args.strategy, grid, threads=args.threads, progress=not args.no_progress,
             checkpoint=args.checkpoint, fees=args.fees, slippage=args.slippage,
-            direction=args.direction,
+            spread=args.spread, stop_loss=args.stop_loss, take_profit=args.take_profit,
+            direction=args.direction, periods_per_year=args.periods_per_year,
         )
         elapsed = time.perf_counter() - started
-        if args.sort_by not in result.columns:
-            raise ValueError(f"--sort-by {args.sort_by!r}: not a result column; "
-                             f"choose from {list(result.columns)}")
     except (OSError, ValueError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -314,7 +421,7 @@ def sweep_main(argv: Sequence[str]) -> int:
     print(best.to_string(index=False))
     skipped = result.attrs.get("skipped", 0)
     rate = len(result) / elapsed if elapsed > 0 else float("inf")
-    print(f"\n{len(result):,} backtests in {elapsed:.2f} s ({rate:,.0f}/s)"
+    print(f"\n{len(result):,} backtests on {source} in {elapsed:.2f} s ({rate:,.0f}/s)"
           + (f"; {skipped:,} impossible parameter sets skipped" if skipped else ""))
     if args.out:
         out = Path(args.out)

@@ -579,15 +579,10 @@ def sweep(
     sweep resumes locally or on a cluster alike (same file format).
     """
     # (`from . import sweep` would give the function fastpar.sweep)
-    from .sweep import (
-        METRICS, _assets, _check_strategy, _costs, check_spread, expand_grid, to_frame,
-    )
+    from .sweep import METRICS, prepare, to_frame
 
-    _check_strategy(strategy)
-    costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
-    assets = _assets(data, strategy)
-    check_spread(assets, costs)
-    sets, skipped = expand_grid(strategy, grid)
+    costs, assets, sets, skipped = prepare(data, strategy, grid, fees, slippage, spread,
+                                           stop_loss, take_profit, direction, periods_per_year)
     threads = _check_threads(threads)
     worker_threads = _worker_threads(client)
     names = None if assets[0][0] is None else [a for a, _ in assets]

@@ -10,7 +10,8 @@ its input, with TA-Lib's conventions:
 * an input shorter than the lookback gives all NaN.
 
 A NaN or an infinity *after* the leading NaNs is an error (ValueError),
-never a silently propagated hole: clean or fill your data first.
+never a silently propagated hole: clean or fill your data first. So is a
+masked array with masked values (the mask would be ignored).
 
 A 2-D array holds one series per row; its rows are computed on fastpar's
 native thread pool (``threads=None``: the pool's size, see
@@ -59,6 +60,14 @@ def _series_type() -> type | None:
 def _as_array(x: ArrayLike, name: str) -> np.ndarray:
     if type(x) is np.ndarray:
         return x
+    if isinstance(x, np.ma.MaskedArray):
+        # The kernels do not read masks: the values under them would be used.
+        if np.ma.is_masked(x):
+            raise ValueError(
+                f"{name} is a masked array with {int(np.ma.count_masked(x))} masked value(s); "
+                "fastpar does not read masks: drop or fill those values first"
+            )
+        return x.data
     pandas = sys.modules.get("pandas")
     if pandas is not None and isinstance(x, pandas.DataFrame):
         raise TypeError(

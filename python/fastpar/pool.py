@@ -9,8 +9,6 @@ thread always works on its own job, so they never wait for each other.
 
 from __future__ import annotations
 
-import operator
-
 from . import _fastpar
 
 __all__ = ["get_num_threads", "set_num_threads", "MAX_THREADS"]
@@ -28,10 +26,7 @@ def set_num_threads(n: int) -> None:
     """Resize the pool to ``n`` threads (caller included; 1 = no workers).
 
     Jobs already running finish normally. Raises TypeError for a non-integer
-    and ValueError for ``n`` outside [1, MAX_THREADS].
+    (a bool included) and ValueError for ``n`` outside [1, MAX_THREADS],
+    however large.
     """
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError(f"n must be an integer, got {type(n).__name__}") from None
     _fastpar.set_num_threads(n)

@@ -21,14 +21,15 @@ import itertools
 import math
 import numbers
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sized
 
 import numpy as np
 
 from . import _fastpar
 from .reference import strategies as _reference
 
-__all__ = ["STRATEGIES", "METRICS", "sweep", "expand_grid", "run_sets", "to_frame", "bars_of"]
+__all__ = ["STRATEGIES", "METRICS", "MAX_SETS", "sweep", "expand_grid", "run_sets", "to_frame",
+           "bars_of"]
 
 #: Strategy name -> its parameter names, in order.
 STRATEGIES = {
@@ -41,6 +42,12 @@ STRATEGIES = {
 
 #: The result columns after the parameters (the reference defines them).
 METRICS = _reference.METRICS
+
+#: The most parameter sets a grid may have, and the most backtests (sets
+#: times assets) a sweep may run: a sweep holds every set as a Python tuple
+#: and every result in memory, about 300 bytes per backtest in all, so this
+#: is some 3 GB. A larger grid is refused before anything is expanded.
+MAX_SETS = 10_000_000
 
 # The kernel's strategy numbers (enum fp_strategy in strategies.h).
 _IDS = {name: i for i, name in enumerate(STRATEGIES)}
@@ -170,15 +177,28 @@ def expand_grid(strategy, grid):
             f"(it takes: {', '.join(names)})"
         )
     keys = list(grid)
-    columns = []
+    given = {}
     for k in keys:
         values = grid[k]
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
             values = [values]
+        given[k] = values
+    # Refused before a single value is read, when the sizes are known (a
+    # range of a billion values, a billion combinations).
+    sized = {k: len(v) for k, v in given.items() if isinstance(v, Sized)}
+    if math.prod(sized.values()) > MAX_SETS:
+        raise _too_many(strategy, sized)
+    columns = []
+    for k in keys:
+        values = list(itertools.islice(given[k], MAX_SETS + 1))  # an endless iterator too
+        if len(values) > MAX_SETS:
+            raise _too_many(strategy, {k: len(values)}, more=True)
         values = [_check_value(strategy, k, v) for v in values]
         if not values:
             raise ValueError(f"empty grid: no values for {k!r}")
         columns.append(values)
+    if math.prod(len(c) for c in columns) > MAX_SETS:
+        raise _too_many(strategy, {k: len(c) for k, c in zip(keys, columns)})
     position = [keys.index(name) for name in names]
     sets, skipped = [], 0
     for combo in itertools.product(*columns):
@@ -188,6 +208,21 @@ def expand_grid(strategy, grid):
         else:
             skipped += 1
     return sets, skipped
+
+
+def _too_many(strategy, counts, more=False):
+    """The ValueError for a grid of more than MAX_SETS sets; `counts`:
+    parameter -> its number of values (`more`: at least that many)."""
+    if more:
+        (k, n), = counts.items()
+        what = f"more than {MAX_SETS:,} values for {k}"
+    else:
+        detail = " x ".join(f"{k}: {n:,}" for k, n in counts.items())
+        what = f"{math.prod(counts.values()):,} parameter sets ({detail} values)"
+    return ValueError(
+        f"{strategy}: the grid has {what}, more than a sweep takes ({MAX_SETS:,}, "
+        "fastpar.sweep.MAX_SETS); narrow it or split it into several sweeps"
+    )
 
 
 def _params_array(strategy, sets):
@@ -232,7 +267,9 @@ def _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_pe
 def bars_of(data, strategy, name="data"):
     """One asset's bars as float64 arrays: {"high", "low", "close"} (those
     the strategy needs; the others None). `data`: a DataFrame or a dict of
-    1-D arrays, column names case-insensitive."""
+    1-D arrays, column names case-insensitive. Prices must be real numbers
+    (integer or float dtypes), finite and > 0, high >= low, and a
+    DatetimeIndex in time order."""
     columns = getattr(data, "columns", None)
     if columns is not None:
         keys = list(columns)
@@ -251,19 +288,24 @@ def bars_of(data, strategy, name="data"):
     need = _COLUMNS[strategy]
     missing = [c for c in need if c not in lower]
     if missing:
+        hint = ""
+        if columns is None and not lower:
+            hint = ("; a dict is one asset's columns (open, high, low, close, volume): for "
+                    "several assets give {asset: DataFrame or dict of columns}")
         raise ValueError(
             f"{name} is missing column(s) {', '.join(missing)} needed by {strategy} "
-            f"(has: {', '.join(map(str, keys)) or 'nothing'})"
+            f"(has: {', '.join(map(str, keys)) or 'nothing'}){hint}"
         )
+    _check_time_order(data, name)
     out = {"high": None, "low": None, "close": None}
     n = None
     for c in need:
-        try:
-            a = np.ascontiguousarray(np.asarray(data[lower[c]]), dtype=np.float64)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"{name}[{lower[c]!r}] must hold numbers: {e}") from None
+        label = f"{name}[{lower[c]!r}]"
+        column = data[lower[c]]
+        _check_time_order(column, label)
+        a = np.ascontiguousarray(_real_numbers(column, label), dtype=np.float64)
         if a.ndim != 1:
-            raise ValueError(f"{name}[{lower[c]!r}] must be 1-D, got shape {a.shape}")
+            raise ValueError(f"{label} must be 1-D, got shape {a.shape}")
         if n is None:
             n = len(a)
         elif len(a) != n:
@@ -273,13 +315,62 @@ def bars_of(data, strategy, name="data"):
         bad = np.flatnonzero(~np.isfinite(a))
         if bad.size:
             raise ValueError(
-                f"{name}[{lower[c]!r}] holds NaN or inf (first at position {bad[0]}); "
+                f"{label} holds NaN or inf (first at position {bad[0]}); "
                 "drop or fill those bars first"
+            )
+        bad = np.flatnonzero(a <= 0.0)
+        if bad.size:
+            raise ValueError(
+                f"{label} must hold prices > 0, position {bad[0]} is {float(a[bad[0]])!r}"
             )
         out[c] = a
     if n == 0:
         raise ValueError(f"{name} has no bars")
+    if out["high"] is not None:
+        bad = np.flatnonzero(out["high"] < out["low"])
+        if bad.size:
+            i = bad[0]
+            raise ValueError(
+                f"{name}: high < low at position {i} (high {float(out['high'][i])!r}, "
+                f"low {float(out['low'][i])!r})"
+            )
     return out
+
+
+def _real_numbers(column, label):
+    """`column` as a NumPy array of integers or floats; TypeError for any
+    other dtype (text, complex, bool, objects), ValueError for a masked
+    array with masked values (a mask is not read: the values under it
+    would be used)."""
+    if isinstance(column, np.ma.MaskedArray):
+        if np.ma.is_masked(column):
+            raise ValueError(
+                f"{label} is a masked array with {int(np.ma.count_masked(column))} masked "
+                "value(s); fastpar does not read masks: drop those bars or fill them first"
+            )
+        column = column.data
+    a = np.asarray(column)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{label} must hold real numbers (int or float), got dtype {a.dtype}")
+    return a
+
+
+def _check_time_order(obj, label):
+    """ValueError if `obj` (a DataFrame or Series) has a DatetimeIndex that
+    goes back in time: the bars would be run in the wrong order."""
+    index = getattr(obj, "index", None)
+    if getattr(getattr(index, "dtype", None), "kind", None) != "M":
+        return
+    if index.is_monotonic_increasing:
+        return
+    times = np.asarray(index, dtype="datetime64[ns]").view(np.int64)
+    back = np.flatnonzero(times[1:] < times[:-1])
+    where = f"position {back[0] + 1} is earlier than position {back[0]}" if back.size else (
+        "it holds NaT")
+    raise ValueError(
+        f"{label}: its DatetimeIndex is not in time order ({where}); sort it first "
+        "(.sort_index())"
+    )
 
 
 def _assets(data, strategy):
@@ -454,11 +545,8 @@ def sweep(
     when `data` holds several): the parameters, then METRICS. Ctrl-C stops
     the sweep within a second and raises KeyboardInterrupt.
     """
-    _check_strategy(strategy)
-    costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
-    assets = _assets(data, strategy)
-    check_spread(assets, costs)
-    sets, skipped = expand_grid(strategy, grid)
+    costs, assets, sets, skipped = prepare(data, strategy, grid, fees, slippage, spread,
+                                           stop_loss, take_profit, direction, periods_per_year)
     names = None if assets[0][0] is None else [a for a, _ in assets]
     if checkpoint is not None:
         return _checkpointed(checkpoint, assets, strategy, sets, skipped, costs, threads, progress)
@@ -469,6 +557,61 @@ def sweep(
         if bar is not None:
             bar.close()
     return to_frame(strategy, sets, results, names, skipped)
+
+
+def prepare(data, strategy, grid, fees=0.0, slippage=0.0, spread=0.0, stop_loss=None,
+            take_profit=None, direction="long", periods_per_year=252.0):
+    """Everything sweep() checks before it runs anything, in one place for
+    the local and the distributed sweep: (costs, assets, sets, skipped),
+    with costs as ``_costs`` returns them, assets as ``[(name or None,
+    bars)]`` and the sets and skipped count of ``expand_grid``. Raises the
+    ValueError or TypeError of the first problem found."""
+    _check_strategy(strategy)
+    costs = _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_per_year)
+    assets = _assets(data, strategy)
+    check_spread(assets, costs)
+    sets, skipped = expand_grid(strategy, grid)
+    if len(sets) * len(assets) > MAX_SETS:
+        raise ValueError(
+            f"{strategy}: {len(sets):,} parameter sets on {len(assets):,} assets are "
+            f"{len(sets) * len(assets):,} backtests, more than a sweep takes ({MAX_SETS:,}, "
+            "fastpar.sweep.MAX_SETS); split the assets or the grid into several sweeps"
+        )
+    check_lengths(assets, strategy, sets)
+    return costs, assets, sets, skipped
+
+
+#: Per strategy, from the parameter rows (as ``_params_array`` gives
+#: them): the first bar at which the entry signal can fire, where every
+#: indicator it reads is defined (docs/sweeps.md).
+_FIRST_SIGNAL = {
+    "rsi_threshold": lambda p: p[:, 0],  # RSI(period) from bar `period`
+    "ma_cross": lambda p: p[:, 1] - 1,  # MA(slow) from bar slow - 1
+    "bbands_reversion": lambda p: p[:, 0] - 1,
+    "envelope": lambda p: p[:, 0] - 1,
+    # the ATR of the bar before, the breakout window before the bar, RSI
+    "bigbar": lambda p: np.maximum.reduce([p[:, 0] + 1, p[:, 3], p[:, 4]]),
+}
+
+
+def check_lengths(assets, strategy, sets) -> None:
+    """ValueError if a set needs more bars than an asset has to give any
+    signal (its rows would be all without trades)."""
+    if not sets:
+        return
+    first = _FIRST_SIGNAL[strategy](_params_array(strategy, sets))
+    worst = int(np.argmax(first))
+    need = int(first[worst]) + 1
+    for name, bars in assets:
+        n = len(bars["close"])
+        if n < need:
+            where = "data" if name is None else f"data[{name!r}]"
+            params = ", ".join(f"{k}={v!r}" for k, v in zip(STRATEGIES[strategy], sets[worst]))
+            raise ValueError(
+                f"{strategy}: the set {params} needs at least {need:,} bars to give a signal "
+                f"(the warm-up of its indicators), {where} has {n:,}; narrow the grid or "
+                "give more bars"
+            )
 
 
 def check_spread(assets, costs) -> None:
@@ -491,7 +634,7 @@ def open_checkpoint(path, assets, strategy, sets, costs):
     columns = {f"{i}:{name}/{key}": a for i, (name, bars) in enumerate(assets)
                for key, a in bars.items() if a is not None}
     return SweepCheckpoint(path, strategy=strategy, data=data_fingerprint(columns), costs=costs,
-                           sets=sets, metrics=METRICS)
+                           sets=sets, metrics=METRICS, rows=len(assets) * len(sets))
 
 
 #: Sets per stored chunk of a checkpointed sweep: small enough that an

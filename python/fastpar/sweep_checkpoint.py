@@ -9,7 +9,10 @@ the sweep's result table, and each chunk is committed in one transaction,
 so an interrupted sweep leaves every finished chunk and nothing partial.
 
 The file is marked as fastpar's with SQLite's ``application_id``; any other
-file (not SQLite, or another program's database) is refused.
+file (not SQLite, or another program's database) is refused. So is a
+damaged one (a results table with other columns, a row number outside the
+sweep, a stored value that is not a number): resuming from it would put
+values into the result that the sweep never computed.
 """
 
 from __future__ import annotations
@@ -55,24 +58,27 @@ class SweepCheckpoint:
     ``sweep`` describes the sweep: ``strategy``, ``data`` (a
     :func:`data_fingerprint`), ``costs`` (a dict), ``sets`` (the parameter
     sets, in row order; only their fingerprint is stored) and ``metrics``
-    (the names of the stored result columns).
+    (the names of the stored result columns). ``rows``: the number of
+    result rows (row numbers are 0 to rows - 1); by default one per set,
+    more for a sweep of several assets.
 
     Raises ValueError if ``path`` is not a fastpar sweep checkpoint, or
-    holds another sweep's results.
+    holds another sweep's results; :meth:`done` raises ValueError if the
+    file is damaged.
     """
 
     def __init__(self, path, *, strategy: str, data: str, costs: Mapping, sets: Sequence,
-                 metrics: Sequence[str]):
+                 metrics: Sequence[str], rows: int | None = None):
         self.path = Path(path)
         self.metrics = list(metrics)
-        self.n_rows = len(sets)
+        self.n_rows = len(sets) if rows is None else rows
         self._meta = {
             "format": FORMAT_VERSION,
             "strategy": strategy,
             "data": data,
             "costs": json.dumps(dict(costs), sort_keys=True, default=str),
             "sets": _sets_fingerprint(sets),
-            "rows": self.n_rows,
+            "rows": len(sets),
             "metrics": json.dumps(self.metrics),
         }
         if self.path.is_dir():
@@ -83,6 +89,9 @@ class SweepCheckpoint:
             raise ValueError(f"checkpoint {self.path}: cannot open it ({e})") from None
         try:
             self._open()
+        except sqlite3.OperationalError as e:  # an SQLite file, unreadable as ours
+            self._db.close()
+            raise ValueError(f"checkpoint {self.path} cannot be used ({e})") from None
         except sqlite3.DatabaseError as e:
             self._db.close()
             raise ValueError(
@@ -99,10 +108,13 @@ class SweepCheckpoint:
         if app_id == 0 and not tables:
             self._create()
             return
-        if app_id != APPLICATION_ID or not {"meta", "results"} <= tables:
+        if app_id != APPLICATION_ID:
             raise ValueError(
                 f"{self.path} is an SQLite database but not a fastpar sweep checkpoint"
             )
+        missing = sorted({"meta", "results"} - tables)
+        if missing:
+            raise self._damaged(f"it has no {' and no '.join(missing)} table")
         stored = dict(db.execute("SELECT key, value FROM meta").fetchall())
         differs = [k for k, v in self._meta.items() if stored.get(k) != str(v)]
         if differs:
@@ -138,14 +150,43 @@ class SweepCheckpoint:
 
     def done(self) -> tuple[np.ndarray, np.ndarray]:
         """(row numbers, metric values of shape (rows, len(metrics))) of the
-        results already stored, in row order."""
-        cols = ", ".join(f"m{i}" for i in range(len(self.metrics)))
-        rows = self._db.execute(f"SELECT row, {cols} FROM results ORDER BY row").fetchall()
+        results already stored, in row order.
+
+        Raises ValueError naming the file if it is damaged: a results table
+        with other columns, a row number that is not an integer in [0, rows)
+        or appears twice, a value that is not a number."""
+        names = ["row"] + [f"m{i}" for i in range(len(self.metrics))]
+        try:
+            columns = [r[1] for r in self._db.execute("PRAGMA table_info(results)")]
+            if columns != names:
+                raise self._damaged(f"its results table has the columns {columns}, "
+                                    f"not {names}")
+            rows = self._db.execute(
+                f"SELECT {', '.join(names)} FROM results ORDER BY row").fetchall()
+        except sqlite3.Error as e:
+            raise self._damaged(f"its results cannot be read ({e})") from None
+        last = None
+        for r in rows:
+            row = r[0]
+            if not isinstance(row, int) or not 0 <= row < self.n_rows:
+                raise self._damaged(f"row number {row!r} is outside the sweep's rows "
+                                    f"(0 to {self.n_rows - 1})")
+            if row == last:
+                raise self._damaged(f"row {row} is stored twice")
+            last = row
+            for name, v in zip(self.metrics, r[1:]):
+                # SQLite stores NaN as NULL; a REAL column keeps numbers as float
+                if v is not None and type(v) not in (float, int):
+                    raise self._damaged(f"row {row}: {name} holds {v!r}, not a number")
         index = np.array([r[0] for r in rows], dtype=np.int64)
-        # SQLite stores NaN as NULL.
         values = np.array([[math.nan if v is None else v for v in r[1:]] for r in rows],
                           dtype=np.float64).reshape(len(rows), len(self.metrics))
         return index, values
+
+    def _damaged(self, what: str) -> ValueError:
+        return ValueError(
+            f"checkpoint {self.path} is damaged: {what}; delete it to start the sweep over"
+        )
 
     def store(self, rows: Sequence[int], values: np.ndarray) -> None:
         """Store results (one row of metric values per row number) in one

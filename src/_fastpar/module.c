@@ -266,16 +266,22 @@ type_name(PyObject *obj)
     return dot != NULL ? dot + 1 : name;
 }
 
-/* An integer argument (anything with __index__) in [1, max], as a long;
- * -1 with TypeError "<type_msg>, got <type>" or ValueError "<range_msg> in
- * [1, max], got <value>" otherwise. */
+/* An integer argument (anything with __index__ but a bool: True is not a
+ * period or a thread count) in [1, max], as a long; -1 with TypeError
+ * "<type_msg>, got <type>" or ValueError "<range_msg> in [1, max], got
+ * <value>" otherwise, however large the value. */
 static long
 index_in_range(PyObject *obj, const char *type_msg, const char *range_msg, long max)
 {
     int overflow;
     long v;
-    PyObject *index = PyNumber_Index(obj);
+    PyObject *index;
 
+    if (PyBool_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s, got bool", type_msg);
+        return -1;
+    }
+    index = PyNumber_Index(obj);
     if (index == NULL) {
         if (PyErr_ExceptionMatches(PyExc_TypeError)) {
             PyErr_Clear();
@@ -531,14 +537,10 @@ py_set_num_threads(PyObject *module, PyObject *arg)
 {
     int status;
     (void)module;
-    long n = PyLong_AsLong(arg);
-    if (n == -1 && PyErr_Occurred())
+    long n = index_in_range(arg, "n must be an integer", "number of threads must be",
+                            FP_POOL_MAX_THREADS);
+    if (n < 0)
         return NULL;
-    if (n < 1 || n > FP_POOL_MAX_THREADS) {
-        PyErr_Format(PyExc_ValueError, "number of threads must be in [1, %d], got %ld",
-                     FP_POOL_MAX_THREADS, n);
-        return NULL;
-    }
     /* Resizing may join exiting workers: never wait with the GIL held. */
     Py_BEGIN_ALLOW_THREADS
     status = fp_pool_set_num_threads((int)n);

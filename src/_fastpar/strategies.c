@@ -14,7 +14,10 @@
  * Indicators are TA-Lib's definitions computed as streams (the same
  * recurrences as the reference, not the block-vectorised kernels of
  * indicators.c, whose rounding differs slightly): a signal at a threshold
- * must flip exactly where the reference flips it.
+ * must flip exactly where the reference flips it. The Bollinger deviation
+ * is the exception that proves the rule: TA-Lib's own rolling variance
+ * (rolling_var.h, shared with fastpar.bbands), since a variance from raw
+ * running sums is not 0 on a flat stretch and moves the band.
  */
 #include "strategies.h"
 
@@ -23,6 +26,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "rolling_var.h"
 
 /* A grid is cut into at least this many tasks when it has enough sets. */
 #define FP_SWEEP_MIN_TASKS 8
@@ -111,29 +115,48 @@ int fp_sweep_check_costs(const fp_costs *c)
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-    double cash, free_cash, pos, debt;
+    /* Read or written at every bar, first: one cache line. */
+    double pos;  /* shares held (< 0: short), as orders are decided on */
     double base; /* close of the bar the position was entered, for stops */
-    /* the open trade: direction (+1, -1, 0 = none), size, price, fees */
-    double t_dir, t_size, t_price, t_fees;
+    /* the cash and position the equity is valued with: vectorbt rebuilds
+     * them from its orders, within about 1e-12 of the balances orders are
+     * decided on */
+    double book_cash, book_pos;
     /* metrics so far; growth: product of (1 + return), as vectorbt's
      * drawdown compounds returns */
-    double value, growth, peak, max_dd, sum_r, sum_r2, win_sum, loss_sum;
-    size_t n_trades, n_wins, in_market;
+    double value, growth, peak;
+    size_t in_market;
+    double max_dd, sum_r, sum_r2;
+    /* the rest of vectorbt's execution state */
+    double cash, free_cash, debt;
+    /* the open trade as vectorbt's exit trades see it: direction (+1, -1,
+     * 0 = none), size, size * price summed over its orders, fees */
+    double t_dir, t_size, t_gross, t_fees;
+    double win_sum, loss_sum;
+    size_t n_trades, n_wins;
 } sim;
 
 static void sim_init(sim *s)
 {
     memset(s, 0, sizeof *s);
-    s->cash = s->free_cash = s->value = FP_SWEEP_INIT_CASH;
+    s->cash = s->free_cash = s->book_cash = s->value = FP_SWEEP_INIT_CASH;
     s->growth = 1.0;
     s->peak = -INFINITY;
 }
 
-/* a + b, snapped to 0 when it is 0 up to rounding (vectorbt's add_nb). */
+/* The larger of two numbers that are not NaN (fmax, which handles NaN,
+ * is a library call). */
+static inline double max2(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* a + b, snapped to 0 when it is 0 up to rounding (vectorbt's add_nb). A
+ * NaN sum fails the test whatever the bound. */
 static inline double add_snap(double a, double b)
 {
-    double c = a + b, m = fmax(fabs(a), fabs(b));
-    return fabs(c) <= fmax(1e-9 * m, 1e-12) ? 0.0 : c;
+    double c = a + b, m = max2(fabs(a), fabs(b));
+    return fabs(c) <= max2(1e-9 * m, 1e-12) ? 0.0 : c;
 }
 
 /* a == b up to rounding (vectorbt's is_close_nb). */
@@ -141,7 +164,14 @@ static inline int is_close(double a, double b)
 {
     if (a == b)
         return 1;
-    return isfinite(a) && isfinite(b) && fabs(a - b) <= fmax(1e-9 * fmax(fabs(a), fabs(b)), 1e-12);
+    return isfinite(a) && isfinite(b) && fabs(a - b) <= max2(1e-9 * max2(fabs(a), fabs(b)), 1e-12);
+}
+
+/* is_close(x, 0): within 1e-12 of 0 (the relative bound never exceeds the
+ * absolute one here). */
+static inline int near_zero(double x)
+{
+    return fabs(x) <= 1e-12;
 }
 
 /* a <= b up to rounding (vectorbt's is_close_or_less_nb). */
@@ -168,10 +198,8 @@ static inline double bar_return(double before, double after)
     return before < 0.0 ? -r : r;
 }
 
-static void trade_close(sim *s, double size, double price, double fee)
+static void count_trade(sim *s, double pnl)
 {
-    double share = s->t_fees * size / s->t_size;
-    double pnl = s->t_dir * size * (price - s->t_price) - share - fee;
     s->n_trades++;
     if (pnl > 0.0) {
         s->n_wins++;
@@ -179,25 +207,84 @@ static void trade_close(sim *s, double size, double price, double fee)
     } else if (pnl < 0.0) {
         s->loss_sum += pnl;
     }
-    if (size < s->t_size) {
-        s->t_size = s->t_size - size;
-        s->t_fees = s->t_fees - share;
+}
+
+/* A trade's P&L as vectorbt's get_trade_stats_nb computes it: a change of
+ * value that is 0 up to rounding (1e-9 relative, 1e-12 absolute) is 0. */
+static double trade_pnl(double dir, double size, double entry_price, double entry_fees,
+                        double exit_price, double exit_fees)
+{
+    double diff = add_snap(size * exit_price, -(size * entry_price));
+    return dir * diff - entry_fees - exit_fees;
+}
+
+/* A filled order (dir +1 buy, -1 sell) in the trade records, as vectorbt's
+ * exit trades (get_exit_trades_nb) build them: an order against the open
+ * trade closes it or part of it, one beyond it closes it and opens the
+ * opposite one. */
+static void trade_order(sim *s, double dir, double size, double price, double fee)
+{
+    const double t_size = s->t_size;
+    if (s->t_dir == 0.0) {
+        s->t_dir = dir;
+        s->t_size = size;
+        s->t_gross = size * price;
+        s->t_fees = fee;
+    } else if (dir == s->t_dir) { /* only once a balance was snapped to 0 */
+        s->t_size = t_size + size;
+        s->t_gross = s->t_gross + size * price;
+        s->t_fees = s->t_fees + fee;
+    } else if (close_or_less(size, t_size)) {
+        const int whole = is_close(size, t_size);
+        double exit_size = whole ? t_size : size;
+        double share = exit_size / t_size * s->t_fees;
+        count_trade(s, trade_pnl(s->t_dir, exit_size, s->t_gross / t_size, share, price, fee));
+        if (whole) {
+            s->t_dir = 0.0;
+        } else {
+            double left = (t_size - size) / t_size;
+            s->t_size = t_size * left;
+            s->t_gross = s->t_gross * left;
+            s->t_fees = s->t_fees * left;
+        }
     } else {
-        s->t_dir = 0.0;
+        double closing_fee = t_size / size * fee;
+        count_trade(s, trade_pnl(s->t_dir, t_size, s->t_gross / t_size, s->t_fees, price,
+                                 closing_fee));
+        double opened = size - t_size;
+        s->t_dir = dir;
+        s->t_size = opened;
+        s->t_gross = opened * price;
+        s->t_fees = fee - closing_fee;
     }
 }
 
-static void trade_open(sim *s, double dir, double size, double price, double fee)
+/* vectorbt's execute_order_nb: before an order is tried, balances within
+ * 1e-12 of 0 become 0, and stay so even if the order is not placed. */
+static inline void sim_settle(sim *s)
 {
-    s->t_dir = dir;
-    s->t_size = size;
-    s->t_price = price;
-    s->t_fees = fee;
+    if (near_zero(s->cash))
+        s->cash = 0.0;
+    if (near_zero(s->free_cash))
+        s->free_cash = 0.0;
+    if (near_zero(s->pos))
+        s->pos = 0.0;
+    if (near_zero(s->debt))
+        s->debt = 0.0;
+}
+
+/* The order in the book: vectorbt's cash_flow_nb and assets_nb. */
+static void book_order(sim *s, double dir, double size, double price, double fee)
+{
+    s->book_cash = add_snap(s->book_cash, add_snap(0.0, -dir * size * price - fee));
+    s->book_pos = add_snap(s->book_pos, dir * size);
+    trade_order(s, dir, size, price, fee);
 }
 
 /* Buy up to `want` shares (INFINITY: all the cash) at `price`. */
-static void sim_buy(sim *s, double price, double want, double fees)
+static FP_NOINLINE void sim_buy(sim *s, double price, double want, double fees)
 {
+    sim_settle(s);
     double cash = s->cash, pos = s->pos, size, fee, spent;
     if (isinf(want) && cash == 0.0)
         return;
@@ -223,26 +310,23 @@ static void sim_buy(sim *s, double price, double want, double fees)
         double debt_diff = covered * (s->debt / -pos);
         s->debt = add_snap(s->debt, -debt_diff);
         s->free_cash = add_snap(s->free_cash + 2.0 * debt_diff, -spent);
-        trade_close(s, covered, price, fee * covered / size);
     } else {
         s->free_cash = add_snap(s->free_cash, -spent);
     }
-    if (s->pos > 0.0) {
-        double opened = s->pos - fmax(pos, 0.0);
-        trade_open(s, 1.0, opened, price, fee * opened / size);
-    }
+    book_order(s, 1.0, size, price, fee);
 }
 
 /* Sell `size` shares at `price` (closing a long, opening or adding to a
  * short). */
-static void sim_sell(sim *s, double price, double size, double fees)
+static FP_NOINLINE void sim_sell(sim *s, double price, double size, double fees)
 {
+    sim_settle(s);
     double pos = s->pos;
-    if (is_close(size, 0.0) || too_small(size))
+    if (near_zero(size) || too_small(size))
         return;
     double acq = size * price;
     double fee = acq * fees;
-    double got = acq - fee;
+    double got = add_snap(acq, -fee);
     if (got < 0.0)
         return;
     s->cash = s->cash + got;
@@ -255,19 +339,13 @@ static void sim_sell(sim *s, double price, double size, double fees)
     } else {
         s->free_cash = s->free_cash + got;
     }
-    if (pos > 0.0) {
-        double closed = fmin(pos, size);
-        trade_close(s, closed, price, fee * closed / size);
-    }
-    if (s->pos < 0.0) {
-        double opened = -s->pos - fmax(-pos, 0.0);
-        trade_open(s, -1.0, opened, price, fee * opened / size);
-    }
+    book_order(s, -1.0, size, price, fee);
 }
 
 /* Close any long, then short all that the free cash allows. */
-static void sim_short_all(sim *s, double price, double fees)
+static FP_NOINLINE void sim_short_all(sim *s, double price, double fees)
 {
+    sim_settle(s);
     double pos = s->pos, size;
     double long_size = fmax(pos, 0.0);
     double total_free = add_snap(s->free_cash, long_size * price * (1.0 - fees));
@@ -307,10 +385,11 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
             sim_sell(s, c * (1.0 - k->slippage) - half, pos, k->fees);
         else if (exit && pos >= 0.0 && k->longshort)
             sim_short_all(s, c * (1.0 - k->slippage) - half, k->fees);
-        if (s->pos != pos)
+        /* opened or reversed (a short partly covered keeps its stops) */
+        if (s->pos != pos && s->pos != 0.0 && (pos == 0.0 || (s->pos > 0.0) != (pos > 0.0)))
             s->base = c;
     }
-    double v = s->cash + s->pos * c;
+    double v = s->book_cash + s->book_pos * c;
     s->in_market += s->pos != 0.0;
     /* An unchanged value (flat, no order) is a return of 0, which leaves
      * the sums, the growth and the drawdown as they are - once the first
@@ -332,16 +411,10 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
 static void sim_finish(sim *s, const fp_sweep_bars *b, const fp_costs *k, double *out)
 {
     const size_t n = b->n;
-    if (s->t_dir != 0.0) {
-        double pnl = s->t_dir * s->t_size * (b->close[n - 1] - s->t_price) - s->t_fees;
-        s->n_trades++;
-        if (pnl > 0.0) {
-            s->n_wins++;
-            s->win_sum += pnl;
-        } else if (pnl < 0.0) {
-            s->loss_sum += pnl;
-        }
-    }
+    /* a trade still open: marked at the last close, without exit fee */
+    if (s->t_dir != 0.0 && s->t_size > 1e-12)
+        count_trade(s, trade_pnl(s->t_dir, s->t_size, s->t_gross / s->t_size,
+                                 s->t_size / s->t_size * s->t_fees, b->close[n - 1], 0.0));
     double sharpe = NAN;
     if (n > 1) {
         double mean = s->sum_r / (double)n;
@@ -437,28 +510,26 @@ static inline double ma_next(ma_state *st, const double *x, size_t i)
     return m;
 }
 
-/* Bollinger middle band and population std, TA-Lib's running sums. */
+/* Bollinger middle band and population std: TA-Lib's BBANDS (matype
+ * SMA), the very doubles of fastpar.bbands, from the same rolling
+ * variance (rolling_var.h), which gives exactly 0 on a flat stretch. */
 typedef struct {
     size_t p;
-    double s1, s2;
+    rolling_var var;
 } bb_state;
 
 static inline double bb_next(bb_state *st, const double *x, size_t i, double *sd)
 {
     const size_t p = st->p;
-    st->s1 += x[i];
-    st->s2 += x[i] * x[i];
     if (i + 1 < p) {
         *sd = NAN;
         return NAN;
     }
-    double m = st->s1 / (double)p;
-    double var = st->s2 / (double)p - m * m;
-    *sd = var > 0.0 ? sqrt(var) : 0.0;
-    double old = x[i + 1 - p];
-    st->s1 -= old;
-    st->s2 -= old * old;
-    return m;
+    if (i + 1 == p)
+        st->var = rolling_var_start(x, 0, p);
+    double total;
+    *sd = sqrt(rolling_var_next(&st->var, x, i, &total));
+    return total / (double)p;
 }
 
 /* Wilder's ATR, first value at index p. */
@@ -557,7 +628,7 @@ static int run_bbands_reversion(group *g)
     double nbdev[FP_SWEEP_GROUP];
     for (size_t j = 0; j < g->k; j++)
         nbdev[j] = set_params(g, j)[1];
-    bb_state st = {(size_t)set_params(g, 0)[0], 0.0, 0.0};
+    bb_state st = {.p = (size_t)set_params(g, 0)[0]};
     for (size_t t = 0; t < b->n; t++) {
         if (cancelled(g, t))
             return FP_ECANCELLED;

@@ -112,8 +112,8 @@ static void test_errors(void)
     fp_sweep_bars b = {NULL, NULL, path, PATH_N};
     fp_costs c = costs(0.0, 0.0, 0);
     double out[2 * FP_SWEEP_N_METRICS];
-    double rsi_bad[][3] = {{1, 30, 70}, {2.5, 30, 70}, {14, 70, 30}, {14, 0, 70}, {14, 30, 100},
-                           {14, NAN, 70}};
+    double rsi_bad[][3] = {{1, 30, 70}, {2.5, 30, 70}, {14, 70, 30}, {14, 50, 50}, {14, 0, 70},
+                           {14, 30, 100}, {14, NAN, 70}};
     for (size_t i = 0; i < sizeof rsi_bad / sizeof rsi_bad[0]; i++)
         CHECK(fp_sweep_run(FP_RSI_THRESHOLD, &b, rsi_bad[i], 1, &c, out, 1) == FP_EINVAL);
     double ma_bad[3] = {5, 5, FP_MA_SMA}, ma_kind[3] = {2, 5, 2};
@@ -344,6 +344,28 @@ static void test_cancel(void)
     free_walk(&w);
 }
 
+/* A task that starts after fp_sweep_cancel stops at its first look at the
+ * flag (its first bar) and reports FP_ECANCELLED, counting no set done:
+ * deterministic, unlike test_cancel, where the pool stops handing out
+ * tasks as well and a task that never looked would still finish. */
+static void test_cancel_inside_a_task(void)
+{
+    walk w = make_walk(5000, 9);
+    fp_sweep_bars b = {NULL, NULL, w.c, w.n};
+    fp_costs c = costs(0.001, 0.0, 0);
+    double params[3] = {14, 30, 70};
+    double out[FP_SWEEP_N_METRICS];
+    fp_sweep sw;
+    CHECK(fp_sweep_init(&sw, FP_RSI_THRESHOLD, &b, params, 1, &c, out) == FP_OK);
+    CHECK(sw.n_tasks == 1);
+    CHECK(fp_sweep_task(&sw, 0) == FP_OK && fp_sweep_done(&sw) == 1);
+    fp_sweep_cancel(&sw);
+    CHECK(fp_sweep_task(&sw, 0) == FP_ECANCELLED);
+    CHECK(fp_sweep_done(&sw) == 1);
+    fp_sweep_free(&sw);
+    free_walk(&w);
+}
+
 int main(void)
 {
     test_long_only();
@@ -353,6 +375,7 @@ int main(void)
     test_determinism();
     test_assets();
     test_cancel();
+    test_cancel_inside_a_task();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -31,12 +31,19 @@ unless given, and the default ``upon_*`` modes):
   when ``close <= entry_close * (1 - stop_loss)`` or ``close >=
   entry_close * (1 + take_profit)`` (a short: mirrored). A stop fills at
   the close without slippage (the spread still applies) and the bar's own
-  signals are then ignored; the position is flat afterwards.
+  signals are then ignored; the position is flat afterwards. The levels
+  are set when a position is opened or reversed; a short only partly
+  covered (the cash did not cover it all) keeps them.
 - Equity ``value = cash + position * close`` after the bar's order.
 - vectorbt's rounding guards are kept: sums that are 0 up to 1e-9
-  (relative) are snapped to 0, and an order for fewer than ``MIN_SIZE``
-  (1e-8) shares is not placed (its default ``min_size``; it matters only
-  for a nearly ruined account or prices in the hundreds of millions).
+  (relative) or 1e-12 (absolute) are snapped to 0, balances within 1e-12
+  of 0 are 0 when an order is tried (and stay so), and an order for fewer
+  than ``MIN_SIZE`` (1e-8) shares is not placed (its default ``min_size``).
+  These matter only for a nearly ruined account or prices in the hundreds
+  of millions. The equity is valued as vectorbt values it, with the cash
+  and position rebuilt from the orders (a cash flow within 1e-12 of 0
+  counts as 0), which may differ from the balances orders are decided on
+  by about 1e-12.
 
 Metrics (per parameter set):
 
@@ -50,10 +57,14 @@ Metrics (per parameter set):
   ``growth`` the running product of ``1 + return``: the same as ``value[t]
   / max(value[:t+1]) - 1`` while the account is positive. 0 or negative,
   vectorbt's sign.
-- ``n_trades``: positions opened, including one still open at the end.
-- ``win_rate``: trades with P&L > 0 / n_trades (NaN if no trade). A trade's
-  P&L is ``direction * size * (exit_price - entry_price) - fees``; a trade
-  still open at the end is marked at the last close without exit fee.
+- ``n_trades``: trades (below), including one still open at the end.
+- ``win_rate``: trades with P&L > 0 / n_trades (NaN if no trade). Trades
+  are vectorbt's exit trades, built from the orders: a reversal closes one
+  and opens another, a partial cover closes part of one. A trade's P&L is
+  ``direction * (size * exit_price - size * entry_price) - fees``, where a
+  value change that is 0 up to 1e-9 (relative) or 1e-12 (absolute) is 0:
+  such a trade is neither won nor lost. A trade still open at the end is
+  marked at the last close without exit fee.
 - ``profit_factor``: sum of winning P&L / -sum of losing P&L (inf with no
   loss, NaN with neither).
 - ``exposure``: fraction of bars ending with a position.
@@ -143,23 +154,76 @@ def _rsi(x, p):
     return out
 
 
-def _bbands(x, p, nbdev):
-    """Middle (SMA) and lower band, with the population std of the window."""
-    mid = np.full(len(x), np.nan)
-    low = np.full(len(x), np.nan)
+def _rolling_variance(x, p):
+    """TA-Lib's rolling population variance (that of ``BBANDS`` and
+    ``STDDEV``, and of ``fastpar.bbands``), the same doubles; NaN until the
+    first full window.
+
+    It keeps sums of ``x - shift`` and ``(x - shift)**2``, ``shift`` starting
+    at the first value, and sums the window afresh around its own mean
+    (clamping a variance below 1e-12 of the mean square to 0) whenever the
+    variance has lost most of its digits to cancellation, whenever the value
+    leaving the window dwarfs the rest, and at least every ``32 * p``
+    windows. So a flat stretch has a variance of exactly 0, where
+    ``mean(x**2) - mean(x)**2`` from running sums leaves rounding noise that
+    moves the bands.
+    """
+    out = np.full(len(x), np.nan)
+    if len(x) < p:
+        return out
+    invp = 1.0 / p
+    shift = x[0]
     s1 = s2 = 0.0
-    for i in range(len(x)):
-        s1 += x[i]
-        s2 += x[i] * x[i]
-        if i >= p - 1:
-            m = s1 / p
-            var = s2 / p - m * m
-            sd = math.sqrt(var) if var > 0.0 else 0.0
-            mid[i] = m
-            low[i] = m - nbdev * sd
-            s1 -= x[i + 1 - p]
-            s2 -= x[i + 1 - p] * x[i + 1 - p]
-    return mid, low
+    for i in range(p - 1):
+        d = x[i] - shift
+        s1 += d
+        s2 += d * d
+    countdown = 32 * p
+    for i in range(p - 1, len(x)):
+        first = i + 1 - p
+        d = x[i] - shift
+        s1 += d
+        s2 += d * d
+        m1 = invp * s1
+        var = invp * s2 - m1 * m1
+        t = x[first] - shift
+        s2 -= t * t
+        rebuild = invp * s2 * 1e-6 > var or t * t > s2 * 1e6
+        if not rebuild:
+            countdown -= 1
+            rebuild = countdown == 0
+        if rebuild:
+            window = x[first : i + 1]
+            total = 0.0
+            for v in window:
+                total += v
+            shift = total * invp
+            s1 = s2 = 0.0
+            for v in window:
+                e = v - shift
+                s1 += e
+                s2 += e * e
+            m1, m2 = invp * s1, invp * s2
+            var = m2 - m1 * m1
+            if var < m2 * 1e-12:
+                var = 0.0
+            t = x[first] - shift
+            s1 -= t
+            s2 -= t * t
+            countdown = 32 * p
+        else:
+            s1 -= t
+        out[i] = var
+    return out
+
+
+def _bbands(x, p, nbdev):
+    """Middle (SMA) and lower band: TA-Lib's ``BBANDS(x, p, nbdev, nbdev,
+    matype=0)``, the same doubles as ``fastpar.bbands``."""
+    mid = _sma(x, p)
+    with np.errstate(invalid="ignore"):  # NaN warm-up
+        sd = np.sqrt(_rolling_variance(x, p))
+    return mid, mid - nbdev * sd
 
 
 def _atr(h, low, c, p):
@@ -312,23 +376,55 @@ def simulate(
     longshort = direction == "longshort"
     half = spread / 2.0
     st = {"cash": INIT_CASH, "free": INIT_CASH, "pos": 0.0, "debt": 0.0}
-    trade = []  # the open trade: [dir, size, entry_price, entry_fees]
+    # The cash and position the equity is valued with: vectorbt rebuilds
+    # them from its order records (cash_flow_nb, assets_nb), where a cash
+    # flow within 1e-12 of 0 is 0 and the balances above are not snapped,
+    # so they may differ from `st` by about 1e-12.
+    book = {"cash": INIT_CASH, "pos": 0.0}
+    trade = []  # the open trade: [dir, size, gross (size * price), fees]
     pnls = []
 
-    def close_trade(size, price, fee):
-        d, tsize, tprice, tfees = trade[0]
-        share = tfees * size / tsize
-        pnls.append(d * size * (price - tprice) - share - fee)
-        if size < tsize:
-            trade[0] = [d, tsize - size, tprice, tfees - share]
-        else:
-            trade.clear()
+    def pnl(d, size, entry_price, entry_fees, exit_price, exit_fees):
+        # vectorbt's get_trade_stats_nb: a value change that is 0 up to
+        # rounding (1e-9 relative, 1e-12 absolute) is 0.
+        diff = _add(size * exit_price, -(size * entry_price))
+        return d * diff - entry_fees - exit_fees
 
-    def open_trade(d, size, price, fee):
-        trade.append([d, size, price, fee])
+    def record(d, size, price, fee):
+        # vectorbt's exit trades (get_exit_trades_nb), built order by order:
+        # an order against the open trade closes it (or part of it), one
+        # beyond it closes it and opens the opposite one.
+        if not trade:
+            trade.append([d, size, size * price, fee])
+            return
+        td, tsize, tgross, tfees = trade[0]
+        if d == td:  # adds to the trade (only once a balance was snapped to 0)
+            trade[0] = [td, tsize + size, tgross + size * price, tfees + fee]
+        elif _close_or_less(size, tsize):
+            exit_size = tsize if _is_close(size, tsize) else size
+            share = exit_size / tsize * tfees
+            pnls.append(pnl(td, exit_size, tgross / tsize, share, price, fee))
+            if _is_close(size, tsize):
+                trade.clear()
+            else:
+                left = (tsize - size) / tsize
+                trade[0] = [td, tsize * left, tgross * left, tfees * left]
+        else:
+            closing_fee = tsize / size * fee
+            pnls.append(pnl(td, tsize, tgross / tsize, tfees, price, closing_fee))
+            opened = size - tsize
+            trade[0] = [d, opened, opened * price, fee - closing_fee]
+
+    def settle():
+        # vectorbt's execute_order_nb: balances that are 0 up to 1e-12 are 0
+        # before any order is tried, and stay so even if it is not placed.
+        for k in st:
+            if _is_close(st[k], 0.0):
+                st[k] = 0.0
 
     def buy(price, want):
         # vectorbt's buy_nb, cash limit = all the cash: up to `want` shares.
+        settle()
         cash, pos = st["cash"], st["pos"]
         if want == math.inf and cash == 0.0:
             return
@@ -349,21 +445,21 @@ def simulate(
             debt_diff = covered * (st["debt"] / -pos)
             st["debt"] = _add(st["debt"], -debt_diff)
             st["free"] = _add(st["free"] + 2.0 * debt_diff, -spent)
-            close_trade(covered, price, fee * covered / size)
         else:
             st["free"] = _add(st["free"], -spent)
-        if st["pos"] > 0.0:
-            opened = st["pos"] - max(pos, 0.0)
-            open_trade(1.0, opened, price, fee * opened / size)
+        book["cash"] = _add(book["cash"], _add(0.0, -size * price - fee))
+        book["pos"] = _add(book["pos"], size)
+        record(1.0, size, price, fee)
 
     def sell(price, size):
         # vectorbt's sell_nb for `size` shares.
+        settle()
         pos = st["pos"]
         if _is_close(size, 0.0) or _too_small(size):
             return
         acq = size * price
         fee = acq * fees
-        got = acq - fee
+        got = _add(acq, -fee)
         if got < 0.0:
             return
         st["cash"] = st["cash"] + got
@@ -374,15 +470,14 @@ def simulate(
             st["free"] = _add(st["free"], _add(got, -2.0 * (short * price)))
         else:
             st["free"] = st["free"] + got
-        if pos > 0.0:
-            close_trade(min(pos, size), price, fee * min(pos, size) / size)
-        if st["pos"] < 0.0:
-            opened = -st["pos"] - max(-pos, 0.0)
-            open_trade(-1.0, opened, price, fee * opened / size)
+        book["cash"] = _add(book["cash"], _add(0.0, size * price - fee))
+        book["pos"] = _add(book["pos"], -size)
+        record(-1.0, size, price, fee)
 
     def short_all(price):
         # vectorbt's sell_nb for an infinite short: close any long, then
         # short all that the free cash allows.
+        settle()
         pos = st["pos"]
         long_size = max(pos, 0.0)
         total_free = _add(st["free"], long_size * price * (1.0 - fees))
@@ -423,14 +518,15 @@ def simulate(
                 sell(c * (1.0 - slippage) - half, pos)
             elif exits[t] and pos >= 0.0 and longshort:
                 short_all(c * (1.0 - slippage) - half)
-            if st["pos"] != pos:
-                base = c
-        values[t] = st["cash"] + st["pos"] * c
+            if st["pos"] != 0.0 and (pos == 0.0 or (st["pos"] > 0.0) != (pos > 0.0)):
+                base = c  # opened or reversed (a short partly covered keeps its stops)
+        values[t] = book["cash"] + book["pos"] * c
         in_market += st["pos"] != 0.0
 
-    if trade:
-        d, tsize, tprice, tfees = trade[0]
-        pnls.append(d * tsize * (close[-1] - tprice) - tfees)
+    if trade and trade[0][1] > 0.0 and not _is_close(trade[0][1], 0.0):
+        # still open: marked at the last close, without exit fee
+        d, tsize, tgross, tfees = trade[0]
+        pnls.append(pnl(d, tsize, tgross / tsize, tsize / tsize * tfees, close[-1], 0.0))
     return _metrics(values, pnls, in_market, periods_per_year)
 
 
