@@ -449,3 +449,32 @@ def test_bad_max_parallel_is_refused(data):
 
     with pytest.raises(ValueError, match="max parallel scenarios must be an integer >= 1"):
         run([scenario("a"), scenario("b")], data, Odd())
+
+
+def test_the_runtime_path_never_imports_the_reference():
+    """The reference is what the tests hold the kernels to, never a part
+    of what users run: importing fastpar and running an indicator, a
+    sweep and a scenario batch through the drop-in loads none of it."""
+    import subprocess
+
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np
+        import fastpar
+        from fastpar.batch_orchestrator import BatchOrchestrator
+        from fastpar.performance import ScenarioSetPerformanceManager
+        from fastpar.scenario_config import AppConfig, ScenarioConfigLoader
+        from fastpar.ticks import sample_data
+
+        close = 100 + np.cumsum(np.random.default_rng(1).normal(0, 1, 500))
+        fastpar.rsi(close, 14)
+        fastpar.sweep({"close": close}, "rsi_threshold", {"period": [14], "low": [30], "high": [70]},
+                      progress=False)
+        scenarios = ScenarioConfigLoader().load_config("sample_scenarios.json")[:2]
+        summary = BatchOrchestrator(scenarios, sample_data(), AppConfig(),
+                                    ScenarioSetPerformanceManager()).run()
+        assert all(r.get("success") for r in summary["scenario_results"]), summary
+        print(sorted(m for m in sys.modules if m.startswith("fastpar.reference")))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -26,7 +26,6 @@ from collections.abc import Iterable, Mapping, Sized
 import numpy as np
 
 from . import _fastpar
-from .reference import strategies as _reference
 
 __all__ = ["STRATEGIES", "METRICS", "MAX_SETS", "sweep", "expand_grid", "run_sets", "to_frame",
            "bars_of"]
@@ -40,8 +39,16 @@ STRATEGIES = {
     "bigbar": ("atr_period", "k_atr", "tail_ratio", "breakout", "rsi_period", "rsi_max"),
 }
 
-#: The result columns after the parameters (the reference defines them).
-METRICS = _reference.METRICS
+#: The result columns after the parameters, in the kernel's output order.
+METRICS = (
+    "total_return",
+    "sharpe",
+    "max_drawdown",
+    "n_trades",
+    "win_rate",
+    "profit_factor",
+    "exposure",
+)
 
 #: The most parameter sets a grid may have, and the most backtests (sets
 #: times assets) a sweep may run: a sweep holds every set as a Python tuple

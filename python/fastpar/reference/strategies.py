@@ -74,6 +74,8 @@ import math
 
 import numpy as np
 
+from ..sweep import METRICS  # the result columns, in the kernel's order
+
 __all__ = [
     "STRATEGIES",
     "INIT_CASH",
@@ -89,15 +91,6 @@ __all__ = [
 
 INIT_CASH = 100.0
 MIN_SIZE = 1e-8  # shares; vectorbt's default min_size
-METRICS = (
-    "total_return",
-    "sharpe",
-    "max_drawdown",
-    "n_trades",
-    "win_rate",
-    "profit_factor",
-    "exposure",
-)
 
 # ---------------------------------------------------------------------------
 # Indicators, TA-Lib's definitions, step by step (NaN until defined).
