@@ -262,6 +262,66 @@ def test_decision_counts_follow_the_threshold_rule():
     assert counted[ref.AGGRESSIVE_TREND] < at_or_below
 
 
+def _envelope_positions(spec, window):
+    """The envelope positions a scenario's ticks reach (as the reference
+    computes them, tick by tick)."""
+    probe = ref.Engine(spec, ref.KernelResult())
+    w = probe.workers[spec.envelope_worker]
+    positions = set()
+    for ts, b, a, v in zip(*(x.tolist() for x in window)):
+        mid = (b + a) / 2
+        for bars, tf in zip(probe.bars, spec.timeframes):
+            if tf[1]:
+                bars.add(ts, mid, v)
+        w.from_bars(probe.bars[w.timeframe].history if spec.timeframes[w.timeframe][2] else [])
+        positions.add(w.position(mid))
+    return positions
+
+
+def test_envelope_thresholds_hit_exactly():
+    """An envelope position exactly at aggressive_trend's sell line
+    (1 - envelope_extremes) does not sell (>); one exactly at
+    simple_consensus's sell threshold does (>=). Lines from positions in
+    [0.5, 1), where 1 - (1 - x) == x exactly; the RSI out of play; both
+    engines agree tick for tick."""
+    hits = 0
+    for seed in range(40):
+        rng = random.Random(2000 + seed)
+        window = make_window(rng, 600, 1_757_000_000_000_000_000)
+        spec = make_spec(rng, window, logic=ref.AGGRESSIVE_TREND)
+        lines = sorted(p for p in _envelope_positions(spec, window)
+                       if 0.5 <= p < 1.0 and 1.0 - (1.0 - p) == p)
+        for p in lines[:: max(1, len(lines) // 4)]:
+            for logic, th in ((ref.AGGRESSIVE_TREND, (-1.0, 1000.0, 1.0 - p, 0.0)),
+                              (ref.SIMPLE_CONSENSUS, (1000.0, -1.0, 1.0 - p, p))):
+                s = spec._replace(logic=logic, th=th, min_confidence=0.0)
+                r, e = run_both(window, s)
+                if r is None:
+                    continue
+                assert_same_result(r, e)
+                hits += r["decisions_buy"] + r["decisions_sell"]
+    assert hits > 0
+
+
+def test_min_free_margin_reached_exactly_still_trades():
+    """The API refuses an order only when the free margin is below
+    min_free_margin: with no position open the free margin is the balance,
+    so a balance equal to min_free_margin sends the first order."""
+    rng = random.Random(11)
+    window = make_window(rng, 600, 1_757_000_000_000_000_000)
+    spec = make_spec(rng, window, logic=ref.AGGRESSIVE_TREND)._replace(
+        th=(1000.0, 1000.0, -1.0, 0.0), min_confidence=0.0, initial_balance=5000.0,
+        min_free_margin=5000, trade_allowed=True, symbol_known=True, lot_size=0.1,
+        volume_min=0.01, volume_step=0.01, volume_max=100.0)
+    r, e = run_both(window, spec)
+    assert r is not None
+    assert_same_result(r, e)
+    assert r["orders_sent"] >= 1
+    below = spec._replace(initial_balance=4999.99)
+    r2, _ = run_both(window, below)
+    assert r2["orders_sent"] == 0
+
+
 def _recording_hook(log):
     """A hook that reads everything the view offers and trades by its own
     rule; ``log`` receives what it saw."""
