@@ -250,7 +250,9 @@ def heavy_batch():
     """Scenarios that burn CPU per tick: the batch runs long enough for a
     worker to be killed while tasks are still outstanding."""
     heavy = ("CORE/heavy_rsi", {"period": 14, "timeframe": "M5", "artificial_load_ms": 0.5})
-    batch = [make_scenario(rsi=heavy, max_ticks=150, name=f"h{i}") for i in range(8)]
+    # An extra worker: given as rsi_fast, heavy_rsi is refused by the
+    # decision logic's type check and the batch would do no work at all.
+    batch = [make_scenario(extra={"load": heavy}, max_ticks=150, name=f"h{i}") for i in range(8)]
     batch[5] = make_scenario(start="2030-01-01T00:00:00+00:00", end="2030-01-02T00:00:00+00:00",
                              name="no_ticks")
     return batch
@@ -258,7 +260,10 @@ def heavy_batch():
 
 @pytest.fixture(scope="module")
 def heavy_local(data, broker):
-    return run_scenarios(data, heavy_batch(), broker=broker, progress=False)
+    results = run_scenarios(data, heavy_batch(), broker=broker, progress=False)
+    # The batch must do real work for a kill to land while it runs.
+    assert sum(not isinstance(r, Exception) for r in results) == 7
+    return results
 
 
 def run_killing_a_worker(client, run, pick=None):
