@@ -11,8 +11,6 @@ from fastpar.cli import main
 from fastpar.scenario_config import ScenarioConfigLoader, data_path
 from fastpar.ticks import synthetic_ticks
 
-pytestmark = pytest.mark.thread_unsafe  # captures output
-
 SAMPLE = "sample_scenarios.json"
 HEADER = ("scenario", "trades", "P&L", "win rate", "max DD", "ticks/s")
 

@@ -26,8 +26,7 @@ from fastpar.synthetic import random_walk_ohlc
 from fastpar.ticks import synthetic_ticks
 from scenario_factory import make_scenario
 
-# Signals, fork and the pool size are process-wide.
-pytestmark = pytest.mark.thread_unsafe
+pytestmark = pytest.mark.thread_unsafe(reason="signals, fork, the pool size and RLIMIT_AS are process-wide")
 
 # How long after SIGINT the KeyboardInterrupt must arrive. On the pool the
 # calling thread only waits and the running scenarios see the cancel flag:

@@ -24,7 +24,7 @@ from fastpar.scenarios import ScenarioError, run_scenario, run_scenarios
 from fastpar.synthetic import random_walk_ohlc
 from scenario_factory import make_scenario
 
-pytestmark = pytest.mark.thread_unsafe  # starts its own 32 threads
+pytestmark = pytest.mark.thread_unsafe(reason="starts its own 32 threads and resizes the pool")
 
 N_THREADS = 32
 SECONDS = float(os.environ.get("FASTPAR_STRESS_SECONDS", "3"))
