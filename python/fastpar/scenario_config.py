@@ -417,8 +417,8 @@ def _broker_type(data, path: Path) -> str:
     if "/kraken/" in text or "\\kraken\\" in text:
         return "kraken_spot"
     info = data.get("broker_info", {}) if isinstance(data, dict) else {}
-    if isinstance(info, dict) and "account_info" in data and "leverage" in info and (
-        "margin_mode" in info
+    if isinstance(data, dict) and isinstance(info, dict) and "account_info" in data and (
+        "leverage" in info and "margin_mode" in info
     ):
         return "mt5_forex"
     raise ConfigError(
