@@ -77,9 +77,11 @@ test-313:
 
 # ThreadSanitizer on the Python side (docs/free-threading.md): a CPython 3.13t
 # built with --with-thread-sanitizer, fastpar built with -fsanitize=thread
-# into .venv-tsan, and the tests that run many threads at once. Any report
-# fails the run; tests/tsan-suppressions.txt lists the only ones allowed,
-# CPython's and NumPy's own, each with its upstream issue.
+# into .venv-tsan, and the tests that run many threads at once, each in 4
+# threads at once as in test-ft. Any report fails the run;
+# tests/tsan-suppressions.txt lists the only ones allowed, CPython's and
+# NumPy's own, each with its upstream issue. Not in CI: about 15 minutes on
+# a fresh machine (the instrumented interpreter's build, then pip on it).
 TSAN_VENV ?= .venv-tsan
 TSAN_PY := $(TSAN_VENV)/bin/python
 TSAN_DEPS := --only-binary :all: "numpy>=2.1,<2.5" "pandas>=2.0" tqdm "pytest>=8" \
@@ -103,7 +105,7 @@ test-tsan:
 	$(TSAN_PIP) --no-build-isolation $(STRICT) --config-settings=cmake.define.FASTPAR_TSAN=ON \
 	  -C build-dir=build/tsan .
 	$(TSAN_ENV) FASTPAR_EXPECT_FREE_THREADED=1 bash scripts/pytest.sh $(TSAN_PY) -q --capture=sys \
-	  $(TSAN_TESTS)
+	  --parallel-threads=4 $(TSAN_TESTS)
 
 # The pure C pool and kernels from plain C drivers, normally and under
 # ThreadSanitizer.
