@@ -8,10 +8,21 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # Warnings are errors in our own builds (not in users' `pip install .`).
 STRICT := --config-settings=cmake.define.FASTPAR_WERROR=ON
 
-.PHONY: demo test test-ft test-c test-py check check-asan mutate bench clean
+.PHONY: demo test test-ft test-313 test-tsan test-c test-py check check-asan mutate wheels bench clean
 
-# The free-threaded lane: a CPython 3.13t (FASTPAR_FT_PYTHON, or built once
-# from source and cached by scripts/ft-python.sh) and its own environment.
+# The CPython 3.13 lanes each have their own environment on an interpreter
+# from scripts/cpython.sh (built once from source and cached, or named by
+# FASTPAR_FT_PYTHON, FASTPAR_313_PYTHON, FASTPAR_TSAN_PYTHON).
+# $(call cpython_venv,VARIANT,VENV) (re)creates VENV unless it already runs
+# on that interpreter.
+define cpython_venv
+@py="$$(bash scripts/cpython.sh $(1))" || { \
+  echo "make $@: no CPython 3.13 '$(1)' build (see the message above)" >&2; exit 1; }; \
+if [ ! -x $(2)/bin/python ] || [ "$$($(2)/bin/python -c 'import sys; print(sys._base_executable)' 2>/dev/null)" != "$$py" ]; then \
+  rm -rf $(2) && "$$py" -m venv $(2); fi
+endef
+
+# The free-threaded lane: a CPython 3.13t and .venv-ft.
 FT_VENV ?= .venv-ft
 FT_PY := $(FT_VENV)/bin/python
 # Wheels only for NumPy, pandas and the compiled parts of matplotlib, and
@@ -42,14 +53,59 @@ test: $(PY)
 	$(MAKE) test-c
 	$(MAKE) test-py
 
+# The whole suite once, as the free-threading community runs it: every test
+# in 4 threads at once (pytest-run-parallel), but those marked thread_unsafe
+# (with the reason) or using fixtures the plugin knows to be unsafe
+# (monkeypatch, capsys, ...), which run once, alone.
 test-ft:
-	@ftpy="$$(bash scripts/ft-python.sh)" || { \
-	  echo "make test-ft: no free-threaded interpreter (see the message above)" >&2; exit 1; }; \
-	if [ ! -x $(FT_PY) ] || [ "$$($(FT_PY) -c 'import sys; print(sys._base_executable)' 2>/dev/null)" != "$$ftpy" ]; then \
-	  rm -rf $(FT_VENV) && "$$ftpy" -m venv $(FT_VENV); fi
+	$(call cpython_venv,ft,$(FT_VENV))
 	$(FT_PY) -m pip --disable-pip-version-check install -q "pip>=24.1" $(FT_DEPS)
 	$(FT_PY) -m pip --disable-pip-version-check install -q --no-build-isolation $(STRICT) .
-	FASTPAR_EXPECT_FREE_THREADED=1 $(MAKE) test-py PY=$(FT_PY)
+	FASTPAR_EXPECT_FREE_THREADED=1 bash scripts/pytest.sh $(FT_PY) -q --parallel-threads=4
+
+# The GIL build of the same CPython 3.13 source, so that the GIL lane runs on
+# more than the machine's python3: .venv-313, the test dependencies as in
+# `make test`, the same two runs.
+PY313_VENV ?= .venv-313
+PY313 := $(PY313_VENV)/bin/python
+
+test-313:
+	$(call cpython_venv,gil,$(PY313_VENV))
+	$(PY313) -m pip --disable-pip-version-check install -q "pip>=24.1"
+	$(PY313) -m pip --disable-pip-version-check install -q $(STRICT) ".[test]"
+	$(MAKE) test-py PY=$(PY313)
+
+# ThreadSanitizer on the Python side (docs/free-threading.md): a CPython 3.13t
+# built with --with-thread-sanitizer, fastpar built with -fsanitize=thread
+# into .venv-tsan, and the tests that run many threads at once, each in 4
+# threads at once as in test-ft. Any report fails the run;
+# tests/tsan-suppressions.txt lists the only ones allowed, CPython's and
+# NumPy's own, each with its upstream issue. Not in CI: about 15 minutes on
+# a fresh machine (the instrumented interpreter's build, then pip on it).
+TSAN_VENV ?= .venv-tsan
+TSAN_PY := $(TSAN_VENV)/bin/python
+TSAN_DEPS := --only-binary :all: "numpy>=2.1,<2.5" "pandas>=2.0" tqdm "pytest>=8" \
+	"pytest-run-parallel>=0.4" "scikit-build-core>=0.10" cmake ninja
+TSAN_TESTS := tests/test_threads.py tests/test_stress.py tests/test_free_threading.py \
+	tests/test_pool.py
+# die_after_fork=0: by default TSan kills a child that starts threads after
+# a fork of a multi-threaded process, since it cannot vouch for locks held by
+# threads that vanished; test_pool_survives_fork forks with the pool's
+# workers alive, and the child's new pool is what it tests (as the C pool
+# driver does under TSan). Reports still fail the run.
+TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0 \
+	suppressions=$(CURDIR)/tests/tsan-suppressions.txt"
+# --no-compile: byte-compiling every installed module on the instrumented
+# interpreter takes minutes; the tests compile the few they import.
+TSAN_PIP := $(TSAN_ENV) $(TSAN_PY) -m pip --disable-pip-version-check install -q --no-compile
+
+test-tsan:
+	$(call cpython_venv,tsan,$(TSAN_VENV))
+	$(TSAN_PIP) "pip>=24.1" $(TSAN_DEPS)
+	$(TSAN_PIP) --no-build-isolation $(STRICT) --config-settings=cmake.define.FASTPAR_TSAN=ON \
+	  -C build-dir=build/tsan .
+	$(TSAN_ENV) FASTPAR_EXPECT_FREE_THREADED=1 bash scripts/pytest.sh $(TSAN_PY) -q --capture=sys \
+	  --parallel-threads=4 $(TSAN_TESTS)
 
 # The pure C pool and kernels from plain C drivers, normally and under
 # ThreadSanitizer.
@@ -110,9 +166,17 @@ mutate: $(PY)
 	$(PIP) install -q $(STRICT) ".[test]"
 	$(PY) scripts/mutate.py
 
+# dist/: the sdist and a manylinux wheel for each interpreter the suite runs
+# on (python3, CPython 3.13, CPython 3.13t), repaired by auditwheel, each
+# installed into a fresh environment and smoke-tested (scripts/wheels.sh).
+wheels:
+	@pys="$$(bash scripts/cpython.sh gil ft)" || { \
+	  echo "make wheels: no CPython 3.13 builds (see the message above)" >&2; exit 1; }; \
+	bash scripts/wheels.sh $(PYTHON) $$pys
+
 bench: $(PY)
 	$(PIP) install -q ".[bench]"
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf build $(VENV) $(FT_VENV) $(ASAN_VENV) .pytest_cache
+	rm -rf build dist $(VENV) $(FT_VENV) $(PY313_VENV) $(TSAN_VENV) $(ASAN_VENV) .pytest_cache

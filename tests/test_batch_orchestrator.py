@@ -21,8 +21,6 @@ from fastpar.scenario_config import AppConfig, ScenarioConfigLoader, TestScenari
 from fastpar.scenarios import ScenarioResult, run_scenarios
 from fastpar.ticks import sample_data
 
-pytestmark = pytest.mark.thread_unsafe  # monkeypatches module globals, captures output
-
 BROKER = str(data_path("broker_config.json"))
 
 

@@ -20,8 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "bench_free_threading.py"
 WORKLOADS = {"cpu_python", "cpu_fastpar", "cpu_fastpar_large", "io"}
 
-# One subprocess that times threads: never several at once.
-pytestmark = pytest.mark.thread_unsafe
+pytestmark = pytest.mark.thread_unsafe(reason="one subprocess that times threads: never several at once")
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,7 @@ import fastpar
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "bench_sweep.py"
 
-# One subprocess that times threads: never several at once.
-pytestmark = pytest.mark.thread_unsafe
+pytestmark = pytest.mark.thread_unsafe(reason="one subprocess that times threads: never several at once")
 
 HAS_SWEEP = hasattr(fastpar, "sweep")
 WORKLOADS = ("RSI threshold: 81 sets × 1 × 5,000 bars", "RSI threshold: 81 sets × 4 × 2,000 bars",

@@ -8,8 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# One subprocess that times threads: never several at once.
-pytestmark = pytest.mark.thread_unsafe
+pytestmark = pytest.mark.thread_unsafe(reason="one subprocess that times threads: never several at once")
 
 EXPECTED_HEADERS = [
     "## How this run was made",

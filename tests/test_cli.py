@@ -15,8 +15,6 @@ from fastpar.scenario_config import ScenarioConfigLoader, data_path
 from fastpar.scenarios import run_scenarios
 from fastpar.ticks import TickDataLoader, synthetic_ticks
 
-pytestmark = pytest.mark.thread_unsafe  # captures output
-
 SAMPLE = "sample_scenarios.json"
 BROKER = str(data_path("broker_config.json"))
 HEADER = ("scenario", "trades", "P&L", "win rate", "max DD", "ticks/s")

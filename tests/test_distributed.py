@@ -296,6 +296,7 @@ def run_killing_a_worker(client, run, pick=None):
     return result
 
 
+@pytest.mark.thread_unsafe(reason="kills a worker of the cluster all the tests share")
 def test_worker_killed_mid_run_loses_nothing(client, ticks, broker, heavy_local):
     batch = heavy_batch()
     remote = run_killing_a_worker(
@@ -438,6 +439,7 @@ def test_sweep_checkpoint_resumes_and_matches_local_files(client, ohlc, tmp_path
                  progress=False, checkpoint=path)
 
 
+@pytest.mark.thread_unsafe(reason="kills a worker of the cluster all the tests share")
 def test_sweep_worker_killed_mid_run_loses_nothing(client):
     bars = random_walk_ohlc(1, 60_000, seed=5)
     data = {"close": bars["close"][0]}

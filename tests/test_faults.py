@@ -33,8 +33,7 @@ from fastpar.ticks import (
 )
 from scenario_factory import NaNAt, make_scenario
 
-# Signals, fork and the pool size are process-wide.
-pytestmark = pytest.mark.thread_unsafe
+pytestmark = pytest.mark.thread_unsafe(reason="signals, fork, the pool size and RLIMIT_AS are process-wide")
 
 # How long after SIGINT the KeyboardInterrupt must arrive. On the pool the
 # calling thread only waits and the running scenarios see the cancel flag:

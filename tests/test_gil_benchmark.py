@@ -14,8 +14,7 @@ from fastpar.ticks import TickArraysData, to_ns
 from fastpar.reference.scenario import run_scenario as reference_run
 from fastpar.scenarios import run_scenario as fastpar_run
 
-# Process pools and thread pools of its own: never several at once.
-pytestmark = pytest.mark.thread_unsafe
+pytestmark = pytest.mark.thread_unsafe(reason="times process pools and thread pools of its own")
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from fastpar.scenarios import ScenarioError, run_scenario, run_scenarios
 from fastpar.ticks import NoDataAvailableError, TickArrays, TickArraysData
 from scenario_factory import make_scenario
 
-pytestmark = pytest.mark.thread_unsafe  # measures the whole process
+pytestmark = pytest.mark.thread_unsafe(reason="measures the whole process's memory")
 
 ITERATIONS = int(os.environ.get("FASTPAR_LEAK_ITERATIONS", "3000"))
 WARMUP = max(50, ITERATIONS // 10)

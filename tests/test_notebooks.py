@@ -22,8 +22,7 @@ pytest.importorskip("psutil")
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
-# Kernels, pools and processes of their own: never several at once.
-pytestmark = pytest.mark.thread_unsafe
+pytestmark = pytest.mark.thread_unsafe(reason="notebook kernels, pools and processes of their own; sets os.environ")
 
 KERNEL_NAME = "fastpar-test"
 

@@ -15,10 +15,6 @@ import pytest
 import fastpar
 from fastpar import _fastpar
 
-# Pool size, signals and fork are process-wide: never run these tests in
-# several threads at once.
-pytestmark = pytest.mark.thread_unsafe
-
 
 @pytest.fixture
 def restore_pool_size():
@@ -107,6 +103,7 @@ def _rsi_in_child(seed):
     return fastpar.rsi(x, 14, threads=2)
 
 
+@pytest.mark.thread_unsafe(reason="forks: the other threads' pool jobs would be copied mid-run")
 def test_pool_survives_fork():
     """Children forked after the parent's pool ran use pools of their own."""
     fastpar.rsi(np.random.default_rng(0).normal(size=(8, 1000)).cumsum(axis=1), 14, threads=2)

@@ -72,8 +72,6 @@ settings.register_profile(
 )
 settings.load_profile("fastpar")
 
-pytestmark = pytest.mark.thread_unsafe  # Hypothesis keeps per-test state
-
 MAX = fastpar.MAX_PERIOD
 
 # Every message fastpar's indicators may raise with (docs/errors.md).

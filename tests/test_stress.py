@@ -25,7 +25,7 @@ from fastpar.synthetic import random_walk_ohlc
 from fastpar.ticks import TickArraysData
 from scenario_factory import make_scenario
 
-pytestmark = pytest.mark.thread_unsafe  # starts its own 32 threads
+pytestmark = pytest.mark.thread_unsafe(reason="starts its own 32 threads and resizes the pool")
 
 N_THREADS = 32
 SECONDS = float(os.environ.get("FASTPAR_STRESS_SECONDS", "3"))

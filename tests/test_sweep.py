@@ -167,7 +167,7 @@ def test_progress_bar(ohlc, capsys):
     assert "sweep rsi_threshold" in err and "16/16" in err
 
 
-@pytest.mark.thread_unsafe
+@pytest.mark.thread_unsafe(reason="sends SIGINT to the process")
 @pytest.mark.parametrize("threads", [1, 2])
 def test_ctrl_c_stops_a_sweep_and_the_pool_still_works(sigint_raises, threads):
     """SIGINT during a sweep that would run for tens of seconds raises

@@ -63,8 +63,6 @@ import pandas as pd  # noqa: E402
 from fastpar.cli import main  # noqa: E402
 from fastpar.synthetic import random_walk_ohlc  # noqa: E402
 
-pytestmark = pytest.mark.thread_unsafe  # captures output, writes files
-
 GRID = {"period": list(range(2, 9)), "low": [20, 30], "high": [70, 80]}
 GRID_ARGS = ["period=2:8", "low=20,30", "high=70,80"]
 

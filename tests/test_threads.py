@@ -82,7 +82,7 @@ def test_inputs_are_not_modified_by_concurrent_calls(bars):
     np.testing.assert_array_equal(c, before)
 
 
-@pytest.mark.thread_unsafe  # changes the interpreter-wide switch interval
+@pytest.mark.thread_unsafe(reason="changes the interpreter-wide switch interval")
 def test_gil_is_released_while_a_kernel_runs():
     """Another Python thread makes progress while a kernel call is running.
 
