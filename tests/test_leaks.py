@@ -147,8 +147,12 @@ def scenario_calls(ticks, broker):
     batch = [short, consensus, bad_logic, empty]
 
     def batch_call():
-        out = run_scenarios(data, batch, broker=broker, threads=2, progress=False)
-        assert [type(r).__name__ for r in out] == [
+        # The results are not kept in a local: the error entries'
+        # tracebacks reach this frame (f_back), and a local holding them
+        # would make a reference cycle, which the free-threaded build
+        # frees only some time after the cyclic GC found it.
+        assert [type(r).__name__ for r in run_scenarios(data, batch, broker=broker, threads=2,
+                                                         progress=False)] == [
             "ScenarioResult",
             "ScenarioResult",
             "ValueError",
@@ -262,3 +266,23 @@ def test_the_checks_see_a_leak():
     with pytest.raises(AssertionError, match="memory grew"):
         check_no_leak(lambda: kept.append(fastpar.sma(CLOSE, 5)), iterations=1000)
     kept.clear()
+
+
+def test_error_entries_make_no_reference_cycle(ticks, broker):
+    """An error entry's traceback reaches run_scenarios' frame; the results
+    must not be one of that frame's locals, or every batch with an error
+    would be garbage only the cyclic GC frees."""
+    data = TickArraysData(ticks)
+    batch = [make_scenario(logic="CORE/nope", name="bad_logic"),
+             make_scenario(start="2025-09-06T10:00:00+00:00", end="2025-09-06T11:00:00+00:00",
+                           name="empty")]
+    gc.collect()
+    gc.disable()
+    try:
+        kinds = [type(r).__name__ for r in run_scenarios(data, batch, broker=broker,
+                                                          progress=False)]
+        unreachable = gc.collect()
+    finally:
+        gc.enable()
+    assert kinds == ["ValueError", "NoDataAvailableError"]
+    assert unreachable == 0

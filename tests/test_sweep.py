@@ -226,6 +226,7 @@ def test_bad_grids(ohlc, grid, match):
       "high": np.linspace(51, 99, 200)},
      r"the grid has 19,800,000 parameter sets"),
 ])
+@pytest.mark.thread_unsafe(reason="tracemalloc is process-wide, and a generator in a grid is read once")
 def test_absurd_grids_are_refused_before_they_are_expanded(ohlc, grid, match):
     """A grid of a billion sets would fill memory with Python tuples: it is
     refused up front, naming its size and the limit, before any set is

@@ -1149,7 +1149,15 @@ def run_scenarios(ticks, scenarios, threads=None, progress=True, broker=None, *,
                                                                                  detail)
         if progress_counts is not None:
             progress_counts[i] = slot_counts[slot]
-    return out
+    # An exception in `out` has a traceback whose frames reach this one
+    # (f_back): were `out` still one of its locals, the results would be a
+    # reference cycle, freed only by the cyclic GC (and on free-threaded
+    # builds, later still), not by reference counting when the caller
+    # drops them.
+    try:
+        return out
+    finally:
+        del out
 
 
 class _TickBar:
