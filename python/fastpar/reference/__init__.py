@@ -1,9 +1,13 @@
 """Slow, readable pure-Python versions of fastpar's C kernels.
 
 Each C kernel is tested against the function of the same name here: the
-definition, written for clarity rather than speed.
+definition, written for clarity rather than speed. The indicators take
+fastpar's parameter names and TA-Lib's defaults (fastpar.<name>'s).
 """
 
-from .indicators import atr, bbands, ema, envelope, macd, rsi, sma, stddev, stoch, wma
+from ._common import ma
+from .indicators import (atr, bbands, ema, envelope, macd, rsi, rsi_simple, sma, stddev, stoch,
+                         wma)
 
-__all__ = ["sma", "ema", "wma", "rsi", "stddev", "bbands", "envelope", "macd", "atr", "stoch"]
+__all__ = ["sma", "ema", "wma", "rsi", "stddev", "bbands", "envelope", "macd", "atr", "stoch",
+           "rsi_simple", "ma"]
