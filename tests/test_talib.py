@@ -80,8 +80,10 @@ def param_sets(ind: Indicator, full: bool = True, talib: bool = False) -> list[d
                 sets.append({p.name: lo + 6})
     if full:
         for p in ind.params:
-            if p.kind == "real" and p.default_value not in (0.0,):
-                sets.append({p.name: p.default_value * 0.5 if p.hi < 1e300 else -1.5})
+            if p.kind == "real" and p.default_value != 0.0:
+                candidates = [p.default_value * 0.5, p.default_value * 10.0] + (
+                    [-1.5] if p.lo < 0 else [])
+                sets.extend({p.name: v} for v in candidates if p.lo <= v <= p.hi)
         periods = {q.name: 4 for q in ind.params if q.kind == "int"}
         for p in ind.params:
             if p.kind == "matype":

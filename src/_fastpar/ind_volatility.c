@@ -40,7 +40,7 @@ static void atr_init(void *st, const double *p)
     s->p = per(p, 0);
     s->a = (p[0] - 1.0) / p[0];
     s->w = 1.0 / p[0];
-    s->y = 0.0;
+    s->y = s->prev_close = 0.0;
     s->n = 0;
 }
 

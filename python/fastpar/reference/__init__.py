@@ -6,8 +6,10 @@ fastpar's parameter names and TA-Lib's defaults (fastpar.<name>'s).
 """
 
 from ._common import ma
+from .overlap import dema, kama, midpoint, midprice, sar, t3, tema, trima
 from .indicators import (atr, bbands, ema, envelope, macd, rsi, rsi_simple, sma, stddev, stoch,
                          wma)
 
 __all__ = ["sma", "ema", "wma", "rsi", "stddev", "bbands", "envelope", "macd", "atr", "stoch",
-           "rsi_simple", "ma"]
+           "rsi_simple", "ma", "dema", "tema", "trima", "kama", "t3", "sar", "midpoint",
+           "midprice"]
