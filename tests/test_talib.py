@@ -394,9 +394,9 @@ def test_talib_signature_is_talibs(name):
     assert len(params) == len(ta_inputs) + len(info.parameters)
     assert {p.name: p.default for p in params[len(ta_inputs):]} == dict(info.parameters)
     assert tuple(info.output_names) == ind.outputs
-    doc = getattr(talib, ind.ta_name).__doc__.splitlines()[0]
-    assert [p.name for p in params[: len(ta_inputs)]] == [
-        a.split()[1] for a in doc[doc.index("(") + 1:].split(",")[: len(ta_inputs)]]
+    doc = getattr(talib, ind.ta_name).__doc__.splitlines()[0]  # "SMA(ndarray real, int ...)"
+    names = [a.split()[1] for a in doc[doc.index("(") + 1 : doc.rindex(")")].split(",")]
+    assert [p.name for p in params[: len(ta_inputs)]] == names[: len(ta_inputs)]
 
 
 def test_every_other_talib_function_is_not_implemented():

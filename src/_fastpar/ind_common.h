@@ -62,7 +62,10 @@
     }                                                                                             \
     FP_STEP_BATCH(name##_batch, name, n_in, n_out)
 
-/* Only the batch kernel, under the name fn. */
+/* Only the batch kernel, under the name fn. The loop works on a copy of
+ * the state's fixed part on the stack, which the compiler keeps in
+ * registers (the heap copy could alias the outputs); its rings stay in the
+ * heap block. */
 #define FP_STEP_BATCH(fn, name, n_in, n_out)                                                      \
     static int fn(const double *const *in, size_t n, const double *p, double *const *out)       \
     {                                                                                             \
@@ -70,11 +73,13 @@
         if (st == NULL)                                                                           \
             return FP_ENOMEM;                                                                     \
         name##_init(st, p);                                                                       \
+        name##_state local;                                                                       \
+        memcpy(&local, st, sizeof local);                                                         \
         double iv[n_in], ov[n_out];                                                               \
         for (size_t i = 0; i < n; i++) {                                                          \
             for (int k = 0; k < (n_in); k++)                                                      \
                 iv[k] = in[k][i];                                                                 \
-            name##_step(st, iv, ov);                                                              \
+            name##_step(&local, iv, ov);                                                          \
             for (int j = 0; j < (n_out); j++)                                                     \
                 out[j][i] = ov[j];                                                                \
         }                                                                                         \

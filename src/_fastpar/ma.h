@@ -17,7 +17,9 @@
  *   DEMA  2 EMA(x) - EMA(EMA(x)), each EMA seeded with its own first mean
  *   TEMA  3 EMA1 - 3 EMA2 + EMA3, likewise
  *   TRIMA triangular weights (1, 2, .., 2, 1), TA-Lib's three running sums
- *   KAMA  Kaufman's adaptive EMA: efficiency ratio over p changes, factor
+ *   KAMA  Kaufman's adaptive EMA: efficiency ratio over p changes (their
+ *         absolute sum taken afresh for each window, so that a flat window
+ *         gives exactly 0 and ER 1, as TA-Lib), factor
  *         (ER (2/3 - 2/31) + 2/31)^2, started from the value before
  *   T3    Tillson's, vfactor 0.7 (the T3 function takes others): six EMAs
  *         with TA-Lib's k x + (1 - k) y step, each seeded with a mean
@@ -129,6 +131,7 @@ typedef struct {
     size_t p, n; /* TRIMA, KAMA: values pushed; T3: stages running */
     fp_window w;
     fp_ema e[3];
+    fp_blocksum changes;    /* KAMA: the sum of the last p |changes| */
     double a, b, c, factor; /* running sums (SMA, WMA, TRIMA, KAMA) */
     double t3[6], c1, c2, c3, c4, k, one_minus_k; /* T3 */
     size_t countdown; /* WMA: values to its rebuild; T3: values summed */
@@ -154,15 +157,18 @@ static inline size_t fp_ma_window(int type, size_t p)
 /* Doubles of buffer fp_ma_init needs. */
 static inline size_t fp_ma_buffer(int type, size_t p)
 {
-    return 2 * fp_ma_window(type, p);
+    return 2 * fp_ma_window(type, p) + (type == FP_MA_KAMA && p > 1 ? 2 * p : 0);
 }
 
 static inline void fp_ma_init_v(fp_ma *m, int type, size_t p, double *buf, double vfactor)
 {
+    memset(m, 0, sizeof *m);
     m->type = type;
     m->p = p;
     m->n = 0;
     window_init(&m->w, buf, fp_ma_window(type, p));
+    if (type == FP_MA_KAMA && p > 1)
+        blocksum_init(&m->changes, buf + 2 * fp_ma_window(type, p), p);
     m->a = m->b = m->c = 0.0;
     m->countdown = 8 * p;
     for (int j = 0; j < 3; j++)
@@ -272,37 +278,24 @@ static FP_INLINE double ma_trima_push(fp_ma *m, double x)
     return m->c * m->factor;
 }
 
-/* TA-Lib's KAMA: a = the sum of |changes| over the last p changes, b = the
- * KAMA. */
+/* TA-Lib's KAMA: b = the KAMA, started at the value before the first
+ * output; the window of x reaches p + 1 values back. */
 static FP_INLINE double ma_kama_push(fp_ma *m, double x)
 {
     static const double c_max = 2.0 / (30.0 + 1.0);
     const double c_diff = 2.0 / (2.0 + 1.0) - c_max;
     const size_t p = m->p;
+    const double change = m->n > 0 ? fabs(x - window_back(&m->w, 0)) : 0.0;
     window_push(&m->w, x);
-    double roc;
-    if (m->n < p) {
-        m->n++;
+    if (m->n++ == 0)
         return NAN;
-    }
-    if (m->n == p) {
-        m->n++;
-        m->a = 0.0;
-        for (size_t k = p; k > 0; k--) { /* oldest change first, as older - newer */
-            double d = window_back(&m->w, k);
-            d -= window_back(&m->w, k - 1);
-            m->a += fabs(d);
-        }
+    const double sum = blocksum_push(&m->changes, change);
+    if (m->n <= p)
+        return NAN;
+    if (m->n == p + 1)
         m->b = window_back(&m->w, 1);
-        roc = x - window_back(&m->w, p);
-    } else {
-        roc = x - window_back(&m->w, p);
-        m->a -= fabs(window_back(&m->w, p + 1) - window_back(&m->w, p));
-        m->a += fabs(x - window_back(&m->w, 1));
-    }
-    /* TA-Lib's zero test here is absolute, 1e-8: on flat data the running
-     * sum ends as a few ulps of residue rather than 0 */
-    double er = m->a <= roc || (-1e-8 < m->a && m->a < 1e-8) ? 1.0 : fabs(roc / m->a);
+    const double roc = x - window_back(&m->w, p);
+    const double er = sum <= roc || sum < DBL_MIN ? 1.0 : fabs(roc / sum);
     double sc = er * c_diff + c_max;
     sc *= sc;
     m->b = (x - m->b) * sc + m->b;

@@ -171,4 +171,47 @@ static inline size_t deque_age(const fp_deque *d)
     return d->t - 1 - d->at[d->head];
 }
 
+/* The sum of the last p values, each window summed afresh, never carried
+ * from one window to the next (a running total keeps the rounding of
+ * every value long after it has left, so a flat stretch would not sum to
+ * exactly 0): the values go in blocks of p, and a window is a suffix of
+ * the previous block plus a prefix of the current one, O(1) per value
+ * amortised. `mem` holds 2 p doubles, given by the caller. Batch loops
+ * and streams push the same values in the same order, so they get the
+ * same sums. */
+typedef struct {
+    double *block, *suffix; /* the current block; the previous block's suffix sums */
+    size_t p, pos, n;       /* n: values pushed, saturating at p */
+    double prefix;
+} fp_blocksum;
+
+static inline void blocksum_init(fp_blocksum *b, double *mem, size_t p)
+{
+    b->block = mem;
+    b->suffix = mem + p;
+    b->p = p;
+    b->pos = b->n = 0;
+    b->prefix = 0.0;
+}
+
+/* The sum of the last p values after v (of all so far, before p). */
+static FP_INLINE double blocksum_push(fp_blocksum *b, double v)
+{
+    b->block[b->pos++] = v;
+    b->prefix += v;
+    if (b->n < b->p)
+        b->n++;
+    if (b->pos < b->p)
+        return b->n < b->p ? b->prefix : b->prefix + b->suffix[b->pos];
+    const double sum = b->prefix;
+    double s = 0.0;
+    for (size_t j = b->p; j-- > 0;) {
+        s += b->block[j];
+        b->suffix[j] = s;
+    }
+    b->pos = 0;
+    b->prefix = 0.0;
+    return sum;
+}
+
 #endif

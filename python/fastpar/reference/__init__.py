@@ -6,10 +6,15 @@ fastpar's parameter names and TA-Lib's defaults (fastpar.<name>'s).
 """
 
 from ._common import ma
+from .momentum import (adx, adxr, apo, aroon, aroonosc, bop, cci, cmo, dx, mfi, minus_di,
+                       minus_dm, mom, plus_di, plus_dm, ppo, roc, rocp, rocr, stochf, stochrsi,
+                       trix, ultosc, willr)
 from .overlap import dema, kama, midpoint, midprice, sar, t3, tema, trima
 from .indicators import (atr, bbands, ema, envelope, macd, rsi, rsi_simple, sma, stddev, stoch,
                          wma)
 
 __all__ = ["sma", "ema", "wma", "rsi", "stddev", "bbands", "envelope", "macd", "atr", "stoch",
            "rsi_simple", "ma", "dema", "tema", "trima", "kama", "t3", "sar", "midpoint",
-           "midprice"]
+           "midprice", "stochf", "stochrsi", "plus_dm", "minus_dm", "plus_di", "minus_di", "dx",
+           "adx", "adxr", "apo", "ppo", "aroon", "aroonosc", "bop", "cci", "cmo", "mfi", "mom",
+           "roc", "rocp", "rocr", "trix", "ultosc", "willr"]

@@ -72,8 +72,8 @@ def _trima(x, b, period):
 def _kama(x, b, period):
     """Kaufman's adaptive average: efficiency ratio ER = |x - x[-period]| /
     (sum of the last period |changes|) (1 when that sum is 0 or below the net
-    change, or below 1e-8 as TA-Lib tests it), factor (ER (2/3 - 2/31) +
-    2/31)^2, started from the value before the first output."""
+    change), factor (ER (2/3 - 2/31) + 2/31)^2, started from the value before
+    the first output."""
     fastest, slowest = 2.0 / 3.0, 2.0 / 31.0
     out = _nans(len(x))
     if len(x) - b <= period:
@@ -82,7 +82,7 @@ def _kama(x, b, period):
     for i in range(b + period, len(x)):
         change = x[i] - x[i - period]
         volatility = math.fsum(abs(x[j] - x[j - 1]) for j in range(i - period + 1, i + 1))
-        er = 1.0 if volatility <= change or abs(volatility) < 1e-8 else abs(change / volatility)
+        er = 1.0 if volatility <= change else abs(change / volatility)
         sc = (er * (fastest - slowest) + slowest) ** 2
         k = k + sc * (x[i] - k)
         out[i] = k
