@@ -216,6 +216,13 @@ def _rows_params(names, full=True, talib=False):
 # fastpar.talib against TA-Lib
 
 
+# BETA at period 2 divides by (x2 - x1)^2 for two returns x1, x2: when they
+# agree to 3 digits, TA-Lib's running sums and fastpar's are each about
+# 1e-8 (relative) from the exact slope of the same double returns, in
+# different directions.
+PARITY_REL = {"beta": 1e-7}
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 @pytest.mark.parametrize("name, changes", _rows_params(TA_ROWS, talib=True))
 def test_talib_parity(name, changes, case):
@@ -228,7 +235,13 @@ def test_talib_parity(name, changes, case):
     for a, b in zip(inputs, kept):
         np.testing.assert_array_equal(a, b)  # inputs are never modified
     expected = getattr(talib, ind.ta_name)(*inputs, **params)
-    assert_close(got, expected, what=f"{ind.ta_name}({params})")
+    if all(np.isnan(a).all() for a in inputs):
+        # TA-Lib runs its function on the last bar of an all-NaN input (AD
+        # makes a 0 of it); fastpar has no value to compute: all NaN.
+        for out in _outputs(got):
+            assert np.isnan(out).all()
+        return
+    assert_close(got, expected, rel=PARITY_REL.get(name, 1e-9), what=f"{ind.ta_name}({params})")
 
 
 @pytest.mark.parametrize("name, changes", _rows_params(TA_ROWS, full=False))

@@ -18,8 +18,11 @@ static const struct {
 } families[] = {
     {fp_overlap_rows, &fp_overlap_count},
     {fp_momentum_rows, &fp_momentum_count},
+    {fp_volume_rows, &fp_volume_count},
     {fp_volatility_rows, &fp_volatility_count},
+    {fp_price_rows, &fp_price_count},
     {fp_statistic_rows, &fp_statistic_count},
+    {fp_math_rows, &fp_math_count},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 

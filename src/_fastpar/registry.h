@@ -148,5 +148,11 @@ extern const fp_indicator fp_volatility_rows[];
 extern const size_t fp_volatility_count;
 extern const fp_indicator fp_statistic_rows[];
 extern const size_t fp_statistic_count;
+extern const fp_indicator fp_volume_rows[];
+extern const size_t fp_volume_count;
+extern const fp_indicator fp_price_rows[];
+extern const size_t fp_price_count;
+extern const fp_indicator fp_math_rows[];
+extern const size_t fp_math_count;
 
 #endif
