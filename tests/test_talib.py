@@ -631,3 +631,71 @@ def test_fast_not_below_slow(name):
     func = getattr(ftalib, ind.ta_name)
     assert_close(func(*inputs, **{fast.ta_name: 9, slow.ta_name: 5}),
                  func(*inputs, **{fast.ta_name: 5, slow.ta_name: 9}), rel=0.0)
+
+
+# --------------------------------------------------------------------------
+# out=: the caller's buffers
+
+
+def _out_buffers(ind, shape):
+    bufs = tuple(np.full(shape, 7.0) for _ in ind.outputs)
+    return bufs[0] if len(bufs) == 1 else bufs
+
+
+@pytest.mark.parametrize("name", [n for n in ROWS if n != "rsi_simple"])
+def test_out_is_written_and_returned(name):
+    ind = ROWS[name]
+    func = getattr(fastpar, name)
+    two_rows = [np.vstack([a, b]) for a, b in zip(_inputs(ind, n=200), _inputs(ind, 200, lead=0))]
+    for inputs in (_inputs(ind, n=200), two_rows):
+        expected = func(*inputs)
+        out = _out_buffers(ind, inputs[0].shape)
+        got = func(*inputs, out=out)
+        for g, o in zip(_outputs(got), _outputs(out)):
+            assert g is o
+        assert_close(got, expected, rel=0.0, what=name)
+        again = func(*inputs, out=out, threads=1)  # reused: the same numbers
+        assert_close(again, expected, rel=0.0, what=name)
+
+
+@pytest.mark.parametrize("name", [n for n in ROWS if n != "rsi_simple"])
+def test_out_checks(name):
+    ind = ROWS[name]
+    func = getattr(fastpar, name)
+    inputs = _inputs(ind, n=100)
+    k = len(ind.outputs)
+
+    def with_one(bad):
+        if k == 1:
+            return bad
+        return (bad,) + tuple(np.empty(100) for _ in range(k - 1))
+
+    with pytest.raises(TypeError, match="must be float64, got dtype float32"):
+        func(*inputs, out=with_one(np.empty(100, np.float32)))
+    with pytest.raises(ValueError, match=r"must have the inputs' shape \(100,\), got \(99,\)"):
+        func(*inputs, out=with_one(np.empty(99)))
+    with pytest.raises(ValueError, match="C-contiguous, aligned and writable"):
+        func(*inputs, out=with_one(np.empty(200)[::2]))
+    read_only = np.empty(100)
+    read_only.setflags(write=False)
+    with pytest.raises(ValueError, match="C-contiguous, aligned and writable"):
+        func(*inputs, out=with_one(read_only))
+    shared = inputs[-1].copy()
+    with pytest.raises(ValueError, match="shares memory with the input"):
+        func(*inputs[:-1], shared, out=with_one(shared))
+    with pytest.raises(TypeError, match="out must be"):
+        func(*inputs, out=[np.empty(100)] * k)
+    if k > 1:
+        same = np.empty(100)
+        with pytest.raises(ValueError, match="share memory"):
+            func(*inputs, out=(same,) * k)
+        with pytest.raises(TypeError, match=f"tuple of {k} NumPy arrays"):
+            func(*inputs, out=np.empty(100))
+
+
+def test_out_with_pandas_returns_the_buffer():
+    pd = pytest.importorskip("pandas")
+    x = pd.Series(_inputs(ROWS["sma"], n=50)[0])
+    out = np.empty(50)
+    assert fastpar.sma(x, 5, out=out) is out
+    assert_close(out, fastpar.sma(x.to_numpy(), 5), rel=0.0)

@@ -12,6 +12,7 @@ on the pool.
 from . import stream
 from .indicators import *  # noqa: F403  (the indicator functions, fastpar.FUNCTIONS)
 from .indicators import FUNCTIONS, MAX_PERIOD, MAType
+from .indicators import max, min, sum  # noqa: A004  (fastpar.max etc.; not in __all__)
 from .pool import get_num_threads, set_num_threads
 from .scenarios import ScenarioError, run_scenario, run_scenarios
 from .sweep import STRATEGIES, sweep
@@ -30,5 +31,5 @@ __all__ = [
     "set_num_threads",
     "stream",
     "sweep",
-    *FUNCTIONS,
+    *(f for f in FUNCTIONS if f not in ("max", "min", "sum")),
 ]

@@ -4,7 +4,7 @@ Every indicator is one row of the C table (``src/_fastpar/registry.h``):
 its names, inputs, parameters (defaults and ranges), outputs. This module
 reads the table once and writes, for each row, the functions users call:
 
-* ``fastpar.<name>(inputs..., params..., *, threads=None)``: fastpar's
+* ``fastpar.<name>(inputs..., params..., *, threads=None, out=None)``: fastpar's
   names, 1-D or 2-D inputs (rows on the native pool), pandas Series in and
   out (:mod:`fastpar.indicators`);
 * ``fastpar.talib.<NAME>(inputs..., params...)``: TA-Lib's names and
@@ -127,14 +127,20 @@ def call(
     inputs: Sequence[Any],
     params: Sequence[Any],
     threads: Any,
+    out: Any = None,
 ) -> Any:
     """Run one C entry point on inputs that are not all NumPy arrays: they
     become arrays first, and the results for a pandas Series are wrapped
-    like it (same index and name)."""
+    like it (same index and name), unless the caller gave its own `out`
+    buffers, which are the result."""
     first = inputs[0]
-    result = kernel(*(as_array(x, n) for x, n in zip(inputs, names)), *params, threads)
+    arrays = [as_array(x, n) for x, n in zip(inputs, names)]
+    if out is None:
+        result = kernel(*arrays, *params, threads)
+    else:
+        result = kernel(*arrays, *params, threads, out)
     series = _series_type()
-    if series is None or not isinstance(first, series):
+    if out is not None or series is None or not isinstance(first, series):
         return result
 
     def wrap(a: np.ndarray) -> Any:
@@ -149,8 +155,8 @@ def call(
 _TEMPLATE = '''\
 def {fname}({signature}):
     if {all_arrays}:
-        return _kernel({inputs}, {params}{threads})
-    return _call(_kernel, _names, ({inputs},), ({params}{comma}), {threads_value})
+        return _kernel({inputs}, {params}{threads}{out})
+    return _call(_kernel, _names, ({inputs},), ({params}{comma}), {threads_value}{out})
 '''
 
 
@@ -183,6 +189,9 @@ def _docstring(ind: Indicator, ta: bool) -> str:
             f"{ind.params[0].name} must be below {ind.params[1].name}.")
     if not ta:
         lines.append("threads: for 2-D input, None = the pool's size, k = at most k threads.")
+        lines.append(
+            "out: float64 C-contiguous buffer(s) of the inputs' shape to write into and return "
+            "(a tuple, one per output, for several outputs), sharing no memory with the inputs.")
         if ind.ta_name:
             lines.append(f"TA-Lib's {ind.ta_name}: fastpar.talib.{ind.ta_name}.")
     else:
@@ -204,7 +213,8 @@ def make_function(ind: Indicator, ta: bool, module: str) -> Callable[..., Any]:
         # their positions (stoch(h, l, c, 5, 3, 3) as before matypes).
         positional = [d for d, q in zip(defaults, ind.params) if q.kind != "matype"]
         keyword_only = [d for d, q in zip(defaults, ind.params) if q.kind == "matype"]
-        signature = ", ".join(inputs + positional + ["*"] + keyword_only + ["threads=None"])
+        signature = ", ".join(
+            inputs + positional + ["*"] + keyword_only + ["threads=None", "out=None"])
     source = _TEMPLATE.format(
         fname=fname, signature=signature,
         all_arrays=" and ".join(f"type({x}) is _ndarray" for x in inputs),
@@ -212,6 +222,7 @@ def make_function(ind: Indicator, ta: bool, module: str) -> Callable[..., Any]:
         threads=(", " if params else "") + ("None" if ta else "threads"),
         comma="," if len(params) == 1 else "",
         threads_value="None" if ta else "threads",
+        out="" if ta else ", out",
     )
     namespace: dict[str, Any] = {
         "__name__": module,

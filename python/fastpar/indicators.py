@@ -26,6 +26,12 @@ native thread pool (``threads=None``: the pool's size, see
 :func:`fastpar.set_num_threads`; ``threads=1``: the calling thread only).
 A pandas Series gives a Series with the same index and name.
 
+``out=`` (NumPy's convention) takes the caller's float64 buffer, or a tuple
+of buffers for several outputs, of the inputs' shape, C-contiguous and
+writable, sharing no memory with the inputs; the function writes into it
+and returns it. A loop that reuses its buffers skips the page faults that
+fresh output memory costs on every call.
+
 The GIL is released for the whole computation, so plain Python threads
 calling these functions run in parallel.
 """
@@ -72,7 +78,8 @@ _ndarray = np.ndarray
 
 
 def rsi(
-    x: Any, period: int = 14, method: str = "wilder", *, threads: int | None = None
+    x: Any, period: int = 14, method: str = "wilder", *, threads: int | None = None,
+    out: Any = None,
 ) -> Any:
     """Relative strength index, in [0, 100]. Lookback: period.
 
@@ -83,6 +90,9 @@ def rsi(
     means of gains and losses over the last ``period`` changes, 100 when
     there is no loss.
 
+    ``out``: a float64 buffer of x's shape to write into and return (see
+    the other functions' ``out``).
+
     Raises TypeError for non-numeric input or a non-integer period, and
     ValueError for empty or >2-D input, a period outside [1, MAX_PERIOD], NaN
     or inf after the leading NaNs, or an unknown ``method``.
@@ -91,7 +101,12 @@ def rsi(
     if kernel is None:
         raise ValueError(f"method must be one of {sorted(_RSI_METHODS)}, got {method!r}")
     if type(x) is _ndarray:
-        return kernel(x, period, threads)
-    return call(kernel, ("x",), (x,), (period,), threads)
+        return kernel(x, period, threads, out)
+    return call(kernel, ("x",), (x,), (period,), threads, out)
 
-__all__ = ["MAX_PERIOD", "MAType", "FUNCTIONS", "as_array", *FUNCTIONS]
+# fastpar.max, fastpar.min and fastpar.sum (TA-Lib's MAX, MIN, SUM) are
+# attributes, but not exported by `import *`, which would hide the builtins.
+_SHADOWING = {"max", "min", "sum"}
+
+__all__ = ["MAX_PERIOD", "MAType", "FUNCTIONS", "as_array",
+           *(f for f in FUNCTIONS if f not in _SHADOWING)]

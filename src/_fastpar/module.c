@@ -351,10 +351,116 @@ indicator_row_task(void *ctx, size_t row)
     return fp_indicator_run(c->ind, in, c->n, c->p, out);
 }
 
-/* _fastpar.<name>(*inputs, *params, threads). Inputs are NumPy arrays of
- * real numbers, 1-D or 2-D, all of one shape (a 2-D array holds one series
- * per row); the result is one float64 array, or a tuple of them, of that
- * shape. */
+/* The bytes an array's elements may occupy, [*lo, *hi), whatever its
+ * strides (np.may_share_memory's test: two arrays whose ranges are
+ * disjoint cannot share an element). */
+static void
+memory_range(PyArrayObject *a, const char **lo, const char **hi)
+{
+    const char *start = PyArray_BYTES(a), *end = start + PyArray_ITEMSIZE(a);
+    for (int d = 0; d < PyArray_NDIM(a); d++) {
+        npy_intp extent = (PyArray_DIM(a, d) - 1) * PyArray_STRIDE(a, d);
+        if (PyArray_DIM(a, d) == 0)
+            return (void)(*lo = *hi = start);
+        if (extent < 0)
+            start += extent;
+        else
+            end += extent;
+    }
+    *lo = start;
+    *hi = end;
+}
+
+static int
+may_overlap(PyArrayObject *a, PyArrayObject *b)
+{
+    const char *alo, *ahi, *blo, *bhi;
+    memory_range(a, &alo, &ahi);
+    memory_range(b, &blo, &bhi);
+    return alo < bhi && blo < ahi;
+}
+
+/* The caller's output buffers (out=): one float64 array for a row with one
+ * output, a tuple of n_out of them otherwise, each of the inputs' shape,
+ * C-contiguous, aligned, writable, and sharing no memory with any input
+ * (the kernels read inputs after writing outputs) or with another output.
+ * New references into bufs; -1 with TypeError or ValueError otherwise. */
+static int
+parse_out(PyObject *obj, const fp_indicator *ind, const char *fname, PyObject *const *inputs,
+          PyArrayObject *like, PyArrayObject **bufs)
+{
+    PyObject *items[FP_MAX_OUT];
+    if (ind->n_out == 1 && PyArray_Check(obj)) {
+        items[0] = obj;
+    } else if (PyTuple_Check(obj) && PyTuple_GET_SIZE(obj) == ind->n_out) {
+        for (int j = 0; j < ind->n_out; j++)
+            items[j] = PyTuple_GET_ITEM(obj, j);
+    } else {
+        if (ind->n_out == 1)
+            PyErr_Format(PyExc_TypeError, "%s(): out must be a NumPy array, got %s", fname,
+                         type_name(obj));
+        else
+            PyErr_Format(PyExc_TypeError,
+                         "%s(): out must be a tuple of %d NumPy arrays (one per output), got %s",
+                         fname, ind->n_out, type_name(obj));
+        return -1;
+    }
+    for (int j = 0; j < ind->n_out; j++) {
+        PyArrayObject *o = (PyArrayObject *)items[j];
+        const char *what = ind->out[j];
+        if (!PyArray_Check(items[j])) {
+            PyErr_Format(PyExc_TypeError, "%s(): out for %s must be a NumPy array, got %s", fname,
+                         what, type_name(items[j]));
+            return -1;
+        }
+        if (PyArray_TYPE(o) != NPY_DOUBLE || !PyArray_ISNOTSWAPPED(o)) {
+            PyErr_Format(PyExc_TypeError, "%s(): out for %s must be float64, got dtype %S",
+                         fname, what, (PyObject *)PyArray_DESCR(o));
+            return -1;
+        }
+        if (!PyArray_SAMESHAPE(o, like)) {
+            PyObject *so = shape_of(o), *si = shape_of(like);
+            if (so != NULL && si != NULL)
+                PyErr_Format(PyExc_ValueError,
+                             "%s(): out for %s must have the inputs' shape %R, got %R", fname,
+                             what, si, so);
+            Py_XDECREF(so);
+            Py_XDECREF(si);
+            return -1;
+        }
+        if (!PyArray_IS_C_CONTIGUOUS(o) || !PyArray_ISALIGNED(o) || !PyArray_ISWRITEABLE(o)) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s(): out for %s must be C-contiguous, aligned and writable", fname,
+                         what);
+            return -1;
+        }
+        for (int i = 0; i < ind->n_in; i++) {
+            if (may_overlap(o, (PyArrayObject *)inputs[i])) {
+                PyErr_Format(PyExc_ValueError,
+                             "%s(): out for %s shares memory with the input %s; pass a separate "
+                             "buffer",
+                             fname, what, ind->in[i]);
+                return -1;
+            }
+        }
+        for (int k = 0; k < j; k++) {
+            if (may_overlap(o, bufs[k])) {
+                PyErr_Format(PyExc_ValueError, "%s(): the out buffers for %s and %s share memory",
+                             fname, ind->out[k], what);
+                return -1;
+            }
+        }
+        Py_INCREF(o);
+        bufs[j] = o;
+    }
+    return 0;
+}
+
+/* _fastpar.<name>(*inputs, *params, threads[, out]). Inputs are NumPy
+ * arrays of real numbers, 1-D or 2-D, all of one shape (a 2-D array holds
+ * one series per row); the result is one float64 array, or a tuple of
+ * them, of that shape: new ones, or the caller's `out` (parse_out), which
+ * spares the page faults of fresh memory on every call. */
 static PyObject *
 call_indicator(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -373,6 +479,11 @@ call_indicator(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     size_t nrows;
 
     Py_ssize_t want = ind->n_in + ind->n_params + 1;
+    PyObject *out_arg = Py_None;
+    if (nargs == want + 1) {
+        out_arg = args[want];
+        nargs = want;
+    }
     if (nargs != want) {
         PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments, got %zd", fname, want, nargs);
         return NULL;
@@ -401,11 +512,18 @@ call_indicator(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     dims = PyArray_DIMS(in[0]);
     nrows = ndim == 2 ? (size_t)dims[0] : 1;
     c.n = (size_t)dims[ndim - 1];
-    for (int i = 0; i < ind->n_out; i++) {
-        out[i] = (PyArrayObject *)PyArray_SimpleNew(ndim, dims, NPY_DOUBLE);
-        if (out[i] == NULL)
+    if (out_arg != Py_None) {
+        if (parse_out(out_arg, ind, fname, args, in[0], out) < 0)
             goto done;
-        c.out[i] = PyArray_DATA(out[i]);
+        for (int i = 0; i < ind->n_out; i++)
+            c.out[i] = PyArray_DATA(out[i]);
+    } else {
+        for (int i = 0; i < ind->n_out; i++) {
+            out[i] = (PyArrayObject *)PyArray_SimpleNew(ndim, dims, NPY_DOUBLE);
+            if (out[i] == NULL)
+                goto done;
+            c.out[i] = PyArray_DATA(out[i]);
+        }
     }
 
     if (ndim == 1) {
