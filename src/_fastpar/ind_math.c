@@ -60,12 +60,41 @@ static void extreme_update(void *st, const double *in, double *out)
     extreme_step(st, in, out);
 }
 
-#define extreme_init max_init
-FP_STEP_BATCH(max_batch, extreme, 1, 1)
-#undef extreme_init
-#define extreme_init min_init
-FP_STEP_BATCH(min_batch, extreme, 1, 1)
-#undef extreme_init
+/* The batch kernels keep the extreme and where it is, and rescan the
+ * window only when the extreme leaves it: on prices that is rare, and the
+ * loop has no deque to maintain. The values are the stream's (an extreme
+ * is exact whichever way it is found). */
+#define EXTREME_BATCH(fn, BETTER)                                                                 \
+    static int fn(const double *const *in, size_t n, const double *p, double *const *out)       \
+    {                                                                                             \
+        const size_t period = per(p, 0);                                                          \
+        const double *x = in[0];                                                                  \
+        double *o = out[0];                                                                       \
+        size_t at = 0;                                                                            \
+        double best = x[0];                                                                       \
+        for (size_t i = period - 1; i < n; i++) {                                                 \
+            const size_t first = i + 1 - period;                                                  \
+            if (i == period - 1 || at < first) {                                                  \
+                at = first;                                                                       \
+                best = x[first];                                                                  \
+                for (size_t j = first + 1; j <= i; j++)                                           \
+                    if (BETTER(x[j], best)) {                                                     \
+                        best = x[j];                                                              \
+                        at = j;                                                                   \
+                    }                                                                             \
+            } else if (BETTER(x[i], best)) {                                                      \
+                best = x[i];                                                                      \
+                at = i;                                                                           \
+            }                                                                                     \
+            o[i] = best;                                                                          \
+        }                                                                                         \
+        return FP_OK;                                                                             \
+    }
+
+#define NOT_BELOW(a, b) ((a) >= (b))
+#define NOT_ABOVE(a, b) ((a) <= (b))
+EXTREME_BATCH(max_batch, NOT_BELOW)
+EXTREME_BATCH(min_batch, NOT_ABOVE)
 
 /* ------------------------------------------------------------------ */
 /* SUM                                                                 */
