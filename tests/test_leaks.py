@@ -118,8 +118,8 @@ CALLS.update(
         "error_threads": raises(ValueError, fastpar.sma, CLOSE2, 5, threads=0),
         # the C glue itself: its conversions and its errors
         "error_glue_period": raises(ValueError, _fastpar.sma, CLOSE, 0, None),
-        "glue_converts_layout": lambda: _fastpar.bbands(CLOSE2.T, 5, 2.0, 2.0, None),
-        "error_glue_not_array": raises(TypeError, _fastpar.bbands, list(CLOSE), 5, 2.0, 2.0,
+        "glue_converts_layout": lambda: _fastpar.bbands(CLOSE2.T, 5, 2.0, 2.0, 0, None),
+        "error_glue_not_array": raises(TypeError, _fastpar.bbands, list(CLOSE), 5, 2.0, 2.0, 0,
                                        None),
         "error_glue_argcount": raises(TypeError, _fastpar.stoch, HIGH, LOW, CLOSE, 5, None),
     }
