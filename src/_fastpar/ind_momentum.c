@@ -487,9 +487,12 @@ static FP_INLINE int dm_dx(const dm_state *s, double *dx)
     return 1;
 }
 
-static FP_INLINE void dm_step(dm_state *s, const double *in, double *out)
+/* close: the third input of the rows that have one (DI, DX, ADX, ADXR),
+ * chosen by each row with its constant `what`, so that a DM row, whose
+ * input has two columns, never reads a third. */
+static FP_INLINE void dm_step(dm_state *s, const double *in, double close, double *out)
 {
-    const double high = in[0], low = in[1], close = s->what >= DM_PLUS_DI ? in[2] : 0.0;
+    const double high = in[0], low = in[1];
     const size_t k = s->n++, p = s->p;
     out[0] = NAN;
     if (k == 0) {
@@ -584,7 +587,7 @@ static FP_INLINE void dm_step(dm_state *s, const double *in, double *out)
     }                                                                                             \
     static FP_INLINE void name##_step(dm_state *s, const double *in, double *out)               \
     {                                                                                             \
-        dm_step(s, in, out);                                                                      \
+        dm_step(s, in, (what) >= DM_PLUS_DI ? in[2] : 0.0, out);                                  \
     }                                                                                             \
     FP_STEP_KERNELS(name, (what) >= DM_PLUS_DI ? 3 : 2, 1)
 
