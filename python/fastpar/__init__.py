@@ -4,7 +4,9 @@ The kernels run in C over NumPy buffers with the GIL released, so a plain
 ``concurrent.futures.ThreadPoolExecutor`` scales across cores, and a 2-D
 input (one series per row) runs on fastpar's own thread pool in one call.
 Trading scenarios run the same way: :func:`run_scenario` on the calling
-thread, :func:`run_scenarios` as one job on the pool.
+thread, :func:`run_scenarios` as one job on the pool. :func:`sweep` backtests
+a strategy over a parameter grid, :func:`backtest` your own signal arrays,
+both in C on the pool.
 """
 
 from .indicators import (
@@ -20,6 +22,7 @@ from .indicators import (
     stoch,
     wma,
 )
+from .backtest import backtest
 from .pool import get_num_threads, set_num_threads
 from .scenarios import ScenarioError, run_scenario, run_scenarios
 from .sweep import STRATEGIES, sweep
@@ -31,6 +34,7 @@ __all__ = [
     "STRATEGIES",
     "ScenarioError",
     "atr",
+    "backtest",
     "bbands",
     "ema",
     "envelope",
