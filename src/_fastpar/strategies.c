@@ -755,6 +755,20 @@ int fp_sweep_task(void *ctx, size_t index)
 /* The plan                                                            */
 /* ------------------------------------------------------------------ */
 
+/* How many sets (or columns) one task runs on series of at most `bars`
+ * bars: fewer for small grids, so that at least FP_SWEEP_MIN_TASKS tasks
+ * keep a few threads busy, and for long series, so that a task stays
+ * short (a caller running tasks itself looks for Ctrl-C between two); at
+ * most FP_SWEEP_GROUP, the accounts a task holds. */
+static size_t task_group(size_t n_sets, size_t bars)
+{
+    size_t group = (n_sets + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
+    if (bars > 0 && group > FP_SWEEP_TASK_BARS / bars)
+        group = FP_SWEEP_TASK_BARS / bars;
+    group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
+    return group;
+}
+
 /* Which parameters make up the shared indicator of each strategy. */
 static const int key_params[FP_N_STRATEGIES][3] = {
     {0, -1, -1}, /* RSI period */
@@ -838,15 +852,10 @@ int fp_sweep_init_assets(fp_sweep *sw, int strategy, const fp_sweep_bars *assets
         ks[i].index = i;
     }
     qsort(ks, n_sets, sizeof *ks, keyed_cmp);
-    /* Smaller tasks for small grids, so that even a grid of one key keeps
-     * a few threads busy, and for long series, so that a task stays short
-     * (a caller running tasks itself looks for Ctrl-C between two) - at
-     * the price of computing an indicator more than once. Every asset gets
-     * the same plan, cut for the longest. */
-    size_t group = (n_sets + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
-    if (longest > 0 && group > FP_SWEEP_TASK_BARS / longest)
-        group = FP_SWEEP_TASK_BARS / longest;
-    group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
+    /* Every asset gets the same plan, cut for the longest; a smaller
+     * group than the grid allows costs an indicator computed more than
+     * once. */
+    const size_t group = task_group(n_sets, longest);
     size_t t = 0;
     for (size_t i = 0; i < n_sets; i++) {
         sw->order[i] = ks[i].index;
@@ -920,14 +929,9 @@ int fp_backtest_init(fp_backtest *bt, const fp_signals *sig, const fp_costs *cos
         for (size_t t = 0; t < n; t++)
             if (!isfinite(sig->close[(ptrdiff_t)t * sig->close_row + (ptrdiff_t)j * sig->close_col]))
                 return FP_ENONFINITE;
-    /* As a sweep plans them: at least FP_SWEEP_MIN_TASKS tasks when there
-     * are enough columns, at most FP_SWEEP_TASK_BARS bars x columns each
-     * (so that Ctrl-C is seen between two), and FP_SWEEP_GROUP columns
-     * advancing in lockstep, which read neighbouring bytes of a row. */
-    size_t group = (k + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
-    if (n > 0 && group > FP_SWEEP_TASK_BARS / n)
-        group = FP_SWEEP_TASK_BARS / n;
-    group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
+    /* Cut as a sweep's tasks; the columns of a task, advancing in
+     * lockstep, read neighbouring bytes of each row. */
+    const size_t group = task_group(k, n);
     bt->sig = *sig;
     bt->costs = *costs;
     bt->out = out;
