@@ -1,4 +1,4 @@
-"""W5, signal-array backtests: fastpar.backtest against vectorbt's from_signals.
+"""W6, signal-array backtests: fastpar.backtest against vectorbt's from_signals.
 
 The same boolean arrays go to both: the entries and exits of the W3 RSI
 grid (TA-Lib's RSI, period 2..50 x low {20, 25, 30} x high {70, 75, 80} =
@@ -37,7 +37,7 @@ import numpy as np
 import fastpar
 from fastpar.synthetic import random_walk
 
-TITLE = "W5: signal-array backtests, fastpar.backtest vs vectorbt's from_signals"
+TITLE = "W6: signal-array backtests, fastpar.backtest vs vectorbt's from_signals"
 
 FEES = 0.001
 TOL = 1e-9
@@ -77,7 +77,7 @@ def run(quick: bool, log: Callable[[str], None]) -> list[dict]:
     close = random_walk(1, n_bars, seed=42)[0]
     entries, exits = signals(close)
     k = entries.shape[1]
-    log(f"  W5: {k} columns x {n_bars:,} bars")
+    log(f"  W6: {k} columns x {n_bars:,} bars")
     close_s, entries_df, exits_df = pd.Series(close), pd.DataFrame(entries), pd.DataFrame(exits)
 
     def vbt_full():

@@ -123,15 +123,21 @@ def test_stops_hit_exactly_as_vectorbt(case):
 
 
 def test_the_docs_example():
-    """docs/backtest.md: RSI thresholds from fastpar.rsi, backtested by
-    fastpar and by vectorbt, the same numbers."""
-    close = pd.Series(walk(5000, 42)["close"],
-                      index=pd.date_range("2020-01-01", periods=5000, freq="h"))
-    rsi = pd.DataFrame({p: fastpar.rsi(close.to_numpy(), p) for p in range(5, 31, 5)},
-                       index=close.index)
+    """docs/backtest.md's example, as written: RSI thresholds from
+    fastpar.rsi, backtested by fastpar and by vectorbt, the numbers the
+    page shows."""
+    from fastpar.synthetic import random_walk
+
+    close = pd.Series(random_walk(1, 5000, seed=7)[0],
+                      index=pd.date_range("2024-01-01", periods=5000, freq="h"), name="close")
+    rsi = pd.DataFrame({p: fastpar.rsi(close, p) for p in (7, 14, 21)})
     entries, exits = rsi < 30, rsi > 70
     df = fastpar.backtest(close, entries, exits, fees=0.001, stop_loss=0.05)
-    assert list(df.index) == [5, 10, 15, 20, 25, 30]
-    pf = vbt.Portfolio.from_signals(close, entries, exits, fees=0.001, sl_stop=0.05, freq="1h")
+    assert list(df.index) == [7, 14, 21]
+    assert list(df.n_trades) == [113, 47, 22]
+    np.testing.assert_allclose(df.total_return, [-0.676068, -0.430732, -0.336564], atol=5e-7)
+    pf = vbt.Portfolio.from_signals(close, entries, exits, fees=0.001, sl_stop=0.05)
     np.testing.assert_allclose(df.total_return, pf.total_return(), rtol=1e-9)
+    np.testing.assert_allclose(df.max_drawdown, pf.max_drawdown(), rtol=1e-9)
+    np.testing.assert_allclose(df.win_rate, pf.trades.win_rate(), rtol=1e-9)
     np.testing.assert_array_equal(df.n_trades, pf.trades.count())
