@@ -62,6 +62,12 @@ def signals(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return entries, exits
 
 
+def _load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "unknown"
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def run(quick: bool, log: Callable[[str], None]) -> list[dict]:
     try:
         import pandas as pd
@@ -72,6 +78,7 @@ def run(quick: bool, log: Callable[[str], None]) -> list[dict]:
     except ImportError as e:
         return [{"title": TITLE, "intro": f"Not run: {e}.", "headers": [], "rows": [],
                  "notes": []}]
+    load_start = _load()
     n_bars = 5_000 if quick else 100_000
     rounds = 2 if quick else 5
     close = random_walk(1, n_bars, seed=42)[0]
@@ -143,15 +150,23 @@ def run(quick: bool, log: Callable[[str], None]) -> list[dict]:
             "fastpar computes all seven metrics of `fastpar.sweep.METRICS` in the same pass; "
             "vectorbt's row with metrics computes three (total return, max drawdown, trade "
             "count).",
-            f"Command: `python benchmarks/bench_backtest.py`; machine: {os.cpu_count()} CPUs "
-            "(see *How this run was made* for the full run's machine).",
+            f"Load average at the start of this benchmark: {load_start}, at its end: "
+            f"{_load()} (1 / 5 / 15 min, on {os.cpu_count()} CPUs): the 2-thread ratio is "
+            "only as good as the second core the machine gives.",
         ],
     }]
 
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from run import render_sections
+    from run import cpu_model, render_sections
+
+    from fastpar.allocator import keep_freed_memory
+
+    keep_freed_memory()  # steady-state times, as benchmarks/run.py runs them
+    print(f"_Run alone: `python benchmarks/bench_backtest.py` on {cpu_model()}, "
+          f"{os.cpu_count()} logical CPUs, CPython {sys.version.split()[0]}, "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}._\n")
 
     result = run(quick="--quick" in sys.argv[1:],
                  log=lambda m: print(m, file=sys.stderr, flush=True))
