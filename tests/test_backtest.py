@@ -119,6 +119,40 @@ def test_a_sweeps_signals_give_the_sweeps_bytes(strategy, grid, mode):
         np.testing.assert_array_equal(got[m].to_numpy(), df[m].to_numpy(), err_msg=m)
 
 
+# ---- any small case ----
+
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+
+
+@st.composite
+def small_backtests(draw):
+    """A few bars on a coarse tick grid (ties, flat runs, stop levels hit
+    exactly), one to three columns of any signals, any costs and mode."""
+    n = draw(st.integers(1, 40))
+    ticks = draw(st.lists(st.integers(1, 12), min_size=n, max_size=n))
+    close = np.array(ticks, float) * draw(st.sampled_from([0.25, 1.0, 1000.0]))
+    k = draw(st.integers(1, 3))
+    bools = st.lists(st.booleans(), min_size=n * k, max_size=n * k)
+    entries = np.array(draw(bools)).reshape(n, k)
+    exits = np.array(draw(bools)).reshape(n, k)
+    stop = st.one_of(st.none(), st.sampled_from([0.25, 0.5, 1.0 / 3.0]))
+    costs = {"fees": draw(st.sampled_from([0.0, 0.01])),
+             "slippage": draw(st.sampled_from([0.0, 0.005])),
+             "stop_loss": draw(stop), "take_profit": draw(stop),
+             "direction": draw(st.sampled_from(["long", "longshort"]))}
+    return close, entries, exits, costs
+
+
+@hypothesis.settings(max_examples=int(os.environ.get("FASTPAR_HYPOTHESIS_EXAMPLES", "200")),
+                     deadline=None)
+@hypothesis.given(small_backtests())
+def test_any_small_case_matches_reference(case):
+    close, entries, exits, costs = case
+    assert_same(fastpar.backtest(close, entries, exits, **costs),
+                ref.backtest(close, entries, exits, **costs), str(costs))
+
+
 # ---- hand-worked cases ----
 
 def one(close, entries, exits, **costs):
