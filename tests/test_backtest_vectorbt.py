@@ -105,6 +105,9 @@ EXACT = {
     # an entry on the stop's bar is ignored by both
     "entry on the stop bar": ([10, 9, 7.5, 9, 10], [1, 0, 1, 0, 0], [0, 0, 0, 0, 0],
                               {"stop_loss": 0.25}, {"sl_stop": 0.25}),
+    # a short wiped out to exactly 0, then back: vectorbt's drawdown is NaN
+    "account back from 0": ([0.25, 0.25, 0.5, 0.25, 0.3], [0, 0, 0, 0, 0], [0, 1, 0, 0, 0],
+                            {"direction": "longshort"}, {"direction": "both"}),
     # a reversal on the bar after a stop
     "reverse after a stop": ([10, 9, 7.5, 9, 10], [1, 0, 0, 0, 0], [0, 0, 0, 1, 0],
                              {"stop_loss": 0.25, "direction": "longshort"},

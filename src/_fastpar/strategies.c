@@ -409,7 +409,10 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
     if (s->growth > s->peak)
         s->peak = s->growth;
     double dd = s->growth / s->peak - 1.0;
-    if (dd < s->max_dd)
+    /* A return from an account of exactly 0 is infinite and the drawdown
+     * inf / inf undefined from there on: vectorbt's max drawdown is then
+     * NaN, and stays so. */
+    if (dd < s->max_dd || isnan(dd))
         s->max_dd = dd;
 }
 
