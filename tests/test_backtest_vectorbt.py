@@ -144,3 +144,27 @@ def test_the_docs_example():
     np.testing.assert_allclose(df.max_drawdown, pf.max_drawdown(), rtol=1e-9)
     np.testing.assert_allclose(df.win_rate, pf.trades.win_rate(), rtol=1e-9)
     np.testing.assert_array_equal(df.n_trades, pf.trades.count())
+
+
+SMALL_MODES = {
+    **MODES,
+    "heavy_costs_stops": ({"fees": 0.01, "slippage": 0.005, "stop_loss": 1 / 3,
+                           "take_profit": 0.5},
+                          {"fees": 0.01, "slippage": 0.005, "sl_stop": 1 / 3, "tp_stop": 0.5}),
+    "longshort_exact_stops": ({"direction": "longshort", "stop_loss": 0.25, "take_profit": 0.5},
+                              {"direction": "both", "sl_stop": 0.25, "tp_stop": 0.5}),
+}
+
+
+@pytest.mark.parametrize("mode", list(SMALL_MODES))
+def test_many_small_cases(mode):
+    """1,500 short series of 40 closes on a coarse tick grid (12 levels: ties,
+    flat runs, stop levels hit exactly, long/short accounts wiped out to 0),
+    each with its own signals, dense or sparse: every column as vectorbt."""
+    rng = np.random.default_rng(len(mode))
+    n, k = 40, 1500
+    close = rng.integers(1, 13, (n, k)) * rng.choice([0.25, 1.0, 1000.0], k)
+    density = rng.uniform(0.05, 0.6, k)
+    entries, exits = rng.random((n, k)) < density, rng.random((n, k)) < density
+    ours, theirs = SMALL_MODES[mode]
+    compare(fastpar.backtest(close, entries, exits, **ours), close, entries, exits, theirs)
