@@ -41,14 +41,16 @@ def _prices(close):
     if a.ndim == 2 and a.shape[1] == 0:
         raise ValueError("close has no columns")
     a = np.require(a, np.float64, "A")
-    bad = ~np.isfinite(a)
-    if bad.any():
+    # min and max see NaN, inf and prices <= 0 without an array of flags
+    # the size of the closes; the flags are built only to name the culprit
+    lo, hi = a.min(), a.max()
+    if not (np.isfinite(lo) and np.isfinite(hi)):
         raise ValueError(
-            f"close holds NaN or inf (first at {_where(close, a, bad)}); drop or fill those "
-            "bars first"
+            f"close holds NaN or inf (first at {_where(close, a, ~np.isfinite(a))}); drop or "
+            "fill those bars first"
         )
-    bad = a <= 0.0
-    if bad.any():
+    if lo <= 0.0:
+        bad = a <= 0.0
         at = np.argwhere(bad)[0]
         raise ValueError(
             f"close must hold prices > 0, {_where(close, a, bad)} is {float(a[tuple(at)])!r}"
