@@ -12,6 +12,7 @@ Run alone: python benchmarks/bench_indicators.py [--quick]
 
 from __future__ import annotations
 
+import inspect
 import sys
 import timeit
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import numpy as np
 
 import fastpar
 from fastpar import _fastpar
+from fastpar._functions import BY_NAME
 from fastpar.synthetic import random_walk_ohlc
 
 try:
@@ -72,6 +74,15 @@ def kernels() -> list[Kernel]:
         Kernel("envelope(20,0.02)", "c", fastpar.envelope, (20, 0.02), goal=None),
         Kernel("RSI(14) simple", "c", fastpar.rsi, (14, "simple"), goal=None),
     ]
+
+
+def raw_params(k: Kernel) -> tuple:
+    """The public function's parameters as its C entry point takes them: all
+    of them, in the indicator table's order (defaults filled in)."""
+    n_inputs = 1 if k.inputs == "c" else 3
+    bound = inspect.signature(k.fp).bind(*[None] * n_inputs, *k.fp_params)
+    bound.apply_defaults()
+    return tuple(bound.arguments[p.name] for p in BY_NAME[k.fp.__name__].params)
 
 
 def autorange(timer: timeit.Timer, min_time: float) -> int:
@@ -173,7 +184,7 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[dict]:
                 continue
             data = (c,) if k.inputs == "c" else (h, l, c)
             raw = getattr(_fastpar, k.fp.__name__)
-            t_fp, t_raw, t_ta = time_pair([(k.fp, data + k.fp_params), (raw, data + k.fp_params + (None,)),
+            t_fp, t_raw, t_ta = time_pair([(k.fp, data + k.fp_params), (raw, data + raw_params(k) + (None,)),
                                            (k.ta, data + k.ta_params)], repeats, min_time)
             overhead_rows.append([k.name, f"{t_fp * 1e6:.2f}", f"{t_raw * 1e6:.2f}", f"{(t_fp - t_raw) * 1e6:.2f}",
                                   f"{t_ta * 1e6:.2f}"])

@@ -1,4 +1,4 @@
-"""W4, scenarios: the GIL benchmark of a users' field study, on scenario batches.
+"""W4, scenarios: the batch orchestrator's GIL study, on scenario batches.
 
 A batch of trading scenarios runs sequentially, through
 ``ThreadPoolExecutor(N)`` and through ``ProcessPoolExecutor(N)`` (N = the
@@ -133,8 +133,8 @@ def run(quick: bool = False, log=print) -> list[dict]:
         })
         sections.append({
             "title": f"{label}: criteria",
-            "intro": ("The study's three criteria (all three met: the GIL is the bottleneck), on each "
-                      "implementation, then fastpar's goals."),
+            "intro": ("The batch orchestrator's GIL study's three criteria (all three met: the GIL is "
+                      "the bottleneck), on each implementation, then fastpar's goals."),
             "headers": ["source", "on", "criterion", "measured", "met", "how"],
             "rows": _criteria(study),
         })

@@ -191,13 +191,13 @@ def test_criteria_on_given_numbers():
     assert met[("reference", "threading")] and met[("reference", "multiprocessing")]
     assert met[("reference", "efficiency")] is False
     assert met[("fastpar", "threading")] is False  # threads scale: the GIL is not in the way
-    goals = [c for c in crit if c.source == "fastpar goal"]
+    goals = [c for c in crit if c.source == gb.GOAL]
     assert [c.met for c in goals] == [True, True]
     assert goals[1].measured == pytest.approx(100.0)
     # A worse fastpar misses both goals.
     rows[4] = _row("fastpar", "threading", 2, 1.5)
     rows[3] = gb.Row("fastpar", "Sequential", "sequential", 1, 1.0, 1.0, 1.0, 5e5, True)
-    goals = [c for c in gb.evaluate_criteria(rows, cpus=2) if c.source == "fastpar goal"]
+    goals = [c for c in gb.evaluate_criteria(rows, cpus=2) if c.source == gb.GOAL]
     assert [c.met for c in goals] == [False, False]
     # One CPU: the 2-thread goal does not apply.
     goal = next(c for c in gb.evaluate_criteria(rows, cpus=1) if "threads >=" in c.text)
@@ -207,7 +207,8 @@ def test_criteria_on_given_numbers():
 def test_outputs(study):
     md = study.to_markdown()
     assert "| reference | Threading-2w |" in md and "| fastpar | Native-2w |" in md
-    assert md.count("| seed 000:") == 6 and md.count("| fastpar goal:") == 2
+    assert md.count("| GIL study:") == 6 and md.count("| fastpar goal:") == 2
+    assert "seed" not in md
     pd = pytest.importorskip("pandas")
     frame = study.to_frame()
     assert isinstance(frame, pd.DataFrame)

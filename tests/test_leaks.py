@@ -17,6 +17,7 @@ at least a few kB of it.
 
 import gc
 import os
+import sys
 import tracemalloc
 
 import numpy as np
@@ -33,6 +34,13 @@ pytestmark = pytest.mark.thread_unsafe(reason="measures the whole process's memo
 ITERATIONS = int(os.environ.get("FASTPAR_LEAK_ITERATIONS", "3000"))
 WARMUP = max(50, ITERATIONS // 10)
 TRACED_TOLERANCE = 32 * 1024  # bytes, over all the calls of one check
+GIL = getattr(sys, "_is_gil_enabled", lambda: True)()
+# The free-threaded build frees some memory only once every thread has
+# passed a quiescent state, so a fixed backlog of freed blocks stays
+# counted: about 50 kB for a scenario batch on the pool, the same after
+# 1,000 or 9,000 calls. A leak grows with the calls; this does not.
+if not GIL:
+    TRACED_TOLERANCE += 96 * 1024
 RSS_TOLERANCE = 4 * 1024 * 1024  # bytes, over all ITERATIONS calls
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -110,8 +118,8 @@ CALLS.update(
         "error_threads": raises(ValueError, fastpar.sma, CLOSE2, 5, threads=0),
         # the C glue itself: its conversions and its errors
         "error_glue_period": raises(ValueError, _fastpar.sma, CLOSE, 0, None),
-        "glue_converts_layout": lambda: _fastpar.bbands(CLOSE2.T, 5, 2.0, 2.0, None),
-        "error_glue_not_array": raises(TypeError, _fastpar.bbands, list(CLOSE), 5, 2.0, 2.0,
+        "glue_converts_layout": lambda: _fastpar.bbands(CLOSE2.T, 5, 2.0, 2.0, 0, None),
+        "error_glue_not_array": raises(TypeError, _fastpar.bbands, list(CLOSE), 5, 2.0, 2.0, 0,
                                        None),
         "error_glue_argcount": raises(TypeError, _fastpar.stoch, HIGH, LOW, CLOSE, 5, None),
     }
@@ -279,11 +287,14 @@ def test_checkpointed_sweeps_do_not_leak_memory_or_files(tmp_path):
 
 def test_the_checks_see_a_leak():
     """The measurement itself: a call that keeps a small object per call
-    fails it, as does one that keeps a kB-sized array (through RSS or
+    (a float; 200 bytes where the free-threaded build's backlog is allowed
+    for) fails it, as does one that keeps a kB-sized array (through RSS or
     tracemalloc)."""
     kept = []
+    small = ((lambda: kept.append(float(len(kept)) + 0.5)) if GIL
+             else (lambda: kept.append(bytes(200))))
     with pytest.raises(AssertionError, match="Python-visible"):
-        check_no_leak(lambda: kept.append(float(len(kept)) + 0.5), iterations=1000)
+        check_no_leak(small, iterations=1000)
     kept.clear()
     with pytest.raises(AssertionError, match="memory grew"):
         check_no_leak(lambda: kept.append(fastpar.sma(CLOSE, 5)), iterations=1000)

@@ -31,17 +31,10 @@
  */
 #include "indicators.h"
 
-#include <float.h>
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "rolling_var.h" /* also FP_INLINE, FP_NOINLINE */
-
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define FP_HAVE_SSE2 1
-#endif
+#include "ma.h"     /* ema_step */
+#include "series.h" /* first_valid, all_finite, fill_nan, SSE2, FP_INLINE */
 
 /* ------------------------------------------------------------------ */
 /* Shared helpers                                                      */
@@ -50,55 +43,6 @@
 static int period_ok(int period)
 {
     return period >= 1 && period <= FP_MAX_PERIOD;
-}
-
-/* NaN, +inf and -inf all fail this test. */
-static inline int not_finite(double v)
-{
-    return !(fabs(v) <= DBL_MAX);
-}
-
-/* Index of the first element that is not NaN; n if there is none. */
-static size_t first_valid(const double *x, size_t n)
-{
-    size_t i = 0;
-    while (i < n && x[i] != x[i])
-        i++;
-    return i;
-}
-
-/* 1 if x[0..n) holds no NaN and no infinity: v * 0 is 0 for a finite v
- * and NaN otherwise, and a sum of those is 0 only if all were finite. */
-static int all_finite(const double *x, size_t n)
-{
-    size_t i = 0;
-    double s = 0.0;
-#ifdef FP_HAVE_SSE2
-    const __m128d zero = _mm_setzero_pd();
-    __m128d a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-    for (; i + 8 <= n; i += 8) {
-        a0 = _mm_add_pd(a0, _mm_mul_pd(_mm_loadu_pd(x + i), zero));
-        a1 = _mm_add_pd(a1, _mm_mul_pd(_mm_loadu_pd(x + i + 2), zero));
-        a2 = _mm_add_pd(a2, _mm_mul_pd(_mm_loadu_pd(x + i + 4), zero));
-        a3 = _mm_add_pd(a3, _mm_mul_pd(_mm_loadu_pd(x + i + 6), zero));
-    }
-    __m128d a = _mm_add_pd(_mm_add_pd(a0, a1), _mm_add_pd(a2, a3));
-    s = _mm_cvtsd_f64(_mm_add_sd(a, _mm_unpackhi_pd(a, a)));
-#endif
-    for (; i < n; i++)
-        s += x[i] * 0.0;
-    return s == 0.0;
-}
-
-static void fill_nan(double *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = NAN;
-}
-
-static size_t max_size(size_t a, size_t b)
-{
-    return a > b ? a : b;
 }
 
 /* out[i] = a[i] - b[i] for i in [0, m), two at a time. */
@@ -162,14 +106,7 @@ int fp_sma_f64(const double *x, size_t n, int period, double *out)
 /* EMA                                                                 */
 /* ------------------------------------------------------------------ */
 
-/* TA-Lib's EMA step. TA-Lib 0.8 fuses it into fma(u - y, k, y); with
- * k (u - y) much smaller than y, rounding the product first changes the
- * result only at rare ties (by one ulp, soon forgotten). A true fma, a
- * library call without hardware support, would be far slower. */
-static inline double ema_step(double y, double u, double k)
-{
-    return (u - y) * k + y;
-}
+/* The EMA step is ema_step (ma.h), shared with the streaming EMAs. */
 
 /* Sum of w[i] * u[i] for i in [0, n), in no particular order: several
  * partial sums, so the multiply-adds do not wait on each other. */

@@ -18,25 +18,23 @@
 #include <Python.h>
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
 #define NPY_NO_DEPRECATED_API NPY_1_21_API_VERSION
 #include <numpy/arrayobject.h>
 
-#include "indicators.h"
 #include "pool.h"
+#include "registry.h"
 #include "strategies.h"
 
 /* How long a waiting caller runs with the GIL released before it looks for
  * a pending signal (Ctrl-C): short enough to feel immediate. */
 #define FPG_SLICE_MS 50
 
-#define FPG_MAX_IN 3
-#define FPG_MAX_OUT 3
-#define FPG_MAX_INT 3
-#define FPG_MAX_DBL 2
 
 /* ------------------------------------------------------------------------ */
 /* Status mapping                                                           */
@@ -117,145 +115,7 @@ run_job(fp_job *job, int nthreads, int long_tasks, atomic_int *cancel)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Indicator kernels                                                        */
-
-/* One kernel call on one series: inputs, length, parameters, outputs. */
-typedef int (*kernel_fn)(const double *const *in, size_t n, const int *ip,
-                         const double *dp, double *const *out);
-
-typedef struct {
-    const char *name;
-    int n_in, n_out, n_int, n_dbl;
-    kernel_fn run;
-    /* Argument names, for error messages. */
-    const char *in_names[FPG_MAX_IN];
-    const char *int_names[FPG_MAX_INT];
-    const char *dbl_names[FPG_MAX_DBL];
-} kernel_spec;
-
-static int
-k_sma(const double *const *in, size_t n, const int *ip, const double *dp, double *const *out)
-{
-    (void)dp;
-    return fp_sma_f64(in[0], n, ip[0], out[0]);
-}
-
-static int
-k_ema(const double *const *in, size_t n, const int *ip, const double *dp, double *const *out)
-{
-    (void)dp;
-    return fp_ema_f64(in[0], n, ip[0], out[0]);
-}
-
-static int
-k_wma(const double *const *in, size_t n, const int *ip, const double *dp, double *const *out)
-{
-    (void)dp;
-    return fp_wma_f64(in[0], n, ip[0], out[0]);
-}
-
-static int
-k_rsi(const double *const *in, size_t n, const int *ip, const double *dp, double *const *out)
-{
-    (void)dp;
-    return fp_rsi_f64(in[0], n, ip[0], out[0]);
-}
-
-static int
-k_rsi_simple(const double *const *in, size_t n, const int *ip, const double *dp,
-             double *const *out)
-{
-    (void)dp;
-    return fp_rsi_simple_f64(in[0], n, ip[0], out[0]);
-}
-
-static int
-k_stddev(const double *const *in, size_t n, const int *ip, const double *dp, double *const *out)
-{
-    return fp_stddev_f64(in[0], n, ip[0], dp[0], out[0]);
-}
-
-static int
-k_bbands(const double *const *in, size_t n, const int *ip, const double *dp, double *const *out)
-{
-    return fp_bbands_f64(in[0], n, ip[0], dp[0], dp[1], out[0], out[1], out[2]);
-}
-
-static int
-k_envelope(const double *const *in, size_t n, const int *ip, const double *dp,
-           double *const *out)
-{
-    return fp_envelope_f64(in[0], n, ip[0], dp[0], out[0], out[1], out[2]);
-}
-
-static int
-k_macd(const double *const *in, size_t n, const int *ip, const double *dp, double *const *out)
-{
-    (void)dp;
-    return fp_macd_f64(in[0], n, ip[0], ip[1], ip[2], out[0], out[1], out[2]);
-}
-
-static int
-k_atr(const double *const *in, size_t n, const int *ip, const double *dp, double *const *out)
-{
-    (void)dp;
-    return fp_atr_f64(in[0], in[1], in[2], n, ip[0], out[0]);
-}
-
-static int
-k_stoch(const double *const *in, size_t n, const int *ip, const double *dp, double *const *out)
-{
-    (void)dp;
-    return fp_stoch_f64(in[0], in[1], in[2], n, ip[0], ip[1], ip[2], out[0], out[1]);
-}
-
-#define X {"x"}
-#define HLC {"high", "low", "close"}
-#define PERIOD {"period"}
-static const kernel_spec SMA = {"sma", 1, 1, 1, 0, k_sma, X, PERIOD, {0}};
-static const kernel_spec EMA = {"ema", 1, 1, 1, 0, k_ema, X, PERIOD, {0}};
-static const kernel_spec WMA = {"wma", 1, 1, 1, 0, k_wma, X, PERIOD, {0}};
-static const kernel_spec RSI = {"rsi", 1, 1, 1, 0, k_rsi, X, PERIOD, {0}};
-static const kernel_spec RSI_SIMPLE = {"rsi_simple", 1, 1, 1, 0, k_rsi_simple, X, PERIOD, {0}};
-static const kernel_spec STDDEV = {"stddev", 1, 1, 1, 1, k_stddev, X, PERIOD, {"nbdev"}};
-static const kernel_spec BBANDS = {"bbands", 1, 3, 1, 2, k_bbands, X, PERIOD,
-                                   {"nbdev_up", "nbdev_dn"}};
-static const kernel_spec ENVELOPE = {"envelope", 1, 3, 1, 1, k_envelope, X, PERIOD,
-                                     {"deviation"}};
-static const kernel_spec MACD = {"macd", 1, 3, 3, 0, k_macd, X, {"fast", "slow", "signal"}, {0}};
-static const kernel_spec ATR = {"atr", 3, 1, 1, 0, k_atr, HLC, PERIOD, {0}};
-static const kernel_spec STOCH = {"stoch", 3, 2, 3, 0, k_stoch, HLC,
-                                  {"fastk_period", "slowk_period", "slowd_period"}, {0}};
-#undef X
-#undef HLC
-#undef PERIOD
-
-/* Everything one call needs, shared read-only by the rows' tasks. */
-typedef struct {
-    const kernel_spec *spec;
-    size_t n;
-    const double *in[FPG_MAX_IN];
-    double *out[FPG_MAX_OUT];
-    int ip[FPG_MAX_INT];
-    double dp[FPG_MAX_DBL];
-} kernel_call;
-
-/* Pool task: the kernel on row `row`. Each task writes only its own rows of
- * the outputs, and the kernels allocate their own scratch memory. */
-static int
-kernel_row_task(void *ctx, size_t row)
-{
-    const kernel_call *c = ctx;
-    const double *in[FPG_MAX_IN];
-    double *out[FPG_MAX_OUT];
-    size_t off = row * c->n;
-
-    for (int i = 0; i < c->spec->n_in; i++)
-        in[i] = c->in[i] + off;
-    for (int i = 0; i < c->spec->n_out; i++)
-        out[i] = c->out[i] + off;
-    return c->spec->run(in, c->n, c->ip, c->dp, out);
-}
+/* Argument helpers                                                         */
 
 /* The name of obj's type as Python's type(obj).__name__ shows it, without
  * the module ("float64", not "numpy.float64"). */
@@ -267,11 +127,11 @@ type_name(PyObject *obj)
 }
 
 /* An integer argument (anything with __index__ but a bool: True is not a
- * period or a thread count) in [1, max], as a long; -1 with TypeError
- * "<type_msg>, got <type>" or ValueError "<range_msg> in [1, max], got
- * <value>" otherwise, however large the value. */
+ * period or a thread count) in [lo, hi], as a long; -1 with TypeError
+ * "<type_msg>, got <type>" or ValueError "<range_msg> in [lo, hi], got
+ * <value>" otherwise, however large the value. lo >= 0. */
 static long
-index_in_range(PyObject *obj, const char *type_msg, const char *range_msg, long max)
+index_in_range(PyObject *obj, const char *type_msg, const char *range_msg, long lo, long hi)
 {
     int overflow;
     long v;
@@ -294,8 +154,8 @@ index_in_range(PyObject *obj, const char *type_msg, const char *range_msg, long 
         Py_DECREF(index);
         return -1;
     }
-    if (overflow != 0 || v < 1 || v > max) {
-        PyErr_Format(PyExc_ValueError, "%s in [1, %ld], got %R", range_msg, max, index);
+    if (overflow != 0 || v < lo || v > hi) {
+        PyErr_Format(PyExc_ValueError, "%s in [%ld, %ld], got %R", range_msg, lo, hi, index);
         v = -1;
     }
     Py_DECREF(index);
@@ -310,7 +170,7 @@ parse_threads(PyObject *obj, int *nthreads)
         return 0;
     }
     long v = index_in_range(obj, "threads must be None or an integer", "threads must be None or",
-                            FP_POOL_MAX_THREADS);
+                            1, FP_POOL_MAX_THREADS);
     if (v < 0)
         return -1;
     *nthreads = (int)v;
@@ -366,160 +226,818 @@ as_series_array(PyObject *obj, const char *name)
                                              NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST);
 }
 
-/* _fastpar.<kernel>(*inputs, *int_params, *float_params, threads). Inputs
- * are NumPy arrays of real numbers, 1-D or 2-D, all of one shape (a 2-D
- * array holds one series per row); the result is one float64 array, or a
- * tuple of them, of that shape. */
-static PyObject *
-call_kernel(const kernel_spec *spec, PyObject *const *args, Py_ssize_t nargs)
+/* ------------------------------------------------------------------------ */
+/* Indicators (registry.h): every row the same way                          */
+/*                                                                          */
+/* Each row is exposed twice, as _fastpar.<name> (fastpar's parameter names */
+/* in messages, fast < slow required) and _fastpar.<TA_NAME> (TA-Lib's      */
+/* names, fast and slow swapped as TA-Lib does), both as                    */
+/* f(*inputs, *params, threads): positional, all given (the Python layer    */
+/* fills in defaults and keywords).                                         */
+
+/* Rows at most: the method table below is static. */
+#define FPG_MAX_ROWS 128
+
+static const fp_indicator *rows[FPG_MAX_ROWS];
+static size_t n_rows;
+
+/* Which row, and which naming: the function's `self`. */
+#define FPG_TA_NAMES 1
+#define ROW_CODE(row, ta) ((Py_ssize_t)(row) * 2 + (ta))
+
+static const char *
+param_name(const fp_param *par, int ta)
 {
-    kernel_call c = {.spec = spec};
-    PyArrayObject *in[FPG_MAX_IN] = {NULL};
-    PyArrayObject *out[FPG_MAX_OUT] = {NULL};
+    return ta ? par->ta_name : par->name;
+}
+
+/* One parameter into *v, checked against its range. */
+static int
+parse_param(const fp_indicator *ind, int k, PyObject *arg, int ta, double *v)
+{
+    const fp_param *par = &ind->params[k];
+    const char *name = param_name(par, ta);
+    char type_msg[96], range_msg[96];
+
+    if (par->kind == FP_PARAM_REAL) {
+        double d = PyFloat_AsDouble(arg);
+        if (d == -1.0 && PyErr_Occurred()) {
+            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError, "%s must be a real number, got %s", name,
+                             type_name(arg));
+            }
+            return -1;
+        }
+        if (!(d >= par->lo && d <= par->hi)) {
+            PyObject *f = PyFloat_FromDouble(d);
+            if (f == NULL)
+                return -1;
+            if (par->lo == -DBL_MAX)
+                PyErr_Format(PyExc_ValueError, "%s must be finite, got %R", name, f);
+            else
+                PyErr_Format(PyExc_ValueError, "%s must be in [%g, %g], got %R", name, par->lo,
+                             par->hi, f);
+            Py_DECREF(f);
+            return -1;
+        }
+        *v = d;
+        return 0;
+    }
+    PyOS_snprintf(type_msg, sizeof type_msg, "%s must be an integer", name);
+    PyOS_snprintf(range_msg, sizeof range_msg, "%s must be", name);
+    long i = index_in_range(arg, type_msg, range_msg, (long)par->lo, (long)par->hi);
+    if (i < 0)
+        return -1;
+    if (par->kind == FP_PARAM_MATYPE) {
+        static const char *missing[] = {[7] = "MAMA", [9] = "HMA", [12] = "ZLEMA", [13] = "RMA"};
+        if (i == 11) /* TA-Lib's DEFAULT: the function's own */
+            i = (long)par->def;
+        if (i < 14 && missing[i] != NULL) {
+            PyErr_Format(PyExc_NotImplementedError,
+                         "%s: %s=%ld (%s) is not implemented in fastpar; the moving averages are "
+                         "0 SMA, 1 EMA, 2 WMA, 3 DEMA, 4 TEMA, 5 TRIMA, 6 KAMA, 8 T3 and 10 "
+                         "(none: the input itself)",
+                         ta && ind->ta_name ? ind->ta_name : ind->name, name, i, missing[i]);
+            return -1;
+        }
+    }
+    *v = (double)i;
+    return 0;
+}
+
+/* All parameters of a call, from args[0 .. n_params), into p (TA-Lib's
+ * reading for the TA-Lib names). */
+static int
+parse_params(const fp_indicator *ind, PyObject *const *args, int ta, double *p)
+{
+    double raw[FP_MAX_PARAMS];
+    for (int k = 0; k < ind->n_params; k++)
+        if (parse_param(ind, k, args[k], ta, &raw[k]) < 0)
+            return -1;
+    if ((ind->flags & FP_FAST_SLOW) && !ta && !(raw[0] < raw[1])) {
+        PyErr_Format(PyExc_ValueError, "%s needs %s < %s, got %s=%ld, %s=%ld", ind->name,
+                     ind->params[0].name, ind->params[1].name, ind->params[0].name,
+                     (long)raw[0], ind->params[1].name, (long)raw[1]);
+        return -1;
+    }
+    fp_indicator_ta_params(ind, raw, p);
+    return 0;
+}
+
+/* Everything one call needs, shared read-only by the rows' tasks. */
+typedef struct {
+    const fp_indicator *ind;
+    size_t n;
+    const double *in[FP_MAX_IN];
+    double *out[FP_MAX_OUT];
+    double p[FP_MAX_PARAMS];
+} indicator_call;
+
+/* Pool task: the indicator on row `row`. Each task writes only its own
+ * rows of the outputs, and the kernels allocate their own scratch memory. */
+static int
+indicator_row_task(void *ctx, size_t row)
+{
+    const indicator_call *c = ctx;
+    const double *in[FP_MAX_IN];
+    double *out[FP_MAX_OUT];
+    size_t off = row * c->n;
+
+    for (int i = 0; i < c->ind->n_in; i++)
+        in[i] = c->in[i] + off;
+    for (int i = 0; i < c->ind->n_out; i++)
+        out[i] = c->out[i] + off;
+    return fp_indicator_run(c->ind, in, c->n, c->p, out);
+}
+
+/* The bytes an array's elements may occupy, [*lo, *hi), whatever its
+ * strides (np.may_share_memory's test: two arrays whose ranges are
+ * disjoint cannot share an element). */
+static void
+memory_range(PyArrayObject *a, const char **lo, const char **hi)
+{
+    const char *start = PyArray_BYTES(a), *end = start + PyArray_ITEMSIZE(a);
+    for (int d = 0; d < PyArray_NDIM(a); d++) {
+        npy_intp extent = (PyArray_DIM(a, d) - 1) * PyArray_STRIDE(a, d);
+        if (PyArray_DIM(a, d) == 0)
+            return (void)(*lo = *hi = start);
+        if (extent < 0)
+            start += extent;
+        else
+            end += extent;
+    }
+    *lo = start;
+    *hi = end;
+}
+
+static int
+may_overlap(PyArrayObject *a, PyArrayObject *b)
+{
+    const char *alo, *ahi, *blo, *bhi;
+    memory_range(a, &alo, &ahi);
+    memory_range(b, &blo, &bhi);
+    return alo < bhi && blo < ahi;
+}
+
+/* The caller's output buffers (out=): one float64 array for a row with one
+ * output, a tuple of n_out of them otherwise, each of the inputs' shape,
+ * C-contiguous, aligned, writable, and sharing no memory with any input
+ * (the kernels read inputs after writing outputs) or with another output.
+ * New references into bufs; -1 with TypeError or ValueError otherwise. */
+static int
+parse_out(PyObject *obj, const fp_indicator *ind, const char *fname, PyObject *const *inputs,
+          PyArrayObject *like, PyArrayObject **bufs)
+{
+    PyObject *items[FP_MAX_OUT];
+    if (ind->n_out == 1 && PyArray_Check(obj)) {
+        items[0] = obj;
+    } else if (PyTuple_Check(obj) && PyTuple_GET_SIZE(obj) == ind->n_out) {
+        for (int j = 0; j < ind->n_out; j++)
+            items[j] = PyTuple_GET_ITEM(obj, j);
+    } else {
+        if (ind->n_out == 1)
+            PyErr_Format(PyExc_TypeError, "%s(): out must be a NumPy array, got %s", fname,
+                         type_name(obj));
+        else
+            PyErr_Format(PyExc_TypeError,
+                         "%s(): out must be a tuple of %d NumPy arrays (one per output), got %s",
+                         fname, ind->n_out, type_name(obj));
+        return -1;
+    }
+    for (int j = 0; j < ind->n_out; j++) {
+        PyArrayObject *o = (PyArrayObject *)items[j];
+        const char *what = ind->out[j];
+        if (!PyArray_Check(items[j])) {
+            PyErr_Format(PyExc_TypeError, "%s(): out for %s must be a NumPy array, got %s", fname,
+                         what, type_name(items[j]));
+            return -1;
+        }
+        if (PyArray_TYPE(o) != NPY_DOUBLE || !PyArray_ISNOTSWAPPED(o)) {
+            PyErr_Format(PyExc_TypeError, "%s(): out for %s must be float64, got dtype %S",
+                         fname, what, (PyObject *)PyArray_DESCR(o));
+            return -1;
+        }
+        if (!PyArray_SAMESHAPE(o, like)) {
+            PyObject *so = shape_of(o), *si = shape_of(like);
+            if (so != NULL && si != NULL)
+                PyErr_Format(PyExc_ValueError,
+                             "%s(): out for %s must have the inputs' shape %R, got %R", fname,
+                             what, si, so);
+            Py_XDECREF(so);
+            Py_XDECREF(si);
+            return -1;
+        }
+        if (!PyArray_IS_C_CONTIGUOUS(o) || !PyArray_ISALIGNED(o) || !PyArray_ISWRITEABLE(o)) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s(): out for %s must be C-contiguous, aligned and writable", fname,
+                         what);
+            return -1;
+        }
+        for (int i = 0; i < ind->n_in; i++) {
+            if (may_overlap(o, (PyArrayObject *)inputs[i])) {
+                PyErr_Format(PyExc_ValueError,
+                             "%s(): out for %s shares memory with the input %s; pass a separate "
+                             "buffer",
+                             fname, what, ind->in[i]);
+                return -1;
+            }
+        }
+        for (int k = 0; k < j; k++) {
+            if (may_overlap(o, bufs[k])) {
+                PyErr_Format(PyExc_ValueError, "%s(): the out buffers for %s and %s share memory",
+                             fname, ind->out[k], what);
+                return -1;
+            }
+        }
+        Py_INCREF(o);
+        bufs[j] = o;
+    }
+    return 0;
+}
+
+/* _fastpar.<name>(*inputs, *params, threads[, out]). Inputs are NumPy
+ * arrays of real numbers, 1-D or 2-D, all of one shape (a 2-D array holds
+ * one series per row); the result is one float64 array, or a tuple of
+ * them, of that shape: new ones, or the caller's `out` (parse_out), which
+ * spares the page faults of fresh memory on every call. */
+static PyObject *
+call_indicator(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    const Py_ssize_t code = PyLong_AsSsize_t(self);
+    const fp_indicator *ind = rows[code / 2];
+    const int ta = (int)(code % 2);
+    const char *fname = ta ? ind->ta_name : ind->name;
+    const char *const *in_names = ta ? ind->ta_in : ind->in;
+    indicator_call c = {.ind = ind};
+    PyArrayObject *in[FP_MAX_IN] = {NULL};
+    PyArrayObject *out[FP_MAX_OUT] = {NULL};
     PyObject *result = NULL;
     int *row_status = NULL;
     int nthreads, status = FP_OK, ndim;
     npy_intp *dims;
-    size_t rows;
+    size_t nrows;
 
-    Py_ssize_t want = spec->n_in + spec->n_int + spec->n_dbl + 1;
+    Py_ssize_t want = ind->n_in + ind->n_params + 1;
+    PyObject *out_arg = Py_None;
+    if (nargs == want + 1) {
+        out_arg = args[want];
+        nargs = want;
+    }
     if (nargs != want) {
-        PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments, got %zd", spec->name, want,
-                     nargs);
+        PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments, got %zd", fname, want, nargs);
         return NULL;
     }
-    for (int i = 0; i < spec->n_in; i++) {
-        in[i] = as_series_array(args[i], spec->in_names[i]);
+    for (int i = 0; i < ind->n_in; i++) {
+        in[i] = as_series_array(args[i], in_names[i]);
         if (in[i] == NULL)
             goto done;
         if (i > 0 && !PyArray_SAMESHAPE(in[i], in[0])) {
             PyObject *s0 = shape_of(in[0]), *si = shape_of(in[i]);
             if (s0 != NULL && si != NULL)
                 PyErr_Format(PyExc_ValueError, "%s and %s must have the same shape, got %R and %R",
-                             spec->in_names[0], spec->in_names[i], s0, si);
+                             in_names[0], in_names[i], s0, si);
             Py_XDECREF(s0);
             Py_XDECREF(si);
             goto done;
         }
         c.in[i] = PyArray_DATA(in[i]);
     }
-    for (int i = 0; i < spec->n_int; i++) {
-        char type_msg[64], range_msg[64];
-        PyOS_snprintf(type_msg, sizeof type_msg, "%s must be an integer", spec->int_names[i]);
-        PyOS_snprintf(range_msg, sizeof range_msg, "%s must be", spec->int_names[i]);
-        long v = index_in_range(args[spec->n_in + i], type_msg, range_msg, FP_MAX_PERIOD);
-        if (v < 0)
-            goto done;
-        c.ip[i] = (int)v;
-    }
-    for (int i = 0; i < spec->n_dbl; i++) {
-        PyObject *arg = args[spec->n_in + spec->n_int + i];
-        double v = PyFloat_AsDouble(arg);
-        if (v == -1.0 && PyErr_Occurred()) {
-            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                PyErr_Format(PyExc_TypeError, "%s must be a real number, got %s",
-                             spec->dbl_names[i], type_name(arg));
-            }
-            goto done;
-        }
-        if (!isfinite(v)) {
-            PyObject *f = PyFloat_FromDouble(v);
-            if (f != NULL)
-                PyErr_Format(PyExc_ValueError, "%s must be finite, got %R", spec->dbl_names[i],
-                             f);
-            Py_XDECREF(f);
-            goto done;
-        }
-        c.dp[i] = v;
-    }
-    if (spec == &MACD && c.ip[0] >= c.ip[1]) {
-        PyErr_Format(PyExc_ValueError, "macd needs fast < slow, got fast=%d, slow=%d", c.ip[0],
-                     c.ip[1]);
+    if (parse_params(ind, args + ind->n_in, ta, c.p) < 0)
         goto done;
-    }
     if (parse_threads(args[nargs - 1], &nthreads) < 0)
         goto done;
 
     ndim = PyArray_NDIM(in[0]);
     dims = PyArray_DIMS(in[0]);
-    rows = ndim == 2 ? (size_t)dims[0] : 1;
+    nrows = ndim == 2 ? (size_t)dims[0] : 1;
     c.n = (size_t)dims[ndim - 1];
-    for (int i = 0; i < spec->n_out; i++) {
-        out[i] = (PyArrayObject *)PyArray_SimpleNew(ndim, dims, NPY_DOUBLE);
-        if (out[i] == NULL)
+    if (out_arg != Py_None) {
+        if (parse_out(out_arg, ind, fname, args, in[0], out) < 0)
             goto done;
-        c.out[i] = PyArray_DATA(out[i]);
+        for (int i = 0; i < ind->n_out; i++)
+            c.out[i] = PyArray_DATA(out[i]);
+    } else {
+        for (int i = 0; i < ind->n_out; i++) {
+            out[i] = (PyArrayObject *)PyArray_SimpleNew(ndim, dims, NPY_DOUBLE);
+            if (out[i] == NULL)
+                goto done;
+            c.out[i] = PyArray_DATA(out[i]);
+        }
     }
 
     if (ndim == 1) {
         Py_BEGIN_ALLOW_THREADS
-        status = spec->run(c.in, c.n, c.ip, c.dp, c.out);
+        status = fp_indicator_run(ind, c.in, c.n, c.p, c.out);
         Py_END_ALLOW_THREADS
-    } else if (rows > 0) {
+    } else if (nrows > 0) {
         fp_job job;
-        row_status = PyMem_Malloc(rows * sizeof(int));
+        row_status = PyMem_Malloc(nrows * sizeof(int));
         if (row_status == NULL) {
             PyErr_NoMemory();
             goto done;
         }
-        fp_job_init(&job, kernel_row_task, &c, rows, row_status);
+        fp_job_init(&job, indicator_row_task, &c, nrows, row_status);
         status = run_job(&job, nthreads, 0, NULL);
     }
     if (status != FP_OK) {
         if (status == FP_ECANCELLED || row_status == NULL) {
-            set_status_error(status, spec->name);
+            set_status_error(status, fname);
         } else {
             size_t r = 0;
-            while (r < rows && row_status[r] == FP_OK)
+            while (r < nrows && row_status[r] == FP_OK)
                 r++;
-            char what[64];
-            PyOS_snprintf(what, sizeof what, "%s(), row %zu", spec->name, r);
+            char what[96];
+            PyOS_snprintf(what, sizeof what, "%s(), row %zu", fname, r);
             set_status_error(status, what);
         }
         goto done;
     }
 
-    if (spec->n_out == 1) {
+    if (ind->n_out == 1) {
         result = (PyObject *)out[0];
         out[0] = NULL;
     } else {
-        result = PyTuple_New(spec->n_out);
+        result = PyTuple_New(ind->n_out);
         if (result == NULL)
             goto done;
-        for (int i = 0; i < spec->n_out; i++) {
+        for (int i = 0; i < ind->n_out; i++) {
             PyTuple_SET_ITEM(result, i, (PyObject *)out[i]);
             out[i] = NULL;
         }
     }
 
 done:
-    for (int i = 0; i < spec->n_in; i++)
+    for (int i = 0; i < ind->n_in; i++)
         Py_XDECREF(in[i]);
-    for (int i = 0; i < spec->n_out; i++)
+    for (int i = 0; i < ind->n_out; i++)
         Py_XDECREF(out[i]);
     PyMem_Free(row_status);
     return result;
 }
 
-#define KERNEL_METHOD(fn, spec)                                                       \
-    static PyObject *fn(PyObject *module, PyObject *const *args, Py_ssize_t nargs)    \
-    {                                                                                 \
-        (void)module;                                                                 \
-        return call_kernel(&spec, args, nargs);                                       \
-    }
+/* One entry point per row and naming, all calling call_indicator with
+ * their row in `self`; filled by the exec slot. */
+static PyMethodDef row_defs[2 * FPG_MAX_ROWS];
 
-KERNEL_METHOD(py_sma, SMA)
-KERNEL_METHOD(py_ema, EMA)
-KERNEL_METHOD(py_wma, WMA)
-KERNEL_METHOD(py_rsi, RSI)
-KERNEL_METHOD(py_rsi_simple, RSI_SIMPLE)
-KERNEL_METHOD(py_stddev, STDDEV)
-KERNEL_METHOD(py_bbands, BBANDS)
-KERNEL_METHOD(py_envelope, ENVELOPE)
-KERNEL_METHOD(py_macd, MACD)
-KERNEL_METHOD(py_atr, ATR)
-KERNEL_METHOD(py_stoch, STOCH)
+/* _fastpar.indicator_table(): the rows, as a tuple of dicts, for the
+ * Python layer and the documentation. */
+static PyObject *
+py_indicator_table(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    PyObject *table = PyTuple_New((Py_ssize_t)n_rows);
+    if (table == NULL)
+        return NULL;
+    for (size_t r = 0; r < n_rows; r++) {
+        const fp_indicator *ind = rows[r];
+        PyObject *inputs = PyTuple_New(ind->n_in), *ta_inputs = PyTuple_New(ind->n_in);
+        PyObject *params = PyTuple_New(ind->n_params), *outputs = PyTuple_New(ind->n_out);
+        PyObject *row = NULL;
+        if (inputs == NULL || ta_inputs == NULL || params == NULL || outputs == NULL)
+            goto fail;
+        for (int k = 0; k < ind->n_in; k++) {
+            PyTuple_SET_ITEM(inputs, k, PyUnicode_FromString(ind->in[k]));
+            PyTuple_SET_ITEM(ta_inputs, k, PyUnicode_FromString(ind->ta_in[k]));
+        }
+        for (int k = 0; k < ind->n_params; k++) {
+            const fp_param *par = &ind->params[k];
+            static const char *kinds[] = {"int", "real", "matype"};
+            PyObject *d = Py_BuildValue("{s:s,s:s,s:s,s:d,s:d,s:d}", "name", par->name,
+                                        "ta_name", par->ta_name, "kind", kinds[par->kind],
+                                        "default", par->def, "lo", par->lo, "hi", par->hi);
+            if (d == NULL)
+                goto fail;
+            PyTuple_SET_ITEM(params, k, d);
+        }
+        for (int k = 0; k < ind->n_out; k++)
+            PyTuple_SET_ITEM(outputs, k, PyUnicode_FromString(ind->out[k]));
+        row = Py_BuildValue("{s:s,s:z,s:s,s:s,s:N,s:N,s:N,s:N,s:O}", "name", ind->name,
+                            "ta_name", ind->ta_name, "group", ind->group, "summary", ind->summary,
+                            "inputs", inputs, "ta_inputs", ta_inputs, "params", params,
+                            "outputs", outputs, "fast_slow",
+                            (ind->flags & FP_FAST_SLOW) ? Py_True : Py_False);
+        inputs = ta_inputs = params = outputs = NULL;
+        if (row == NULL)
+            goto fail;
+        PyTuple_SET_ITEM(table, (Py_ssize_t)r, row);
+        continue;
+    fail:
+        Py_XDECREF(inputs);
+        Py_XDECREF(ta_inputs);
+        Py_XDECREF(params);
+        Py_XDECREF(outputs);
+        Py_DECREF(table);
+        return NULL;
+    }
+    return table;
+}
+
+static const fp_indicator *
+find_row(PyObject *name)
+{
+    const char *s = PyUnicode_AsUTF8(name);
+    if (s == NULL)
+        return NULL;
+    for (size_t r = 0; r < n_rows; r++)
+        if (strcmp(rows[r]->name, s) == 0)
+            return rows[r];
+    PyErr_Format(PyExc_KeyError, "no indicator %R", name);
+    return NULL;
+}
+
+/* _fastpar.lookback(name, *params): the number of leading NaNs of the
+ * indicator on an input without NaNs (TA-Lib's names and reading). */
+static PyObject *
+py_lookback(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs < 1 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "lookback(name, *params)");
+        return NULL;
+    }
+    const fp_indicator *ind = find_row(args[0]);
+    double p[FP_MAX_PARAMS];
+    if (ind == NULL)
+        return NULL;
+    if (nargs - 1 != ind->n_params) {
+        PyErr_Format(PyExc_TypeError, "lookback('%s', ...) takes %d parameters, got %zd",
+                     ind->name, ind->n_params, nargs - 1);
+        return NULL;
+    }
+    if (parse_params(ind, args + 1, FPG_TA_NAMES, p) < 0)
+        return NULL;
+    return PyLong_FromSize_t(fp_indicator_lookback(ind, p));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streams: _fastpar.Stream(name, *params)                                  */
+/*                                                                          */
+/* One value (or bar) at a time through the row's streaming state (pure C,  */
+/* no allocation per update). A stream is meant for one thread at a time:   */
+/* a second thread that finds it busy gets a RuntimeError instead of        */
+/* waiting (no lock is ever waited for with the GIL held).                  */
+
+typedef struct {
+    PyObject_HEAD
+    fp_stream s;
+    int open;
+    atomic_int busy;
+} StreamObject;
+
+static int
+stream_enter(StreamObject *self)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&self->busy, &expected, 1)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this stream is being updated by another thread; give each thread its "
+                        "own stream");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+stream_leave(StreamObject *self)
+{
+    atomic_store(&self->busy, 0);
+}
+
+static int
+stream_init(PyObject *op, PyObject *args, PyObject *kwargs)
+{
+    StreamObject *self = (StreamObject *)op;
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    double p[FP_MAX_PARAMS];
+
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) > 0) {
+        PyErr_SetString(PyExc_TypeError, "Stream(name, *params): positional arguments only");
+        return -1;
+    }
+    if (nargs < 1 || !PyUnicode_Check(PyTuple_GET_ITEM(args, 0))) {
+        PyErr_SetString(PyExc_TypeError, "Stream(name, *params): name must be a str");
+        return -1;
+    }
+    const fp_indicator *ind = find_row(PyTuple_GET_ITEM(args, 0));
+    if (ind == NULL)
+        return -1;
+    if (nargs - 1 != ind->n_params) {
+        PyErr_Format(PyExc_TypeError, "Stream('%s', ...) takes %d parameters, got %zd",
+                     ind->name, ind->n_params, nargs - 1);
+        return -1;
+    }
+    if (parse_params(ind, &PyTuple_GET_ITEM(args, 1), FPG_TA_NAMES, p) < 0)
+        return -1;
+    if (stream_enter(self) < 0)
+        return -1;
+    if (self->open) {
+        fp_stream_close(&self->s);
+        self->open = 0;
+    }
+    int status = fp_stream_open(&self->s, ind, p);
+    stream_leave(self);
+    if (status != FP_OK) {
+        set_status_error(status, "Stream()");
+        return -1;
+    }
+    self->open = 1;
+    return 0;
+}
+
+static void
+stream_dealloc(PyObject *op)
+{
+    StreamObject *self = (StreamObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    if (self->open)
+        fp_stream_close(&self->s);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static int
+stream_check_open(StreamObject *self)
+{
+    if (!self->open) {
+        PyErr_SetString(PyExc_ValueError, "the stream was not initialised");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+outputs_of(const fp_indicator *ind, const double *out)
+{
+    if (ind->n_out == 1)
+        return PyFloat_FromDouble(out[0]);
+    PyObject *t = PyTuple_New(ind->n_out);
+    if (t == NULL)
+        return NULL;
+    for (int j = 0; j < ind->n_out; j++) {
+        PyObject *f = PyFloat_FromDouble(out[j]);
+        if (f == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, j, f);
+    }
+    return t;
+}
+
+/* The ValueError of a non-finite value after the start; `at` is its index
+ * in extend()'s arrays, or -1 for update(). */
+static void
+stream_nonfinite_error(const fp_indicator *ind, const double *in, Py_ssize_t at)
+{
+    int k = 0;
+    while (k + 1 < ind->n_in && !(in[k] != in[k] || isinf(in[k])))
+        k++;
+    PyObject *v = PyFloat_FromDouble(in[k]);
+    if (v == NULL)
+        return;
+    char where[48] = "";
+    if (at >= 0)
+        PyOS_snprintf(where, sizeof where, " at index %zd", at);
+    PyErr_Format(PyExc_ValueError,
+                 "%s stream: %s is %R%s, after the stream started (the stream is unchanged)",
+                 ind->ta_name ? ind->ta_name : ind->name, ind->ta_in[k], v, where);
+    Py_DECREF(v);
+}
+
+/* update(*values): one value per input (one bar); the outputs after it. */
+static PyObject *
+stream_update(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    StreamObject *self = (StreamObject *)op;
+    double in[FP_MAX_IN], out[FP_MAX_OUT];
+    if (stream_check_open(self) < 0)
+        return NULL;
+    const fp_indicator *ind = self->s.ind;
+    if (nargs != ind->n_in) {
+        PyErr_Format(PyExc_TypeError, "update() takes %d value(s) (%s), got %zd", ind->n_in,
+                     ind->n_in == 1 ? "one value" : "one per input", nargs);
+        return NULL;
+    }
+    for (int k = 0; k < ind->n_in; k++) {
+        in[k] = PyFloat_AsDouble(args[k]);
+        if (in[k] == -1.0 && PyErr_Occurred()) {
+            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError, "%s must be a real number, got %s",
+                             ind->ta_in[k], type_name(args[k]));
+            }
+            return NULL;
+        }
+    }
+    if (stream_enter(self) < 0)
+        return NULL;
+    int status = fp_stream_update(&self->s, in, out);
+    stream_leave(self);
+    if (status != FP_OK) {
+        stream_nonfinite_error(ind, in, -1);
+        return NULL;
+    }
+    return outputs_of(ind, out);
+}
+
+/* extend(*arrays): many values (bars) in turn, as update() on each; the
+ * outputs as arrays (a tuple of them for several). The loop runs without
+ * the GIL. A non-finite value after the start stops it with a ValueError
+ * naming its index; the values before it have been taken. */
+static PyObject *
+stream_extend(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    StreamObject *self = (StreamObject *)op;
+    PyArrayObject *in[FP_MAX_IN] = {NULL}, *out[FP_MAX_OUT] = {NULL};
+    PyObject *result = NULL;
+    if (stream_check_open(self) < 0)
+        return NULL;
+    const fp_indicator *ind = self->s.ind;
+    if (nargs != ind->n_in) {
+        PyErr_Format(PyExc_TypeError, "extend() takes %d array(s), got %zd", ind->n_in, nargs);
+        return NULL;
+    }
+    for (int k = 0; k < ind->n_in; k++) {
+        in[k] = as_series_array(args[k], ind->ta_in[k]);
+        if (in[k] == NULL)
+            goto done;
+        if (PyArray_NDIM(in[k]) != 1) {
+            PyErr_Format(PyExc_ValueError, "%s must be 1-D for a stream", ind->ta_in[k]);
+            goto done;
+        }
+        if (k > 0 && !PyArray_SAMESHAPE(in[k], in[0])) {
+            PyErr_Format(PyExc_ValueError, "%s and %s must have the same length", ind->ta_in[0],
+                         ind->ta_in[k]);
+            goto done;
+        }
+    }
+    npy_intp n = PyArray_DIM(in[0], 0);
+    for (int j = 0; j < ind->n_out; j++) {
+        out[j] = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_DOUBLE);
+        if (out[j] == NULL)
+            goto done;
+    }
+    if (stream_enter(self) < 0)
+        goto done;
+    const double *x[FP_MAX_IN];
+    double *y[FP_MAX_OUT];
+    for (int k = 0; k < ind->n_in; k++)
+        x[k] = PyArray_DATA(in[k]);
+    for (int j = 0; j < ind->n_out; j++)
+        y[j] = PyArray_DATA(out[j]);
+    npy_intp i = 0;
+    int status = FP_OK;
+    double bar[FP_MAX_IN], res[FP_MAX_OUT];
+    Py_BEGIN_ALLOW_THREADS
+    for (; i < n; i++) {
+        for (int k = 0; k < ind->n_in; k++)
+            bar[k] = x[k][i];
+        status = fp_stream_update(&self->s, bar, res);
+        if (status != FP_OK)
+            break;
+        for (int j = 0; j < ind->n_out; j++)
+            y[j][i] = res[j];
+    }
+    Py_END_ALLOW_THREADS
+    stream_leave(self);
+    if (status != FP_OK) {
+        stream_nonfinite_error(ind, bar, (Py_ssize_t)i);
+        goto done;
+    }
+    if (ind->n_out == 1) {
+        result = (PyObject *)out[0];
+        out[0] = NULL;
+    } else {
+        result = PyTuple_New(ind->n_out);
+        if (result == NULL)
+            goto done;
+        for (int j = 0; j < ind->n_out; j++) {
+            PyTuple_SET_ITEM(result, j, (PyObject *)out[j]);
+            out[j] = NULL;
+        }
+    }
+done:
+    for (int k = 0; k < FP_MAX_IN; k++)
+        Py_XDECREF(in[k]);
+    for (int j = 0; j < FP_MAX_OUT; j++)
+        Py_XDECREF(out[j]);
+    return result;
+}
+
+static PyObject *
+stream_reset(PyObject *op, PyObject *unused)
+{
+    StreamObject *self = (StreamObject *)op;
+    (void)unused;
+    if (stream_check_open(self) < 0 || stream_enter(self) < 0)
+        return NULL;
+    fp_stream_reset(&self->s);
+    stream_leave(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+stream_get_lookback(PyObject *op, void *closure)
+{
+    StreamObject *self = (StreamObject *)op;
+    (void)closure;
+    if (stream_check_open(self) < 0)
+        return NULL;
+    return PyLong_FromSize_t(fp_indicator_lookback(self->s.ind, self->s.p));
+}
+
+static PyObject *
+stream_get_name(PyObject *op, void *closure)
+{
+    StreamObject *self = (StreamObject *)op;
+    (void)closure;
+    if (stream_check_open(self) < 0)
+        return NULL;
+    return PyUnicode_FromString(self->s.ind->name);
+}
+
+static PyMethodDef stream_methods[] = {
+    {"update", (PyCFunction)(void (*)(void))stream_update, METH_FASTCALL,
+     "update(*values): one value per input; the output(s) after it"},
+    {"extend", (PyCFunction)(void (*)(void))stream_extend, METH_FASTCALL,
+     "extend(*arrays): update() with each value (bar) in turn; the outputs as arrays"},
+    {"reset", stream_reset, METH_NOARGS, "reset(): back to the state of a new stream"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef stream_getset[] = {
+    {"lookback", stream_get_lookback, NULL, "values before the first output", NULL},
+    {"name", stream_get_name, NULL, "the indicator's fastpar name", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot stream_slots[] = {
+    {Py_tp_init, stream_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, stream_dealloc},
+    {Py_tp_methods, stream_methods},
+    {Py_tp_getset, stream_getset},
+    {Py_tp_doc, "Stream(name, *params): one indicator, one value (or bar) at a time."},
+    {0, NULL},
+};
+
+static PyType_Spec stream_spec = {
+    .name = "fastpar._fastpar.Stream",
+    .basicsize = sizeof(StreamObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = stream_slots,
+};
+
+/* The module's Stream type, created by the exec slot. */
+static PyTypeObject *stream_type;
+
+/* The row entry points and the Stream type, added by the exec slot. */
+static int
+add_indicators(PyObject *module)
+{
+    if (n_rows == 0) {
+        const fp_indicator *ind;
+        for (size_t r = 0; (ind = fp_indicator_at(r)) != NULL; r++) {
+            if (r >= FPG_MAX_ROWS) {
+                PyErr_SetString(PyExc_SystemError, "more indicators than FPG_MAX_ROWS");
+                return -1;
+            }
+            rows[r] = ind;
+            row_defs[2 * r] = (PyMethodDef){ind->name, (PyCFunction)(void (*)(void))call_indicator,
+                                            METH_FASTCALL, ind->summary};
+            row_defs[2 * r + 1] = (PyMethodDef){ind->ta_name,
+                                                (PyCFunction)(void (*)(void))call_indicator,
+                                                METH_FASTCALL, ind->summary};
+        }
+        n_rows = fp_indicator_count();
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        for (int ta = 0; ta < 2; ta++) {
+            PyMethodDef *def = &row_defs[2 * r + (size_t)ta];
+            if (def->ml_name == NULL)
+                continue;
+            PyObject *code = PyLong_FromSsize_t(ROW_CODE(r, ta));
+            if (code == NULL)
+                return -1;
+            PyObject *fn = PyCFunction_NewEx(def, code, NULL);
+            Py_DECREF(code);
+            if (fn == NULL)
+                return -1;
+            int rc = PyModule_AddObjectRef(module, def->ml_name, fn);
+            Py_DECREF(fn);
+            if (rc < 0)
+                return -1;
+        }
+    }
+    if (stream_type == NULL) {
+        stream_type = (PyTypeObject *)PyType_FromSpec(&stream_spec);
+        if (stream_type == NULL)
+            return -1;
+    }
+    return PyModule_AddObjectRef(module, "Stream", (PyObject *)stream_type);
+}
 
 /* ------------------------------------------------------------------------ */
 /* The pool                                                                 */
@@ -537,7 +1055,7 @@ py_set_num_threads(PyObject *module, PyObject *arg)
 {
     int status;
     (void)module;
-    long n = index_in_range(arg, "n must be an integer", "number of threads must be",
+    long n = index_in_range(arg, "n must be an integer", "number of threads must be", 1,
                             FP_POOL_MAX_THREADS);
     if (n < 0)
         return NULL;
@@ -1711,18 +2229,9 @@ py_backtest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 #define FASTCALL(name, fn, doc) {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, doc}
 
 static PyMethodDef fastpar_methods[] = {
-    FASTCALL("sma", py_sma, "sma(x, period, threads)"),
-    FASTCALL("ema", py_ema, "ema(x, period, threads)"),
-    FASTCALL("wma", py_wma, "wma(x, period, threads)"),
-    FASTCALL("rsi", py_rsi, "rsi(x, period, threads)"),
-    FASTCALL("rsi_simple", py_rsi_simple, "rsi_simple(x, period, threads)"),
-    FASTCALL("stddev", py_stddev, "stddev(x, period, nbdev, threads)"),
-    FASTCALL("bbands", py_bbands, "bbands(x, period, nbdev_up, nbdev_dn, threads)"),
-    FASTCALL("envelope", py_envelope, "envelope(x, period, deviation, threads)"),
-    FASTCALL("macd", py_macd, "macd(x, fast, slow, signal, threads)"),
-    FASTCALL("atr", py_atr, "atr(high, low, close, period, threads)"),
-    FASTCALL("stoch", py_stoch,
-             "stoch(high, low, close, fastk_period, slowk_period, slowd_period, threads)"),
+    {"indicator_table", py_indicator_table, METH_NOARGS,
+     "indicator_table(): every indicator's names, inputs, parameters and outputs"},
+    FASTCALL("lookback", py_lookback, "lookback(name, *params): leading NaNs on a clean input"),
     FPG_SCENARIO_METHODS
     FPG_SWEEP_METHODS
     {"get_num_threads", py_get_num_threads, METH_NOARGS, "get_num_threads()"},
@@ -1747,7 +2256,7 @@ fastpar_exec(PyObject *module)
     }
     if (PyModule_AddObjectRef(module, "ScenarioView", (PyObject *)view_type) < 0)
         return -1;
-    return 0;
+    return add_indicators(module);
 }
 
 static PyModuleDef_Slot fastpar_slots[] = {

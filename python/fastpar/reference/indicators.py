@@ -23,54 +23,12 @@ import math
 
 import numpy as np
 
+from ._common import _check_period, _ema_from, _mean, _nans, _series, ma
+
 __all__ = ["sma", "ema", "wma", "rsi", "stddev", "bbands", "envelope", "macd", "atr", "stoch"]
 
 
-def _series(*inputs):
-    """Float64 copies of the inputs and the index of their first full row."""
-    arrays = [np.array(a, dtype=np.float64) for a in inputs]
-    n = len(arrays[0])
-    begin = 0
-    for a in arrays:
-        if a.ndim != 1 or len(a) != n:
-            raise ValueError("inputs must be 1-D and of equal length")
-        valid = np.flatnonzero(~np.isnan(a))
-        begin = max(begin, valid[0] if valid.size else n)
-    for a in arrays:
-        if not np.isfinite(a[begin:]).all():
-            raise ValueError("NaN or inf after the leading NaNs")
-    return arrays, begin
-
-
-def _check_period(*periods):
-    for p in periods:
-        if not isinstance(p, (int, np.integer)) or p < 1:
-            raise ValueError(f"period must be an integer >= 1, got {p!r}")
-
-
-def _mean(values):
-    return math.fsum(values) / len(values)
-
-
-def _nans(n):
-    return np.full(n, np.nan)
-
-
-def _ema_from(v, period, seed_idx):
-    """EMA of v, seeded at seed_idx with the mean of the `period` values ending there."""
-    out = _nans(len(v))
-    if seed_idx >= len(v):
-        return out
-    k = 2.0 / (period + 1)
-    e = _mean(v[seed_idx - period + 1 : seed_idx + 1])
-    out[seed_idx] = e
-    for i in range(seed_idx + 1, len(v)):
-        e = e + k * (v[i] - e)
-        out[i] = e
-    return out
-
-
-def sma(x, period):
+def sma(x, period=30):
     """Simple moving average."""
     _check_period(period)
     (x,), b = _series(x)
@@ -80,14 +38,14 @@ def sma(x, period):
     return out
 
 
-def ema(x, period):
+def ema(x, period=30):
     """EMA, k = 2 / (period + 1), seeded with the mean of the first `period` values."""
     _check_period(period)
     (x,), b = _series(x)
     return _ema_from(x, period, b + period - 1)
 
 
-def wma(x, period):
+def wma(x, period=30):
     """Linearly weighted moving average, weights 1..period (newest heaviest)."""
     _check_period(period)
     (x,), b = _series(x)
@@ -136,7 +94,12 @@ def rsi(x, period=14, method="wilder"):
     return out
 
 
-def stddev(x, period, nbdev=1.0):
+def rsi_simple(x, period=14):
+    """The batch_orchestrator's RSI: rsi(x, period, method="simple")."""
+    return rsi(x, period, "simple")
+
+
+def stddev(x, period=5, nbdev=1.0):
     """Population standard deviation over `period` values, times nbdev.
 
     Two-pass per window: variance = mean((w - mean(w))**2). TA-Lib 0.8's
@@ -157,9 +120,10 @@ def stddev(x, period, nbdev=1.0):
     return out
 
 
-def bbands(x, period=20, nbdev_up=2.0, nbdev_dn=2.0):
-    """Bollinger bands: middle = SMA, upper/lower = middle +/- nbdev * population std."""
-    middle = sma(x, period)
+def bbands(x, period=20, nbdev_up=2.0, nbdev_dn=2.0, matype=0):
+    """Bollinger bands: middle = the moving average of type `matype` (ma),
+    upper/lower = middle +/- nbdev * population std of the window."""
+    middle = ma(x, period, matype)
     std = stddev(x, period)
     return middle + nbdev_up * std, middle, middle - nbdev_dn * std
 
@@ -217,26 +181,25 @@ def atr(high, low, close, period=14):
     return out
 
 
-def stoch(high, low, close, fastk_period=5, slowk_period=3, slowd_period=3):
-    """Slow stochastic with SMA smoothing (TA-Lib's STOCH with matypes 0).
+def stoch(high, low, close, fastk_period=5, slowk_period=3, slowd_period=3, slowk_matype=0,
+          slowd_matype=0):
+    """Slow stochastic (TA-Lib's STOCH).
 
     fastk = (close - lowest low) / ((highest high - lowest low) / 100) over
-    fastk_period, 0 when the range is 0; slowk = SMA(fastk, slowk_period);
-    slowd = SMA(slowk, slowd_period). Both start at the full lookback.
+    fastk_period, 0 when the range is 0; slowk = the moving average of type
+    slowk_matype of fastk over slowk_period; slowd = that of slowk over
+    slowd_period (ma). Both start at the full lookback.
     """
     _check_period(fastk_period, slowk_period, slowd_period)
     (high, low, close), b = _series(high, low, close)
     n = len(close)
-    fastk, slowk, slowd = _nans(n), _nans(n), _nans(n)
+    fastk = _nans(n)
     for i in range(b + fastk_period - 1, n):
         hh = np.max(high[i - fastk_period + 1 : i + 1])
         ll = np.min(low[i - fastk_period + 1 : i + 1])
         diff = (hh - ll) / 100.0
         fastk[i] = (close[i] - ll) / diff if diff != 0 else 0.0
-    for i in range(b + fastk_period + slowk_period - 2, n):
-        slowk[i] = _mean(fastk[i - slowk_period + 1 : i + 1])
-    lookback = fastk_period - 1 + slowk_period - 1 + slowd_period - 1
-    for i in range(b + lookback, n):
-        slowd[i] = _mean(slowk[i - slowd_period + 1 : i + 1])
-    slowk[: b + lookback] = np.nan
+    slowk = ma(fastk, slowk_period, slowk_matype)
+    slowd = ma(slowk, slowd_period, slowd_matype)
+    slowk[np.isnan(slowd)] = np.nan
     return slowk, slowd
