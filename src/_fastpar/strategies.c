@@ -928,10 +928,12 @@ int fp_backtest_init(fp_backtest *bt, const fp_signals *sig, const fp_costs *cos
         return FP_EINVAL;
     /* every close a column reads (one column when they all read the same) */
     const size_t closes = sig->close_col == 0 ? (k > 0) : k;
-    for (size_t j = 0; j < closes; j++)
+    for (size_t j = 0; j < closes; j++) {
+        const double *col = sig->close + (ptrdiff_t)j * sig->close_col;
         for (size_t t = 0; t < n; t++)
-            if (!isfinite(sig->close[(ptrdiff_t)t * sig->close_row + (ptrdiff_t)j * sig->close_col]))
+            if (!isfinite(col[(ptrdiff_t)t * sig->close_row]))
                 return FP_ENONFINITE;
+    }
     /* Cut as a sweep's tasks; the columns of a task, advancing in
      * lockstep, read neighbouring bytes of each row. */
     const size_t group = task_group(k, n);
