@@ -336,7 +336,10 @@ def test_pandas_in_gives_metrics_by_column():
     assert df.n_trades.dtype == np.int64
     np.testing.assert_array_equal(
         df.to_numpy(), fastpar.backtest(close.to_numpy(), e, x, fees=0.001).to_numpy())
-    # nullable booleans without missing values are booleans
+    # pandas' nullable numbers and booleans without missing values are plain ones
+    frame = pd.DataFrame({c: close for c in cols}, index=index).astype("Float64")
+    np.testing.assert_array_equal(fastpar.backtest(frame, entries, exits, fees=0.001).to_numpy(),
+                                  df.to_numpy())
     nullable = fastpar.backtest(close, entries.astype("boolean"), exits, fees=0.001)
     np.testing.assert_array_equal(nullable.to_numpy(), df.to_numpy())
     # a 1-D named series names the one row; NumPy gives 0, 1, ...
@@ -417,6 +420,11 @@ def with_at(a, i, v):
     (np.ma.masked_array(CLOSE, mask=np.arange(N) < 2), ValueError, r"close is a masked array"),
     (pd.Series(CLOSE, index=pd.date_range("2024", periods=N)[::-1]), ValueError,
      r"close: its DatetimeIndex is not in time order"),
+    (pd.Series(with_at(CLOSE, 5, np.nan)).astype("Float64"), ValueError,
+     r"close holds NaN or inf \(first at position 5\)"),  # pandas' NA
+    (pd.DataFrame({"a": CLOSE, "b": CLOSE > 100}), TypeError,
+     r"close must hold real numbers \(int or float\), got dtype bool"),
+    (pd.Series(CLOSE.astype(str)), TypeError, r"close must hold real numbers"),
 ])
 def test_bad_closes_are_refused(close, error, match):
     entries = np.zeros(len(close), bool) if np.ndim(close) else SIG

@@ -33,7 +33,7 @@ def _prices(close):
     """`close` checked, as an aligned float64 array (a view when it is one
     already)."""
     _check_time_order(close, "close")
-    a = _real_numbers(close.to_numpy() if hasattr(close, "columns") else close, "close")
+    a = _real_numbers(_pandas_prices(close) if _is_pandas(close) else close, "close")
     if a.ndim not in (1, 2):
         raise _shape_error("close", a)
     if a.shape[0] == 0:
@@ -56,6 +56,20 @@ def _prices(close):
             f"close must hold prices > 0, {_where(close, a, bad)} is {float(a[tuple(at)])!r}"
         )
     return a
+
+
+def _pandas_prices(close):
+    """A Series' or DataFrame's values as float64, pandas' nullable numbers
+    included (NA as NaN, refused next as such); TypeError for a column that
+    is not real numbers."""
+    import pandas as pd
+
+    dtypes = list(close.dtypes) if hasattr(close, "columns") else [close.dtype]
+    for dt in dtypes:
+        if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt) or (
+                pd.api.types.is_complex_dtype(dt)):
+            raise TypeError(f"close must hold real numbers (int or float), got dtype {dt}")
+    return close.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _where(obj, a, bad):
