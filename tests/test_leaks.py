@@ -249,6 +249,28 @@ def test_sweep_calls_do_not_leak(name):
     check_no_leak(SWEEP_CALLS[name], iterations=max(100, ITERATIONS // 10))
 
 
+ENTRIES = _rng.random((N, 6)) < 0.05
+EXITS = np.asfortranarray(_rng.random((N, 6)) < 0.05)
+BACKTEST_CALLS = {
+    "backtest": lambda: fastpar.backtest(CLOSE, ENTRIES, EXITS, fees=0.001, stop_loss=0.05),
+    "backtest_one_thread_1d": lambda: fastpar.backtest(CLOSE, ENTRIES[:, 0], EXITS[:, 1],
+                                                       threads=1),
+    "error_backtest_float_signals": raises(TypeError, fastpar.backtest, CLOSE, CLOSE, EXITS),
+    "error_backtest_nan_close": raises(ValueError, fastpar.backtest, WITH_NAN, ENTRIES, EXITS),
+    # the glue's own checks and its NaN path, past the Python ones
+    "error_backtest_glue_columns": raises(ValueError, _fastpar.backtest, CLOSE, ENTRIES,
+                                          EXITS[:, :3], 0.0, 0.0, 0.0, np.nan, np.nan, False,
+                                          252.0, None),
+    "error_backtest_glue_nan": raises(ValueError, _fastpar.backtest, WITH_NAN, ENTRIES, EXITS,
+                                      0.0, 0.0, 0.0, np.nan, np.nan, False, 252.0, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BACKTEST_CALLS))
+def test_backtest_calls_do_not_leak(name):
+    check_no_leak(BACKTEST_CALLS[name], iterations=max(100, ITERATIONS // 10))
+
+
 def test_checkpointed_sweeps_do_not_leak_memory_or_files(tmp_path):
     """A rerun from a finished checkpoint reopens and closes the file each
     time: neither memory nor open file descriptors grow."""

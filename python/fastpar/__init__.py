@@ -6,13 +6,15 @@ input (one series per row) runs on fastpar's own thread pool in one call.
 The indicators are also under TA-Lib's names (:mod:`fastpar.talib`) and one
 value at a time (:mod:`fastpar.stream`). Trading scenarios run the same way:
 :func:`run_scenario` on the calling thread, :func:`run_scenarios` as one job
-on the pool.
+on the pool. :func:`sweep` backtests a strategy over a parameter grid,
+:func:`backtest` your own signal arrays, both in C on the pool.
 """
 
 from . import stream
 from .indicators import *  # noqa: F403  (the indicator functions, fastpar.FUNCTIONS)
 from .indicators import FUNCTIONS, MAX_PERIOD, MAType
 from .indicators import max, min, sum  # noqa: A004  (fastpar.max etc.; not in __all__)
+from .backtest import backtest
 from .pool import get_num_threads, set_num_threads
 from .scenarios import ScenarioError, run_scenario, run_scenarios
 from .sweep import STRATEGIES, sweep
@@ -25,6 +27,7 @@ __all__ = [
     "MAType",
     "STRATEGIES",
     "ScenarioError",
+    "backtest",
     "get_num_threads",
     "run_scenario",
     "run_scenarios",

@@ -74,3 +74,22 @@ def sweep(
     progress: _I64 | None,
     /,
 ) -> _F64: ...
+
+# Backtests of signal arrays (fastpar.backtest checks and converts them):
+# close float64, entries and exits bool, each 1-D (shared by every column)
+# or 2-D (n_bars, n_cols) in any layout; stops NaN = off. Returns (n_cols,
+# 7) metrics, the columns of fastpar.sweep.METRICS.
+def backtest(
+    close: _F64,
+    entries: npt.NDArray[np.bool_],
+    exits: npt.NDArray[np.bool_],
+    fees: float,
+    slippage: float,
+    spread: float,
+    stop_loss: float,
+    take_profit: float,
+    longshort: bool,
+    periods_per_year: float,
+    threads: int | None,
+    /,
+) -> _F64: ...

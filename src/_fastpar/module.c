@@ -2081,10 +2081,144 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return (PyObject *)out;
 }
 
+/* A column series of the backtest glue: an aligned 1-D or 2-D array of
+ * `type` with n_bars rows; its row and column strides in units of `unit`
+ * bytes (column stride 0 for 1-D), and its number of columns (0 for 1-D)
+ * in *cols. */
+static int
+backtest_array(PyObject *obj, const char *name, int type, const char *what, Py_ssize_t n_bars,
+               ptrdiff_t unit, const void **data, ptrdiff_t *row, ptrdiff_t *col,
+               Py_ssize_t *cols)
+{
+    PyArrayObject *a = (PyArrayObject *)obj;
+    if (!PyArray_Check(obj) || PyArray_TYPE(a) != type || PyArray_NDIM(a) < 1 ||
+        PyArray_NDIM(a) > 2 || !PyArray_ISALIGNED(a)) {
+        PyErr_Format(PyExc_TypeError, "backtest(): %s must be an aligned 1-D or 2-D %s array",
+                     name, what);
+        return -1;
+    }
+    if (PyArray_DIM(a, 0) != n_bars) {
+        PyErr_Format(PyExc_ValueError, "backtest(): %s has %zd bars, close has %zd", name,
+                     (Py_ssize_t)PyArray_DIM(a, 0), n_bars);
+        return -1;
+    }
+    *data = PyArray_DATA(a);
+    *row = (ptrdiff_t)PyArray_STRIDE(a, 0) / unit;
+    *col = PyArray_NDIM(a) == 2 ? (ptrdiff_t)PyArray_STRIDE(a, 1) / unit : 0;
+    *cols = PyArray_NDIM(a) == 2 ? PyArray_DIM(a, 1) : 0;
+    return 0;
+}
+
+/* _fastpar.backtest(close, entries, exits, fees, slippage, spread,
+ * stop_loss, take_profit, longshort, periods_per_year, threads): the
+ * user's signals through the sweep's account, one backtest per column, as
+ * one pool job. close: float64, entries and exits: bool, each 1-D (the
+ * same series for every column) or 2-D (n_bars, n_cols) in any layout;
+ * at least one of them 2-D, or all 1-D for one column. Stops NaN = off.
+ * Returns an (n_cols, 7) float64 array. Ctrl-C cancels and raises
+ * KeyboardInterrupt. */
+static PyObject *
+py_backtest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    fp_signals sig;
+    fp_costs costs;
+    fp_backtest bt;
+    PyArrayObject *out;
+    int nthreads, status = FP_OK;
+    Py_ssize_t cols[3], n_cols = 0;
+    const void *data[3];
+    (void)module;
+
+    if (nargs != 11) {
+        PyErr_Format(PyExc_TypeError, "backtest() takes 11 arguments, got %zd", nargs);
+        return NULL;
+    }
+    if (!PyArray_Check(args[0]) || PyArray_NDIM((PyArrayObject *)args[0]) < 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "backtest(): close must be an aligned 1-D or 2-D float64 array");
+        return NULL;
+    }
+    const Py_ssize_t n_bars = PyArray_DIM((PyArrayObject *)args[0], 0);
+    if (backtest_array(args[0], "close", NPY_DOUBLE, "float64", n_bars, sizeof(double),
+                       &data[0], &sig.close_row, &sig.close_col, &cols[0]) < 0 ||
+        backtest_array(args[1], "entries", NPY_BOOL, "bool", n_bars, 1, &data[1],
+                       &sig.entries_row, &sig.entries_col, &cols[1]) < 0 ||
+        backtest_array(args[2], "exits", NPY_BOOL, "bool", n_bars, 1, &data[2], &sig.exits_row,
+                       &sig.exits_col, &cols[2]) < 0)
+        return NULL;
+    int two_d = 0;
+    for (int i = 0; i < 3; i++) {
+        if (PyArray_NDIM((PyArrayObject *)args[i]) == 1)
+            continue;
+        if (two_d++ && cols[i] != n_cols) {
+            PyErr_SetString(PyExc_ValueError,
+                            "backtest(): the 2-D arrays of close, entries and exits must have "
+                            "the same number of columns");
+            return NULL;
+        }
+        n_cols = cols[i];
+    }
+    if (!two_d)
+        n_cols = 1;
+    sig.close = data[0];
+    sig.entries = data[1];
+    sig.exits = data[2];
+    sig.n_bars = (size_t)n_bars;
+    sig.n_cols = (size_t)n_cols;
+
+    double *dst[5] = {&costs.fees, &costs.slippage, &costs.spread, &costs.stop_loss,
+                      &costs.take_profit};
+    for (int i = 0; i < 5; i++) {
+        *dst[i] = PyFloat_AsDouble(args[3 + i]);
+        if (*dst[i] == -1.0 && PyErr_Occurred())
+            return NULL;
+    }
+    costs.longshort = PyObject_IsTrue(args[8]);
+    if (costs.longshort < 0)
+        return NULL;
+    costs.periods_per_year = PyFloat_AsDouble(args[9]);
+    if (costs.periods_per_year == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (parse_threads(args[10], &nthreads) < 0)
+        return NULL;
+
+    npy_intp dims[2] = {n_cols, FP_SWEEP_N_METRICS};
+    out = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_DOUBLE);
+    if (out == NULL)
+        return NULL;
+    status = fp_backtest_init(&bt, &sig, &costs, PyArray_DATA(out));
+    if (status == FP_EINVAL) {
+        PyErr_SetString(PyExc_ValueError, "backtest(): invalid costs");
+        Py_DECREF(out);
+        return NULL;
+    }
+    if (status == FP_ENONFINITE) {
+        PyErr_SetString(PyExc_ValueError, "backtest(): close contains NaN or inf");
+        Py_DECREF(out);
+        return NULL;
+    }
+    if (status == FP_OK && bt.n_tasks > 0) {
+        /* A job of long tasks, whose running tasks watch the backtest's
+         * own cancel flag. */
+        fp_job job;
+        fp_job_init(&job, fp_backtest_task, &bt, bt.n_tasks, NULL);
+        status = run_job(&job, nthreads, 1, &bt.cancel);
+    }
+    if (status != FP_OK) {
+        set_status_error(status, "backtest()");
+        Py_DECREF(out);
+        return NULL;
+    }
+    return (PyObject *)out;
+}
+
 #define FPG_SWEEP_METHODS                                                                     \
     FASTCALL("sweep", py_sweep,                                                               \
              "sweep(strategy, high, low, close, params, fees, slippage, spread, stop_loss, "  \
-             "take_profit, longshort, periods_per_year, threads, progress)"),
+             "take_profit, longshort, periods_per_year, threads, progress)"),                 \
+    FASTCALL("backtest", py_backtest,                                                         \
+             "backtest(close, entries, exits, fees, slippage, spread, stop_loss, "            \
+             "take_profit, longshort, periods_per_year, threads)"),
 
 /* End of the parameter sweep section.                                      */
 /* ======================================================================== */

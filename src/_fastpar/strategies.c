@@ -11,6 +11,11 @@
  *     operation for operation equal to the reference's so that the two
  *     agree to the last bit.
  *
+ * A backtest of signal arrays (fp_backtest_*, at the end) is one more loop
+ * over the same account, whose entries and exits are read from the
+ * caller's arrays instead of computed: the built-in strategies and the
+ * user's own signals share one simulator.
+ *
  * Indicators are TA-Lib's definitions computed as streams (the same
  * recurrences as the reference, not the block-vectorised kernels of
  * indicators.c, whose rounding differs slightly): a signal at a threshold
@@ -404,17 +409,20 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
     if (s->growth > s->peak)
         s->peak = s->growth;
     double dd = s->growth / s->peak - 1.0;
-    if (dd < s->max_dd)
+    /* A return from an account of exactly 0 is infinite and the drawdown
+     * inf / inf undefined from there on: vectorbt's max drawdown is then
+     * NaN, and stays so. */
+    if (dd < s->max_dd || isnan(dd))
         s->max_dd = dd;
 }
 
-static void sim_finish(sim *s, const fp_sweep_bars *b, const fp_costs *k, double *out)
+/* The metrics of an account after its n bars, `last` the last close. */
+static void sim_finish(sim *s, size_t n, double last, const fp_costs *k, double *out)
 {
-    const size_t n = b->n;
     /* a trade still open: marked at the last close, without exit fee */
     if (s->t_dir != 0.0 && s->t_size > 1e-12)
         count_trade(s, trade_pnl(s->t_dir, s->t_size, s->t_gross / s->t_size,
-                                 s->t_size / s->t_size * s->t_fees, b->close[n - 1], 0.0));
+                                 s->t_size / s->t_size * s->t_fees, last, 0.0));
     double sharpe = NAN;
     if (n > 1) {
         double mean = s->sum_r / (double)n;
@@ -738,7 +746,8 @@ int fp_sweep_task(void *ctx, size_t index)
     if (status != FP_OK)
         return status;
     for (size_t j = 0; j < g.k; j++)
-        sim_finish(&g.acc[j], g.bars, &sw->costs, out + g.idx[j] * FP_SWEEP_N_METRICS);
+        sim_finish(&g.acc[j], g.bars->n, g.bars->n > 0 ? g.bars->close[g.bars->n - 1] : NAN,
+                   &sw->costs, out + g.idx[j] * FP_SWEEP_N_METRICS);
     atomic_fetch_add_explicit(&sw->done, g.k, memory_order_relaxed);
     if (sw->progress != NULL)
         atomic_fetch_add_explicit(sw->progress, g.k, memory_order_relaxed);
@@ -748,6 +757,20 @@ int fp_sweep_task(void *ctx, size_t index)
 /* ------------------------------------------------------------------ */
 /* The plan                                                            */
 /* ------------------------------------------------------------------ */
+
+/* How many sets (or columns) one task runs on series of at most `bars`
+ * bars: fewer for small grids, so that at least FP_SWEEP_MIN_TASKS tasks
+ * keep a few threads busy, and for long series, so that a task stays
+ * short (a caller running tasks itself looks for Ctrl-C between two); at
+ * most FP_SWEEP_GROUP, the accounts a task holds. */
+static size_t task_group(size_t n_sets, size_t bars)
+{
+    size_t group = (n_sets + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
+    if (bars > 0 && group > FP_SWEEP_TASK_BARS / bars)
+        group = FP_SWEEP_TASK_BARS / bars;
+    group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
+    return group;
+}
 
 /* Which parameters make up the shared indicator of each strategy. */
 static const int key_params[FP_N_STRATEGIES][3] = {
@@ -832,15 +855,10 @@ int fp_sweep_init_assets(fp_sweep *sw, int strategy, const fp_sweep_bars *assets
         ks[i].index = i;
     }
     qsort(ks, n_sets, sizeof *ks, keyed_cmp);
-    /* Smaller tasks for small grids, so that even a grid of one key keeps
-     * a few threads busy, and for long series, so that a task stays short
-     * (a caller running tasks itself looks for Ctrl-C between two) - at
-     * the price of computing an indicator more than once. Every asset gets
-     * the same plan, cut for the longest. */
-    size_t group = (n_sets + FP_SWEEP_MIN_TASKS - 1) / FP_SWEEP_MIN_TASKS;
-    if (longest > 0 && group > FP_SWEEP_TASK_BARS / longest)
-        group = FP_SWEEP_TASK_BARS / longest;
-    group = group < 1 ? 1 : group > FP_SWEEP_GROUP ? FP_SWEEP_GROUP : group;
+    /* Every asset gets the same plan, cut for the longest; a smaller
+     * group than the grid allows costs an indicator computed more than
+     * once. */
+    const size_t group = task_group(n_sets, longest);
     size_t t = 0;
     for (size_t i = 0; i < n_sets; i++) {
         sw->order[i] = ks[i].index;
@@ -893,4 +911,83 @@ int fp_sweep_run(int strategy, const fp_sweep_bars *bars, const double *params, 
     status = fp_pool_run(fp_sweep_task, &sw, sw.n_tasks, nthreads, NULL);
     fp_sweep_free(&sw);
     return status;
+}
+
+/* ------------------------------------------------------------------ */
+/* Backtests of signal arrays                                          */
+/* ------------------------------------------------------------------ */
+
+int fp_backtest_init(fp_backtest *bt, const fp_signals *sig, const fp_costs *costs, double *out)
+{
+    memset(bt, 0, sizeof *bt);
+    if (sig == NULL || costs == NULL || fp_sweep_check_costs(costs) != FP_OK)
+        return FP_EINVAL;
+    const size_t n = sig->n_bars, k = sig->n_cols;
+    if (k > 0 && (out == NULL || (n > 0 && (sig->close == NULL || sig->entries == NULL ||
+                                             sig->exits == NULL))))
+        return FP_EINVAL;
+    /* every close a column reads (one column when they all read the same) */
+    const size_t closes = sig->close_col == 0 ? (k > 0) : k;
+    for (size_t j = 0; j < closes; j++) {
+        const double *col = sig->close + (ptrdiff_t)j * sig->close_col;
+        for (size_t t = 0; t < n; t++)
+            if (!isfinite(col[(ptrdiff_t)t * sig->close_row]))
+                return FP_ENONFINITE;
+    }
+    /* Cut as a sweep's tasks; the columns of a task, advancing in
+     * lockstep, read neighbouring bytes of each row. */
+    const size_t group = task_group(k, n);
+    bt->sig = *sig;
+    bt->costs = *costs;
+    bt->out = out;
+    bt->group = group;
+    bt->n_tasks = (k + group - 1) / group;
+    atomic_init(&bt->cancel, 0);
+    return FP_OK;
+}
+
+int fp_backtest_task(void *ctx, size_t index)
+{
+    fp_backtest *bt = ctx;
+    const fp_signals *g = &bt->sig;
+    const fp_costs *costs = &bt->costs;
+    const size_t first = index * bt->group, n = g->n_bars;
+    const size_t k = g->n_cols - first < bt->group ? g->n_cols - first : bt->group;
+    sim acc[FP_SWEEP_GROUP];
+    /* where each column starts: its offset in every row */
+    ptrdiff_t c_at[FP_SWEEP_GROUP], e_at[FP_SWEEP_GROUP], x_at[FP_SWEEP_GROUP];
+    for (size_t j = 0; j < k; j++) {
+        sim_init(&acc[j]);
+        c_at[j] = (ptrdiff_t)(first + j) * g->close_col;
+        e_at[j] = (ptrdiff_t)(first + j) * g->entries_col;
+        x_at[j] = (ptrdiff_t)(first + j) * g->exits_col;
+    }
+    for (size_t t = 0; t < n; t++) {
+        if ((t % CANCEL_STRIDE) == 0 && atomic_load_explicit(&bt->cancel, memory_order_relaxed))
+            return FP_ECANCELLED;
+        const double *c = g->close + (ptrdiff_t)t * g->close_row;
+        const unsigned char *e = g->entries + (ptrdiff_t)t * g->entries_row;
+        const unsigned char *x = g->exits + (ptrdiff_t)t * g->exits_row;
+        for (size_t j = 0; j < k; j++)
+            sim_bar(&acc[j], c[c_at[j]], e[e_at[j]] != 0, x[x_at[j]] != 0, costs);
+    }
+    for (size_t j = 0; j < k; j++) {
+        double last = n > 0 ? g->close[(ptrdiff_t)(n - 1) * g->close_row + c_at[j]] : NAN;
+        sim_finish(&acc[j], n, last, costs, bt->out + (first + j) * FP_SWEEP_N_METRICS);
+    }
+    return FP_OK;
+}
+
+void fp_backtest_cancel(fp_backtest *bt)
+{
+    atomic_store_explicit(&bt->cancel, 1, memory_order_relaxed);
+}
+
+int fp_backtest_run(const fp_signals *sig, const fp_costs *costs, double *out, int nthreads)
+{
+    fp_backtest bt;
+    int status = fp_backtest_init(&bt, sig, costs, out);
+    if (status != FP_OK || bt.n_tasks == 0)
+        return status;
+    return fp_pool_run(fp_backtest_task, &bt, bt.n_tasks, nthreads, NULL);
 }

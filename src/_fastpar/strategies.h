@@ -22,6 +22,10 @@
  *     fp_sweep_free(&sw);
  * or fp_sweep_run(...) for the same in one call.
  *
+ * A backtest of signal arrays (fp_backtest, below) runs the user's own
+ * entries and exits, one column per backtest, through the same account:
+ * the same fill model, costs, stops and metrics as a sweep.
+ *
  * Thread safety: tasks of one sweep may run on any threads at once; each
  * writes only the result rows of its own sets and keeps its state on its
  * own stack. fp_sweep_cancel and fp_sweep_done may be called from any
@@ -133,5 +137,49 @@ void fp_sweep_free(fp_sweep *sw);
 /* init + run on the pool (nthreads as fp_job_submit) + free. */
 int fp_sweep_run(int strategy, const fp_sweep_bars *bars, const double *params, size_t n_sets,
                  const fp_costs *costs, double *out, int nthreads);
+
+/* ------------------------------------------------------------------ */
+/* Backtests of signal arrays                                          */
+/* ------------------------------------------------------------------ */
+
+/* The user's signals and closes, column j of bar t read as
+ *     close[t * close_row + j * close_col]          (elements)
+ *     entries[t * entries_row + j * entries_col]    (bytes, non-zero = signal)
+ * and the same for exits, so that any NumPy layout (C or Fortran order, a
+ * strided view) is read in place; a stride of 0 gives every column the
+ * same series (one close for all columns, or the same signals on several
+ * closes). Closes must be finite. */
+typedef struct {
+    const double *close;
+    const unsigned char *entries, *exits;
+    ptrdiff_t close_row, close_col, entries_row, entries_col, exits_row, exits_col;
+    size_t n_bars, n_cols;
+} fp_signals;
+
+typedef struct {
+    /* Set by fp_backtest_init, read-only afterwards. */
+    fp_signals sig; /* the caller's buffers, kept, not copied */
+    fp_costs costs;
+    double *out;  /* n_cols rows of FP_SWEEP_N_METRICS */
+    size_t group; /* columns per task: task i runs columns [i * group, ...) */
+    size_t n_tasks;
+
+    atomic_int cancel; /* non-zero: running tasks stop early */
+} fp_backtest;
+
+/* Check everything (FP_EINVAL for bad costs or missing buffers,
+ * FP_ENONFINITE for a close that is not finite) and plan the tasks. Nothing
+ * is allocated: there is nothing to free. */
+int fp_backtest_init(fp_backtest *bt, const fp_signals *sig, const fp_costs *costs, double *out);
+
+/* Pool task: the columns of task `index`. FP_OK, or FP_ECANCELLED if the
+ * backtest was cancelled (its rows are then unspecified). */
+int fp_backtest_task(void *ctx, size_t index);
+
+/* Stop running tasks early. Any thread. */
+void fp_backtest_cancel(fp_backtest *bt);
+
+/* init + run on the pool (nthreads as fp_job_submit). */
+int fp_backtest_run(const fp_signals *sig, const fp_costs *costs, double *out, int nthreads);
 
 #endif

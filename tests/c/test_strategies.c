@@ -5,7 +5,8 @@
  * short with fees, a stop-loss), bad parameters and bars, then long random
  * walks: the same results whatever the thread count and whether a set
  * runs alone or in lockstep with others, and a sweep cancelled while it
- * runs. Prints one line per failure and ends with "N passed, N failed".
+ * runs; then backtests of signal arrays through the same account.
+ * Prints one line per failure and ends with "N passed, N failed".
  */
 #include <math.h>
 #include <pthread.h>
@@ -366,6 +367,152 @@ static void test_cancel_inside_a_task(void)
     free_walk(&w);
 }
 
+/* ---- backtests of signal arrays ---- */
+
+/* RSI(2) thresholds of `path` as signal arrays give the sweep's bytes: one
+ * simulator for both. The same signals in every layout (a column of a C-
+ * or Fortran-ordered array, a broadcast column, a 2-D close) too. */
+static void test_backtest_signals(void)
+{
+    /* RSI(2) of path: -, -, 0, 50, 75, 87.5, 43.75, 21.875, 10.9375 */
+    static const unsigned char e[PATH_N] = {0, 0, 1, 0, 0, 0, 0, 1, 1};
+    static const unsigned char x[PATH_N] = {0, 0, 0, 0, 1, 1, 0, 0, 0};
+    fp_sweep_bars b = {NULL, NULL, path, PATH_N};
+    double p[3] = {2, 30, 70};
+    for (int ls = 0; ls <= 1; ls++) {
+        fp_costs c = costs(0.001, 0.0005, ls);
+        c.stop_loss = ls ? 0.1 : NAN;
+        double want[FP_SWEEP_N_METRICS], got[FP_SWEEP_N_METRICS];
+        CHECK(fp_sweep_run(FP_RSI_THRESHOLD, &b, p, 1, &c, want, 1) == FP_OK);
+        CHECK(want[NTRADES] >= 2.0);
+        fp_signals one = {path, e, x, 1, 0, 1, 0, 1, 0, PATH_N, 1};
+        CHECK(fp_backtest_run(&one, &c, got, 1) == FP_OK);
+        CHECK(memcmp(got, want, sizeof got) == 0);
+
+        /* three columns: the entries in a C-ordered (n, 3) array, the exits
+         * in a Fortran-ordered one, the close a C-ordered (n, 3) array
+         * whose column 2 is path and columns 0 and 1 path scaled by 2 and
+         * 3 (the same returns, up to rounding) */
+        enum { K = 3 };
+        unsigned char ec[PATH_N * K], xf[PATH_N * K];
+        double c2[PATH_N * K];
+        for (size_t t = 0; t < PATH_N; t++) {
+            for (size_t j = 0; j < K; j++) {
+                ec[t * K + j] = e[t];
+                xf[j * PATH_N + t] = x[t];
+                c2[t * K + j] = j == 2 ? path[t] : path[t] * (double)(j + 2);
+            }
+        }
+        double all[K * FP_SWEEP_N_METRICS];
+        fp_signals mixed = {c2, ec, xf, K, 1, K, 1, 1, PATH_N, PATH_N, K};
+        CHECK(fp_backtest_run(&mixed, &c, all, 2) == FP_OK);
+        CHECK(memcmp(all + 2 * FP_SWEEP_N_METRICS, want, sizeof want) == 0);
+        for (size_t j = 0; j < 2; j++) {
+            CHECK(near(all[j * FP_SWEEP_N_METRICS + TR], want[TR]));
+            CHECK(all[j * FP_SWEEP_N_METRICS + NTRADES] == want[NTRADES]);
+        }
+        fp_signals bcast = {path, e, x, 1, 0, 1, 0, 1, 0, PATH_N, K};
+        CHECK(fp_backtest_run(&bcast, &c, all, 2) == FP_OK);
+        for (size_t j = 0; j < K; j++)
+            CHECK(memcmp(all + j * FP_SWEEP_N_METRICS, want, sizeof want) == 0);
+    }
+}
+
+/* Random signals on a long walk: 1, 2 and 4 threads and every column
+ * alone give the same bytes; each column reads its own close. */
+static void test_backtest_determinism(void)
+{
+    enum { K = 37 };
+    walk w = make_walk(3000, 5);
+    unsigned char *e = malloc(w.n * K), *x = malloc(w.n * K);
+    double *c2 = malloc(w.n * K * sizeof(double));
+    unsigned s = 12345;
+    for (size_t i = 0; i < w.n * K; i++) {
+        s = s * 1103515245u + 12345u;
+        e[i] = (s >> 16) % 17 == 0;
+        x[i] = (s >> 20) % 13 == 0;
+        c2[i] = w.c[i / K] * (1.0 + (double)(i % K) * 0.01);
+    }
+    fp_costs c = costs(0.001, 0.0005, 1);
+    c.take_profit = 0.04;
+    double o1[K * FP_SWEEP_N_METRICS], o2[K * FP_SWEEP_N_METRICS];
+    fp_signals sig = {c2, e, x, K, 1, K, 1, K, 1, w.n, K};
+    CHECK(fp_backtest_run(&sig, &c, o1, 1) == FP_OK);
+    int trades = 1;
+    for (size_t j = 0; j < K; j++)
+        trades &= o1[j * FP_SWEEP_N_METRICS + NTRADES] > 10.0;
+    CHECK(trades);
+    for (int threads = 2; threads <= 4; threads *= 2) {
+        memset(o2, 0, sizeof o2);
+        CHECK(fp_backtest_run(&sig, &c, o2, threads) == FP_OK);
+        CHECK(memcmp(o1, o2, sizeof o1) == 0);
+    }
+    int same = 1;
+    for (size_t j = 0; j < K; j++) {
+        double one[FP_SWEEP_N_METRICS];
+        fp_signals alone = {c2 + j, e + j, x + j, K, 0, K, 0, K, 0, w.n, 1};
+        fp_backtest_run(&alone, &c, one, 1);
+        same &= memcmp(one, o1 + j * FP_SWEEP_N_METRICS, sizeof one) == 0;
+    }
+    CHECK(same);
+    free(e);
+    free(x);
+    free(c2);
+    free_walk(&w);
+}
+
+static void test_backtest_errors(void)
+{
+    static const unsigned char e[PATH_N] = {1}, x[PATH_N] = {0};
+    double c2[PATH_N * 2], out[2 * FP_SWEEP_N_METRICS];
+    for (size_t t = 0; t < PATH_N; t++)
+        c2[2 * t] = c2[2 * t + 1] = path[t];
+    fp_costs c = costs(0.0, 0.0, 0);
+    fp_backtest bt;
+    fp_signals sig = {c2, e, x, 2, 1, 1, 0, 1, 0, PATH_N, 2};
+    CHECK(fp_backtest_init(&bt, &sig, &c, out) == FP_OK && bt.n_tasks == 2);
+    /* a NaN in the last bar of the second column only */
+    c2[2 * PATH_N - 1] = NAN;
+    CHECK(fp_backtest_init(&bt, &sig, &c, out) == FP_ENONFINITE);
+    c2[2 * PATH_N - 1] = INFINITY;
+    CHECK(fp_backtest_init(&bt, &sig, &c, out) == FP_ENONFINITE);
+    c2[2 * PATH_N - 1] = path[PATH_N - 1];
+    fp_costs bad = costs(1.0, 0.0, 0);
+    CHECK(fp_backtest_init(&bt, &sig, &bad, out) == FP_EINVAL);
+    CHECK(fp_backtest_init(&bt, &sig, &c, NULL) == FP_EINVAL);
+    CHECK(fp_backtest_init(&bt, NULL, &c, out) == FP_EINVAL);
+    fp_signals none = sig;
+    none.exits = NULL;
+    CHECK(fp_backtest_init(&bt, &none, &c, out) == FP_EINVAL);
+    /* no bars: nothing to read, metrics of an untouched account */
+    fp_signals empty = {NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 1};
+    CHECK(fp_backtest_run(&empty, &c, out, 1) == FP_OK);
+    CHECK(out[TR] == 0.0 && out[NTRADES] == 0.0 && isnan(out[SHARPE]));
+    /* no columns: no task */
+    fp_signals zero = sig;
+    zero.n_cols = 0;
+    CHECK(fp_backtest_init(&bt, &zero, &c, out) == FP_OK && bt.n_tasks == 0);
+}
+
+/* A task that starts after fp_backtest_cancel stops at its first bar. */
+static void test_backtest_cancel_inside_a_task(void)
+{
+    walk w = make_walk(5000, 9);
+    unsigned char *e = calloc(w.n, 1), *x = calloc(w.n, 1);
+    e[10] = x[4000] = 1;
+    fp_costs c = costs(0.001, 0.0, 0);
+    double out[FP_SWEEP_N_METRICS];
+    fp_backtest bt;
+    fp_signals sig = {w.c, e, x, 1, 0, 1, 0, 1, 0, w.n, 1};
+    CHECK(fp_backtest_init(&bt, &sig, &c, out) == FP_OK && bt.n_tasks == 1);
+    CHECK(fp_backtest_task(&bt, 0) == FP_OK && out[NTRADES] == 1.0);
+    fp_backtest_cancel(&bt);
+    CHECK(fp_backtest_task(&bt, 0) == FP_ECANCELLED);
+    free(e);
+    free(x);
+    free_walk(&w);
+}
+
 int main(void)
 {
     test_long_only();
@@ -376,6 +523,10 @@ int main(void)
     test_assets();
     test_cancel();
     test_cancel_inside_a_task();
+    test_backtest_signals();
+    test_backtest_determinism();
+    test_backtest_errors();
+    test_backtest_cancel_inside_a_task();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

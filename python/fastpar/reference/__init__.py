@@ -3,6 +3,8 @@
 Each C kernel is tested against the function of the same name here: the
 definition, written for clarity rather than speed. The indicators take
 fastpar's parameter names and TA-Lib's defaults (fastpar.<name>'s).
+``backtest`` (of ``fastpar.backtest``) runs each column through the sweeps'
+reference simulator, :func:`fastpar.reference.strategies.simulate`.
 """
 
 from ._common import ma
@@ -15,6 +17,7 @@ from .statistic import (ad, adosc, avgprice, beta, correl, linearreg, linearreg_
                         trange, tsf, typprice, var, wclprice)
 from .indicators import (atr, bbands, ema, envelope, macd, rsi, rsi_simple, sma, stddev, stoch,
                          wma)
+from .strategies import backtest
 
 __all__ = ["sma", "ema", "wma", "rsi", "stddev", "bbands", "envelope", "macd", "atr", "stoch",
            "rsi_simple", "ma", "dema", "tema", "trima", "kama", "t3", "sar", "midpoint",
@@ -22,4 +25,4 @@ __all__ = ["sma", "ema", "wma", "rsi", "stddev", "bbands", "envelope", "macd", "
            "adx", "adxr", "apo", "ppo", "aroon", "aroonosc", "bop", "cci", "cmo", "mfi", "mom",
            "roc", "rocp", "rocr", "trix", "ultosc", "willr", "ad", "adosc", "obv", "natr", "trange",
            "avgprice", "medprice", "typprice", "wclprice", "var", "linearreg", "linearreg_slope",
-           "linearreg_angle", "linearreg_intercept", "tsf", "correl", "beta", "max", "min", "sum"]
+           "linearreg_angle", "linearreg_intercept", "tsf", "correl", "beta", "max", "min", "sum", "backtest"]

@@ -82,6 +82,7 @@ __all__ = [
     "signals",
     "simulate",
     "run",
+    "backtest",
     "rsi_threshold",
     "ma_cross",
     "bbands_reversion",
@@ -571,3 +572,17 @@ def run(strategy, bars, params, **costs):
     """Metrics dict of one parameter set: signals() then simulate()."""
     entries, exits = signals(strategy, bars, params)
     return simulate(np.asarray(bars["close"], dtype=np.float64), entries, exits, **costs)
+
+
+def backtest(close, entries, exits, **costs):
+    """``fastpar.backtest`` column by column: a DataFrame of METRICS, one row
+    per column. ``close``, ``entries``, ``exits``: NumPy arrays, each 1-D
+    (the same series for every column) or 2-D (bars x columns)."""
+    import pandas as pd
+
+    arrays = [np.asarray(a) for a in (close, entries, exits)]
+    width = max([a.shape[1] for a in arrays if a.ndim == 2], default=1)
+    columns = [[a[:, j] if a.ndim == 2 else a for a in arrays] for j in range(width)]
+    rows = [simulate(c.astype(np.float64), e.astype(bool), x.astype(bool), **costs)
+            for c, e, x in columns]
+    return pd.DataFrame(rows, columns=list(METRICS))
