@@ -261,6 +261,17 @@ static void test_parameters_out_of_range(void)
             }
         }
     }
+    /* fast < slow, fastpar's rule for the FP_FAST_SLOW rows: equal periods
+     * are refused and name the slow one; in TA-Lib's order (run) they pass */
+    for (size_t r = 0; (ind = fp_indicator_at(r)) != NULL; r++) {
+        if (!(ind->flags & FP_FAST_SLOW))
+            continue;
+        for (int q = 0; q < ind->n_params; q++)
+            p[q] = ind->params[q].def;
+        p[1] = p[0];
+        check(fp_indicator_check(ind, p) == 1, ind, "fast == slow refused", 0);
+        check(fp_indicator_run(ind, in, 8, p, out) == FP_OK, ind, "fast == slow runs as TA-Lib", 0);
+    }
     /* MAMA, HMA, ZLEMA, RMA and DEFAULT (which the glue resolves) */
     const int missing[] = {7, 9, 11, 12, 13};
     for (size_t r = 0; (ind = fp_indicator_at(r)) != NULL; r++)
