@@ -360,7 +360,44 @@ static FP_INLINE void stochf_step(stochf_state *s, const double *in, double *out
     out[1] = d;
 }
 
-FP_STEP_KERNELS(stochf, 3, 2)
+static void stochf_update(void *st, const double *in, double *out)
+{
+    stochf_step(st, in, out);
+}
+
+/* %K of every window ending at fastk_period - 1 .. n - 1 of x (high, low
+ * and close at once) or of high, low, close (x NULL), into k (the same
+ * window extremes as the stream's, block by block); then %D, their moving
+ * average, through fp_ma_series (the doubles of fp_ma_push), and NaN over
+ * %D's lookback in both. in[0..n_in): the inputs to check for finiteness
+ * (already checked if n_in is 0). */
+static int stochf_of(const double *const *in, int n_in, const double *high, const double *low,
+                     const double *close, size_t n, const double *p, double *k, double *d)
+{
+    const size_t fk = per(p, 0);
+    fp_hl_blocks b;
+    int r;
+    if (hl_blocks_open(&b, fk) != FP_OK)
+        return FP_ENOMEM;
+    while ((r = hl_blocks_next(&b, high, low, in, n_in, n)) > 0) {
+        const double *cb = close + b.b0;
+        double *kb = k + b.b0;
+        for (size_t j = b.j0; j < b.len; j++)
+            kb[j] = fastk_value(cb[j], b.lo[j], b.hi[j]);
+    }
+    hl_blocks_close(&b);
+    if (r < 0)
+        return FP_ENONFINITE;
+    const int status = fp_ma_series((int)p[2], per(p, 1), FP_T3_VFACTOR, k + fk - 1, n - (fk - 1),
+                                    d + fk - 1);
+    fill_nan(k + fk - 1, fp_ma_lookback((int)p[2], per(p, 1)));
+    return status;
+}
+
+static int stochf_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return stochf_of(in, 3, in[0], in[1], in[2], n, p, out[0], out[1]);
+}
 
 /* ------------------------------------------------------------------ */
 /* STOCHRSI                                                            */
@@ -402,7 +439,28 @@ static FP_INLINE void stochrsi_step(stochrsi_state *s, const double *in, double 
     stochf_step(&s->f, bar, out);
 }
 
-FP_STEP_KERNELS(stochrsi, 1, 2)
+static void stochrsi_update(void *st, const double *in, double *out)
+{
+    stochrsi_step(st, in, out);
+}
+
+/* The batch kernel: the RSI's stream step (TA-Lib's arithmetic, which
+ * the reordered RSI batch kernel matches only to 1e-13) over the series
+ * into fastd's output, then STOCHF's over it. */
+static int stochrsi_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    const size_t lb = per(p, 0);
+    double *r = out[1];
+    if (!all_finite(in[0], n))
+        return FP_ENONFINITE;
+    rsi_state rs;
+    rsi_init(&rs, p);
+    for (size_t i = 0; i < n; i++)
+        rsi_update(&rs, in[0] + i, r + i);
+    const int status = stochf_of(NULL, 0, r + lb, r + lb, r + lb, n - lb, p + 1, out[0] + lb, out[1] + lb);
+    fill_nan(r, lb + per(p, 1) - 1);
+    return status;
+}
 
 /* ------------------------------------------------------------------ */
 /* PLUS_DM, MINUS_DM, PLUS_DI, MINUS_DI, DX, ADX, ADXR                 */
@@ -1158,7 +1216,31 @@ static FP_INLINE void willr_step(willr_state *s, const double *in, double *out)
     out[0] = diff != 0.0 ? (hi - in[2]) / diff : 0.0;
 }
 
-FP_STEP_KERNELS(willr, 3, 1)
+static void willr_update(void *st, const double *in, double *out)
+{
+    willr_step(st, in, out);
+}
+
+/* The batch kernel: the same extremes, block by block (series.h). */
+static int willr_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    const double *close = in[2];
+    fp_hl_blocks b;
+    int r;
+    if (hl_blocks_open(&b, per(p, 0)) != FP_OK)
+        return FP_ENOMEM;
+    while ((r = hl_blocks_next(&b, in[0], in[1], in, 3, n)) > 0) {
+        const double *cb = close + b.b0;
+        double *ob = out[0] + b.b0;
+        for (size_t j = b.j0; j < b.len; j++) {
+            const double hi = b.hi[j], lo = b.lo[j];
+            const double diff = (hi - lo) / -100.0;
+            ob[j] = diff != 0.0 ? (hi - cb[j]) / diff : 0.0;
+        }
+    }
+    hl_blocks_close(&b);
+    return r < 0 ? FP_ENONFINITE : FP_OK;
+}
 
 /* ------------------------------------------------------------------ */
 /* The rows                                                            */
@@ -1193,13 +1275,13 @@ const fp_indicator fp_momentum_rows[] = {
      .n_in = IN_HLC, .n_params = 3,
      .params = {P_INT("fastk_period", "fastk_period", 5, 1),
                 P_INT("fastd_period", "fastd_period", 3, 1), P_MATYPE("fastd_matype", 0)},
-     .n_out = 2, .out = {"fastk", "fastd"}, KERNELS(stochf)},
+     .n_out = 2, .out = {"fastk", "fastd"}, .flags = FP_OWN_FINITE, KERNELS(stochf)},
     {.name = "stochrsi", .ta_name = "STOCHRSI", .group = G_MOMENTUM,
      .summary = "Stochastic RSI: the fast stochastic of the RSI",
      .n_in = IN_X, .n_params = 4,
      .params = {P_PERIOD(14, 2), P_INT("fastk_period", "fastk_period", 5, 1),
                 P_INT("fastd_period", "fastd_period", 3, 1), P_MATYPE("fastd_matype", 0)},
-     .n_out = 2, .out = {"fastk", "fastd"}, KERNELS(stochrsi)},
+     .n_out = 2, .out = {"fastk", "fastd"}, .flags = FP_OWN_FINITE, KERNELS(stochrsi)},
     {.name = "adx", .ta_name = "ADX", .group = G_MOMENTUM,
      .summary = "Average directional movement index",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
@@ -1292,6 +1374,6 @@ const fp_indicator fp_momentum_rows[] = {
     {.name = "willr", .ta_name = "WILLR", .group = G_MOMENTUM,
      .summary = "Williams' %R",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(willr)},
+     .flags = FP_OWN_FINITE, KERNELS(willr)},
 };
 const size_t fp_momentum_count = sizeof fp_momentum_rows / sizeof fp_momentum_rows[0];
