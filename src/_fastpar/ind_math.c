@@ -79,15 +79,15 @@ static FP_INLINE int extreme_batch(const double *const *in, size_t n, const doub
     size_t upto = 0;
     for (size_t b0 = 0, c = 0; b0 < n; b0 += period, c ^= 1) {
         const size_t e = n - b0 > period ? b0 + period : n;
-        if (!finite_upto(in, 1, n, e, &upto)) {
-            free(suf);
-            return FP_ENONFINITE;
-        }
         /* The first block holds one whole window, its last. */
         extremes_block(x + b0, e - b0, period, max, sufs[1 - c], sufs[c],
                        b0 == 0 ? first : o + b0);
         if (b0 == 0)
             o[period - 1] = first[period - 1];
+        if (!finite_upto(in, 1, n, e, &upto)) {
+            free(suf);
+            return FP_ENONFINITE;
+        }
     }
     free(suf);
     return FP_OK;

@@ -69,34 +69,26 @@ static void atr_update(void *st, const double *in, double *out)
 /* NATR, TRANGE                                                        */
 /* ------------------------------------------------------------------ */
 
-/* ATR / close * 100 with TA-Lib's own ATR arithmetic (the seed the mean
- * of the first period true ranges, then (ATR (period - 1) + TR) / period);
- * 0 for a close of 0. Period 1 gives the true range itself, not divided by
- * the close: TA-Lib's NATR does so, and parity means keeping it. */
+/* ATR / close * 100, ATR's arithmetic (the seed the mean of the first
+ * period true ranges, then ATR ((period - 1) / period) + TR / period:
+ * TA-Lib's (ATR (period - 1) + TR) / period to a few ulps, without a
+ * division in the chain from one bar to the next); 0 for a close of 0.
+ * Period 1 gives the true range itself, not divided by the close: TA-Lib's
+ * NATR does so, and parity means keeping it. */
 #define natr_lookback atr_lookback
 
-typedef struct {
-    double prev_close, atr, dp;
-    size_t n, p;
-} natr_state;
+typedef atr_state natr_state;
+#define natr_size atr_size
+#define natr_init atr_init
 
-static size_t natr_size(const double *p)
+static FP_INLINE double natr_of(double atr, double close)
 {
-    (void)p;
-    return sizeof(natr_state);
+    return close == 0.0 ? 0.0 : (atr / close) * 100.0;
 }
 
-static void natr_init(void *st, const double *p)
+static void natr_update(void *st, const double *in, double *out)
 {
     natr_state *s = st;
-    s->p = per(p, 0);
-    s->dp = p[0];
-    s->atr = s->prev_close = 0.0;
-    s->n = 0;
-}
-
-static FP_INLINE void natr_step(natr_state *s, const double *in, double *out)
-{
     const size_t k = s->n++;
     const double prev = s->prev_close, close = in[2];
     s->prev_close = close;
@@ -109,19 +101,47 @@ static FP_INLINE void natr_step(natr_state *s, const double *in, double *out)
         return;
     }
     if (k < s->p) {
-        s->atr += tr;
+        s->y += tr;
         return;
-    } else if (k == s->p) {
-        s->atr = (s->atr + tr) / s->dp;
-    } else {
-        s->atr *= s->dp - 1.0;
-        s->atr += tr;
-        s->atr /= s->dp;
     }
-    out[0] = close == 0.0 ? 0.0 : (s->atr / close) * 100.0;
+    if (k == s->p)
+        s->y = (s->y + tr) / (double)s->p;
+    else
+        s->y = s->y * s->a + tr * s->w;
+    out[0] = natr_of(s->y, close);
 }
 
-FP_STEP_KERNELS(natr, 3, 1)
+/* The same operations as a loop over the arrays, checking finiteness as
+ * it goes (FP_OWN_FINITE). */
+static int natr_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    const double *h = in[0], *l = in[1], *c = in[2];
+    double *o = out[0];
+    const size_t period = per(p, 0);
+    const double a = (p[0] - 1.0) / p[0], w = 1.0 / p[0];
+    size_t upto = 0, b0 = period + 1; /* n > period */
+    if (period == 1) {
+        for (size_t i = 1; i < n; i++)
+            o[i] = true_range(h[i], l[i], c[i - 1]);
+        return all_finite(h, n) && all_finite(l, n) && all_finite(c, n) ? FP_OK : FP_ENONFINITE;
+    }
+    double y = 0.0;
+    for (size_t i = 1; i < period; i++)
+        y += true_range(h[i], l[i], c[i - 1]);
+    y = (y + true_range(h[period], l[period], c[period - 1])) / (double)period;
+    o[period] = natr_of(y, c[period]);
+    do {
+        const size_t e = n - b0 > FP_CHECK_CHUNK ? b0 + FP_CHECK_CHUNK : n;
+        for (size_t i = b0; i < e; i++) {
+            y = y * a + true_range(h[i], l[i], c[i - 1]) * w;
+            o[i] = natr_of(y, c[i]);
+        }
+        if (!finite_upto(in, 3, n, e, &upto))
+            return FP_ENONFINITE;
+        b0 = e;
+    } while (b0 < n);
+    return FP_OK;
+}
 
 /* The bar's true range (it needs the previous close). */
 static size_t trange_lookback(const double *p)
@@ -176,7 +196,7 @@ const fp_indicator fp_volatility_rows[] = {
     {.name = "natr", .ta_name = "NATR", .group = G_VOLATILITY,
      .summary = "Normalized average true range: 100 ATR / close",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(natr)},
+     .flags = FP_OWN_FINITE, KERNELS(natr)},
     {.name = "trange", .ta_name = "TRANGE", .group = G_VOLATILITY,
      .summary = "True range",
      .n_in = IN_HLC, .n_params = 0, .n_out = 1, .out = {"real"}, KERNELS(trange)},

@@ -39,45 +39,50 @@ static inline size_t first_valid(const double *x, size_t n)
     return i;
 }
 
-/* 1 if x[0..n) holds no NaN and no infinity: v * 0 is 0 for a finite v
- * and NaN otherwise, and a sum of those is 0 only if all were finite. */
+/* 1 if x[0..n) holds no NaN and no infinity: |v| <= DBL_MAX fails for
+ * both. The packed loop ORs the failed comparisons together (a chain of
+ * one-cycle ORs, where summing v * 0 would wait on the adder's latency at
+ * every step), and looks at them once at the end. */
 static inline int all_finite(const double *x, size_t n)
 {
     size_t i = 0;
-    double s = 0.0;
+    int bad = 0;
 #ifdef FP_HAVE_SSE2
-    const __m128d zero = _mm_setzero_pd();
-    __m128d a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    const __m128d lim = _mm_set1_pd(DBL_MAX), sign = _mm_set1_pd(-0.0);
+    __m128d acc = _mm_setzero_pd();
     for (; i + 8 <= n; i += 8) {
-        a0 = _mm_add_pd(a0, _mm_mul_pd(_mm_loadu_pd(x + i), zero));
-        a1 = _mm_add_pd(a1, _mm_mul_pd(_mm_loadu_pd(x + i + 2), zero));
-        a2 = _mm_add_pd(a2, _mm_mul_pd(_mm_loadu_pd(x + i + 4), zero));
-        a3 = _mm_add_pd(a3, _mm_mul_pd(_mm_loadu_pd(x + i + 6), zero));
+        const __m128d a0 = _mm_andnot_pd(sign, _mm_loadu_pd(x + i));
+        const __m128d a1 = _mm_andnot_pd(sign, _mm_loadu_pd(x + i + 2));
+        const __m128d a2 = _mm_andnot_pd(sign, _mm_loadu_pd(x + i + 4));
+        const __m128d a3 = _mm_andnot_pd(sign, _mm_loadu_pd(x + i + 6));
+        acc = _mm_or_pd(acc, _mm_or_pd(_mm_or_pd(_mm_cmpnle_pd(a0, lim), _mm_cmpnle_pd(a1, lim)),
+                                       _mm_or_pd(_mm_cmpnle_pd(a2, lim), _mm_cmpnle_pd(a3, lim))));
     }
-    __m128d a = _mm_add_pd(_mm_add_pd(a0, a1), _mm_add_pd(a2, a3));
-    s = _mm_cvtsd_f64(_mm_add_sd(a, _mm_unpackhi_pd(a, a)));
+    bad = _mm_movemask_pd(acc);
 #endif
     for (; i < n; i++)
-        s += x[i] * 0.0;
-    return s == 0.0;
+        bad |= not_finite(x[i]);
+    return !bad;
 }
 
 /* For batch kernels that check their inputs' finiteness themselves
- * (FP_OWN_FINITE) while they run, instead of a pass over whole arrays
- * before: before reading inputs up to index `need`, the next chunk is
- * checked, while it is about to be in cache anyway. *upto: the end of
- * what has been checked (0 at first). 0 if a value is NaN or infinite. */
-#define FP_CHECK_CHUNK 4096
-static FP_INLINE int finite_upto(const double *const *in, int n_in, size_t n, size_t need,
+ * (FP_OWN_FINITE) as they run, instead of a pass over whole arrays
+ * first: after computing up to index `done`, the values read since the
+ * last check are checked, once they make a chunk (or at the end, done ==
+ * n), while they are still in cache; a separate pass would wait on memory
+ * with nothing to overlap. *upto: the end of what has been checked (0 at
+ * first). 0 if a value is NaN or infinite (the outputs computed from it
+ * are then garbage, and the caller returns FP_ENONFINITE). */
+#define FP_CHECK_CHUNK 1024
+static FP_INLINE int finite_upto(const double *const *in, int n_in, size_t n, size_t done,
                                  size_t *upto)
 {
-    if (need <= *upto)
+    if (done - *upto < FP_CHECK_CHUNK && done < n)
         return 1;
-    const size_t end = n - need > FP_CHECK_CHUNK ? need + FP_CHECK_CHUNK : n;
     for (int k = 0; k < n_in; k++)
-        if (!all_finite(in[k] + *upto, end - *upto))
+        if (!all_finite(in[k] + *upto, done - *upto))
             return 0;
-    *upto = end;
+    *upto = done;
     return 1;
 }
 
@@ -311,12 +316,12 @@ static inline int hl_blocks_open(fp_hl_blocks *b, size_t p)
 static FP_INLINE int hl_blocks_next(fp_hl_blocks *b, const double *high, const double *low,
                                     const double *const *in, int n_in, size_t n)
 {
-    const size_t b0 = b->b0 + b->len;
+    const size_t b0 = b->b0 + b->len; /* the caller is done with the bars before */
+    if (!finite_upto(in, n_in, n, b0, &b->upto))
+        return -1;
     if (b0 >= n)
         return 0;
     const size_t e = n - b0 > b->p ? b0 + b->p : n;
-    if (!finite_upto(in, n_in, n, e, &b->upto))
-        return -1;
     if (b0 > 0)
         b->j0 = 0;
     b->b0 = b0;
