@@ -87,6 +87,23 @@
         return FP_OK;                                                                             \
     }
 
+/* A batch loop over i in [from, n) that checks the inputs' finiteness a
+ * chunk at a time as it goes (series.h's finite_upto; the row has
+ * FP_OWN_FINITE), returning FP_ENONFINITE from the enclosing kernel. The
+ * body computes bar i. */
+#define FP_CHECKED_LOOP(i, from, n, in, n_in, body)                                               \
+    do {                                                                                          \
+        size_t upto_ = 0;                                                                         \
+        for (size_t b0_ = (from); b0_ < (n); b0_ += FP_CHECK_CHUNK) {                             \
+            const size_t e_ = (n) - b0_ > FP_CHECK_CHUNK ? b0_ + FP_CHECK_CHUNK : (n);            \
+            for (size_t i = b0_; i < e_; i++) {                                                   \
+                body;                                                                             \
+            }                                                                                     \
+            if (!finite_upto((in), (n_in), (n), e_, &upto_))                                      \
+                return FP_ENONFINITE;                                                             \
+        }                                                                                         \
+    } while (0)
+
 /* TA-Lib's true range: high - low, raised to |prev_close - high| or
  * |prev_close - low| if larger. */
 static inline double true_range(double h, double l, double prev_close)

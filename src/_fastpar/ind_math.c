@@ -117,11 +117,12 @@ static int sum_batch(const double *const *in, size_t n, const double *p, double 
     double total = 0.0;
     for (size_t i = 0; i + 1 < period; i++)
         total += x[i];
-    for (size_t i = period - 1; i < n; i++) {
+    double *o = out[0];
+    FP_CHECKED_LOOP(i, period - 1, n, in, 1, {
         total += x[i];
-        out[0][i] = total;
+        o[i] = total;
         total -= x[i + 1 - period];
-    }
+    });
     return FP_OK;
 }
 
@@ -175,7 +176,7 @@ const fp_indicator fp_math_rows[] = {
     {.name = "sum", .ta_name = "SUM", .group = G_MATH,
      .summary = "Sum of the last period values",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 2)}, .n_out = 1, .out = {"real"},
-     .lookback = window_lookback, .batch = sum_batch, .state_size = sum_size,
-     .state_init = sum_init, .update = sum_update},
+     .flags = FP_OWN_FINITE, .lookback = window_lookback, .batch = sum_batch,
+     .state_size = sum_size, .state_init = sum_init, .update = sum_update},
 };
 const size_t fp_math_count = sizeof fp_math_rows / sizeof fp_math_rows[0];

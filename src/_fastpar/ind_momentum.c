@@ -457,7 +457,8 @@ static int stochrsi_batch(const double *const *in, size_t n, const double *p, do
     rsi_init(&rs, p);
     for (size_t i = 0; i < n; i++)
         rsi_update(&rs, in[0] + i, r + i);
-    const int status = stochf_of(NULL, 0, r + lb, r + lb, r + lb, n - lb, p + 1, out[0] + lb, out[1] + lb);
+    const int status =
+        stochf_of(NULL, 0, r + lb, r + lb, r + lb, n - lb, p + 1, out[0] + lb, out[1] + lb);
     fill_nan(r, lb + per(p, 1) - 1);
     return status;
 }
@@ -808,8 +809,9 @@ static FP_INLINE double bop_value(double open, double high, double low, double c
 static int bop_batch(const double *const *in, size_t n, const double *p, double *const *out)
 {
     (void)p;
-    for (size_t i = 0; i < n; i++)
-        out[0][i] = bop_value(in[0][i], in[1][i], in[2][i], in[3][i]);
+    const double *o_ = in[0], *h = in[1], *l = in[2], *c = in[3];
+    double *o = out[0];
+    FP_CHECKED_LOOP(i, 0, n, in, 4, o[i] = bop_value(o_[i], h[i], l[i], c[i]));
     return FP_OK;
 }
 
@@ -1029,8 +1031,8 @@ static void change_init(void *st, const double *p)
     {                                                                                             \
         const double *x = in[0];                                                                  \
         const size_t k = per(p, 0);                                                               \
-        for (size_t i = k; i < n; i++)                                                            \
-            out[0][i] = change_value(what, x[i], x[i - k]);                                       \
+        double *o = out[0];                                                                       \
+        FP_CHECKED_LOOP(i, k, n, in, 1, o[i] = change_value(what, x[i], x[i - k]));               \
         return FP_OK;                                                                             \
     }                                                                                             \
     static void name##_update(void *st, const double *in, double *out)                          \
@@ -1312,7 +1314,8 @@ const fp_indicator fp_momentum_rows[] = {
      KERNELS(aroonosc)},
     {.name = "bop", .ta_name = "BOP", .group = G_MOMENTUM,
      .summary = "Balance of power: (close - open) / (high - low)",
-     .n_in = IN_OHLC, .n_params = 0, .n_out = 1, .out = {"real"}, KERNELS(bop)},
+     .n_in = IN_OHLC, .n_params = 0, .n_out = 1, .out = {"real"},
+     .flags = FP_OWN_FINITE, KERNELS(bop)},
     {.name = "cci", .ta_name = "CCI", .group = G_MOMENTUM,
      .summary = "Commodity channel index",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
@@ -1340,7 +1343,7 @@ const fp_indicator fp_momentum_rows[] = {
     {.name = "mom", .ta_name = "MOM", .group = G_MOMENTUM,
      .summary = "Momentum: x - x period bars before",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(10, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(mom)},
+     .flags = FP_OWN_FINITE, KERNELS(mom)},
     {.name = "plus_di", .ta_name = "PLUS_DI", .group = G_MOMENTUM,
      .summary = "Plus directional indicator",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 1)}, .n_out = 1, .out = {"real"},
@@ -1352,15 +1355,15 @@ const fp_indicator fp_momentum_rows[] = {
     {.name = "roc", .ta_name = "ROC", .group = G_MOMENTUM,
      .summary = "Rate of change: (x / x period bars before - 1) * 100",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(10, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(roc)},
+     .flags = FP_OWN_FINITE, KERNELS(roc)},
     {.name = "rocp", .ta_name = "ROCP", .group = G_MOMENTUM,
      .summary = "Rate of change as a fraction: (x - before) / before",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(10, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(rocp)},
+     .flags = FP_OWN_FINITE, KERNELS(rocp)},
     {.name = "rocr", .ta_name = "ROCR", .group = G_MOMENTUM,
      .summary = "Rate of change ratio: x / x period bars before",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(10, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(rocr)},
+     .flags = FP_OWN_FINITE, KERNELS(rocr)},
     {.name = "trix", .ta_name = "TRIX", .group = G_MOMENTUM,
      .summary = "TRIX: one-bar rate of change of a triple EMA",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"},

@@ -153,8 +153,9 @@ static size_t trange_lookback(const double *p)
 static int trange_batch(const double *const *in, size_t n, const double *p, double *const *out)
 {
     (void)p;
-    for (size_t i = 1; i < n; i++)
-        out[0][i] = true_range(in[0][i], in[1][i], in[2][i - 1]);
+    const double *h = in[0], *l = in[1], *c = in[2];
+    double *o = out[0];
+    FP_CHECKED_LOOP(i, 1, n, in, 3, o[i] = true_range(h[i], l[i], c[i - 1]));
     return FP_OK;
 }
 
@@ -199,6 +200,7 @@ const fp_indicator fp_volatility_rows[] = {
      .flags = FP_OWN_FINITE, KERNELS(natr)},
     {.name = "trange", .ta_name = "TRANGE", .group = G_VOLATILITY,
      .summary = "True range",
-     .n_in = IN_HLC, .n_params = 0, .n_out = 1, .out = {"real"}, KERNELS(trange)},
+     .n_in = IN_HLC, .n_params = 0, .n_out = 1, .out = {"real"},
+     .flags = FP_OWN_FINITE, KERNELS(trange)},
 };
 const size_t fp_volatility_count = sizeof fp_volatility_rows / sizeof fp_volatility_rows[0];
