@@ -589,7 +589,7 @@ const fp_indicator fp_overlap_rows[] = {
      .n_in = IN_HL, .n_params = 2,
      .params = {P_REAL_IN("acceleration", "acceleration", 0.02, 0.0, DBL_MAX),
                 P_REAL_IN("maximum", "maximum", 0.2, 0.0, DBL_MAX)},
-     .n_out = 1, .out = {"real"}, KERNELS(sar)},
+     .n_out = 1, .out = {"real"}, .flags = FP_OWN_FINITE, KERNELS(sar)},
     {.name = "midpoint", .ta_name = "MIDPOINT", .group = G_OVERLAP,
      .summary = "Midpoint of the window: (highest + lowest) / 2",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},

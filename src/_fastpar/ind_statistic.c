@@ -499,10 +499,12 @@ const fp_indicator fp_statistic_rows[] = {
     {.name = "correl", .ta_name = "CORREL", .group = G_STATISTIC,
      .summary = "Pearson's correlation of two series over period values",
      .n_in = 2, .in = {"x", "y"}, .ta_in = {"real0", "real1"}, .n_params = 1,
-     .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"}, KERNELS(correl)},
+     .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"},
+     .flags = FP_OWN_FINITE, KERNELS(correl)},
     {.name = "beta", .ta_name = "BETA", .group = G_STATISTIC,
      .summary = "Beta: slope of y's returns on x's over period returns",
      .n_in = 2, .in = {"x", "y"}, .ta_in = {"real0", "real1"}, .n_params = 1,
-     .params = {P_PERIOD(5, 1)}, .n_out = 1, .out = {"real"}, KERNELS(beta)},
+     .params = {P_PERIOD(5, 1)}, .n_out = 1, .out = {"real"},
+     .flags = FP_OWN_FINITE, KERNELS(beta)},
 };
 const size_t fp_statistic_count = sizeof fp_statistic_rows / sizeof fp_statistic_rows[0];

@@ -220,6 +220,6 @@ const fp_indicator fp_volume_rows[] = {
     {.name = "obv", .ta_name = "OBV", .group = G_VOLUME,
      .summary = "On-balance volume",
      .n_in = 2, .in = {"x", "volume"}, .ta_in = {"real", "volume"}, .n_params = 0,
-     .n_out = 1, .out = {"real"}, KERNELS(obv)},
+     .n_out = 1, .out = {"real"}, .flags = FP_OWN_FINITE, KERNELS(obv)},
 };
 const size_t fp_volume_count = sizeof fp_volume_rows / sizeof fp_volume_rows[0];
