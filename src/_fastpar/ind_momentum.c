@@ -785,8 +785,103 @@ static FP_INLINE void aroonosc_step(aroon_state *s, const double *in, double *ou
     out[0] = s->factor * ((double)deque_age(&s->lo) - (double)deque_age(&s->hi));
 }
 
-FP_STEP_KERNELS(aroon, 2, 2)
-FP_STEP_KERNELS(aroonosc, 2, 1)
+static void aroon_update(void *st, const double *in, double *out)
+{
+    aroon_step(st, in, out);
+}
+
+static void aroonosc_update(void *st, const double *in, double *out)
+{
+    aroonosc_step(st, in, out);
+}
+
+/* The batch kernels find where each window's extremes are block by block,
+ * as series.h's extremes_block finds their values, with the index along:
+ * going forward a value equal to the running extreme replaces it (it is
+ * later), going backward it does not (the one kept is later), and across
+ * the two parts the prefix (the later) wins ties: the latest of equal
+ * extremes, as the streams' deques. at: the indices for the windows (of
+ * w bars) ending at b0 .. b0 + len - 1; pv, pi: the previous block's
+ * suffix extremes and their indices, cv, ci: this block's, each w + 1 long
+ * with the identity at w. */
+static FP_INLINE void aroon_block(const double *x, size_t b0, size_t len, size_t w, int max,
+                                  const double *pv, const size_t *pi, double *cv, size_t *ci,
+                                  size_t *at)
+{
+    double run = max ? -INFINITY : INFINITY, back = run;
+    size_t ri = b0, bi = b0;
+    for (size_t j = 0, k = len - 1; j < len; j++, k--) {
+        const double v = x[b0 + j], u = x[b0 + k];
+        const int fwd = max ? v >= run : v <= run;
+        run = fwd ? v : run;
+        ri = fwd ? b0 + j : ri;
+        const int bwd = max ? u > back : u < back;
+        back = bwd ? u : back;
+        bi = bwd ? b0 + k : bi;
+        cv[k] = back;
+        ci[k] = bi;
+        const int pre = max ? run >= pv[j + 1] : run <= pv[j + 1];
+        at[j] = pre ? ri : pi[j + 1];
+    }
+    for (size_t j = len; j < w; j++)
+        cv[j] = max ? -INFINITY : INFINITY;
+}
+
+static FP_INLINE int aroon_batch_of(const double *const *in, size_t n, const double *p,
+                                    double *const *out, int osc)
+{
+    const size_t period = per(p, 0), w = period + 1;
+    const double factor = 100.0 / p[0], dp = p[0];
+    double *mem = malloc(4 * (w + 1) * (sizeof(double) + sizeof(size_t)) + 2 * w * sizeof(size_t));
+    if (mem == NULL)
+        return FP_ENOMEM;
+    double *sv[4];
+    size_t *si[4], *hi_at, *lo_at;
+    size_t *idx = (size_t *)(void *)(mem + 4 * (w + 1));
+    for (int k = 0; k < 4; k++) {
+        sv[k] = mem + (size_t)k * (w + 1);
+        si[k] = idx + (size_t)k * (w + 1);
+        for (size_t j = 0; j <= w; j++) {
+            sv[k][j] = k < 2 ? -INFINITY : INFINITY;
+            si[k][j] = 0;
+        }
+    }
+    hi_at = idx + 4 * (w + 1);
+    lo_at = hi_at + w;
+    size_t upto = 0;
+    int status = FP_OK;
+    for (size_t b0 = 0, c = 0; b0 < n; b0 += w, c ^= 1) {
+        const size_t len = n - b0 > w ? w : n - b0;
+        aroon_block(in[0], b0, len, w, 1, sv[1 - c], si[1 - c], sv[c], si[c], hi_at);
+        aroon_block(in[1], b0, len, w, 0, sv[3 - c], si[3 - c], sv[2 + c], si[2 + c], lo_at);
+        for (size_t j = b0 == 0 ? period : 0; j < len; j++) {
+            const size_t i = b0 + j;
+            const double age_hi = (double)(i - hi_at[j]), age_lo = (double)(i - lo_at[j]);
+            if (osc) {
+                out[0][i] = factor * (age_lo - age_hi);
+            } else {
+                out[0][i] = factor * (dp - age_lo);
+                out[1][i] = factor * (dp - age_hi);
+            }
+        }
+        if (!finite_upto(in, 2, n, b0 + len, &upto)) {
+            status = FP_ENONFINITE;
+            break;
+        }
+    }
+    free(mem);
+    return status;
+}
+
+static int aroon_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return aroon_batch_of(in, n, p, out, 0);
+}
+
+static int aroonosc_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return aroon_batch_of(in, n, p, out, 1);
+}
 
 /* ------------------------------------------------------------------ */
 /* BOP                                                                 */
