@@ -110,6 +110,8 @@
             if (!finite_upto((in), (n_in), (n), e_, &upto_))                                      \
                 return FP_ENONFINITE;                                                             \
         }                                                                                         \
+        if (!finite_upto((in), (n_in), (n), (n), &upto_)) /* from == n: no chunk */             \
+            return FP_ENONFINITE;                                                                 \
     } while (0)
 
 /* TA-Lib's true range: high - low, raised to |prev_close - high| or

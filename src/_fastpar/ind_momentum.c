@@ -1198,7 +1198,33 @@ static FP_INLINE void trix_step(trix_state *s, const double *in, double *out)
     s->have_prev = 1;
 }
 
-FP_STEP_KERNELS(trix, 1, 1)
+static void trix_update(void *st, const double *in, double *out)
+{
+    trix_step(st, in, out);
+}
+
+/* The step up to the first output, then its steady state (every EMA
+ * running) as a loop of its own: the same operations. */
+static int trix_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    const double *x = in[0];
+    double *o = out[0];
+    const size_t lb = trix_lookback(p); /* n > lb */
+    trix_state s;
+    trix_init(&s, p);
+    for (size_t i = 0; i <= lb; i++)
+        trix_step(&s, x + i, o + i);
+    const double k = s.e[0].k;
+    double y1 = s.e[0].y, y2 = s.e[1].y, y3 = s.e[2].y, prev = s.prev;
+    FP_CHECKED_LOOP(i, lb + 1, n, in, 1, {
+        y1 = ema_step(y1, x[i], k);
+        y2 = ema_step(y2, y1, k);
+        y3 = ema_step(y3, y2, k);
+        o[i] = change_value(CH_ROC, y3, prev);
+        prev = y3;
+    });
+    return FP_OK;
+}
 
 /* ------------------------------------------------------------------ */
 /* ULTOSC                                                              */
