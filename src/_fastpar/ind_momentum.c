@@ -473,7 +473,8 @@ static int stochrsi_batch(const double *const *in, size_t n, const double *p, do
  * up > 0 and up > down (both 0 on ties). Over the period: the first -DM
  * and +DM are the sums of the first period - 1 values, then
  * dm -= dm / period, dm += DM1; the true range likewise (TR = TR -
- * TR / period + TR1), its first value summed over period - 1 bars.
+ * TR / period + TR1), its first value summed over period - 1 bars (the
+ * divisions by the period as products by its reciprocal).
  * DI = 100 (DM / TR), 0 when TR is 0; DX = 100 (|-DI - +DI| / (-DI + +DI)),
  * the previous DX (0 at first) when TR or the DIs' sum is 0; ADX starts as
  * the mean of the first period DX values (those 0-sum bars adding
@@ -493,7 +494,7 @@ enum { DM_PLUS_DM, DM_MINUS_DM, DM_PLUS_DI, DM_MINUS_DI, DM_DX, DM_ADX, DM_ADXR 
 typedef struct {
     int what;
     size_t p, n; /* n: bars seen */
-    double dp, prev_high, prev_low, prev_close;
+    double dp, inv_p, prev_high, prev_low, prev_close;
     double pdm, mdm, tr, sum_dx, adx, dx;
     fp_window adx_back; /* ADXR: the last period ADX values */
     double buf[];
@@ -526,6 +527,7 @@ static void dm_init_of(dm_state *s, int what, const double *p)
     s->what = what;
     s->p = per(p, 0);
     s->dp = p[0];
+    s->inv_p = 1.0 / p[0];
     s->n = 0;
     s->prev_high = s->prev_low = s->prev_close = 0.0;
     s->pdm = s->mdm = s->tr = s->sum_dx = s->adx = s->dx = 0.0;
@@ -558,7 +560,9 @@ static FP_INLINE void dm_step(dm_state *s, const double *in, double *out)
         return;
     }
     const double up = high - s->prev_high, down = s->prev_low - low;
-    const int minus = down > 0.0 && up < down, plus = !minus && up > 0.0 && up > down;
+    /* & rather than &&: no branch on the data (they mispredict half the
+     * time on prices) */
+    const int minus = (down > 0.0) & (up < down), plus = !minus & (up > 0.0) & (up > down);
     const double tr1 = s->what >= DM_PLUS_DI ? true_range(high, low, s->prev_close) : 0.0;
     s->prev_high = high;
     s->prev_low = low;
@@ -580,13 +584,15 @@ static FP_INLINE void dm_step(dm_state *s, const double *in, double *out)
             out[0] = s->what == DM_PLUS_DM ? s->pdm : s->mdm;
         return;
     }
-    s->mdm -= s->mdm / s->dp;
-    s->pdm -= s->pdm / s->dp;
-    if (minus)
-        s->mdm += down;
-    else if (plus)
-        s->pdm += up;
-    s->tr = s->tr - s->tr / s->dp + tr1;
+    /* Products by 1 / period (a rounding from TA-Lib's divisions, which
+     * the smoothing forgets), and the movement that did not happen added
+     * as a zero: no division and no branch on the data in the chain from
+     * one bar to the next. */
+    s->mdm -= s->mdm * s->inv_p;
+    s->pdm -= s->pdm * s->inv_p;
+    s->mdm += (double)minus * down; /* + 0.0 or -0.0: unchanged */
+    s->pdm += (double)plus * up;
+    s->tr = s->tr - s->tr * s->inv_p + tr1;
     double dx;
     switch (s->what) {
     case DM_PLUS_DM:
