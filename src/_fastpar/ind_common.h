@@ -65,7 +65,9 @@
 /* Only the batch kernel, under the name fn. The loop works on a copy of
  * the state's fixed part on the stack, which the compiler keeps in
  * registers (the heap copy could alias the outputs); its rings stay in the
- * heap block. */
+ * heap block. It checks the inputs' finiteness a chunk at a time as it
+ * goes (the row has FP_OWN_FINITE); steps over a NaN or an infinity give
+ * garbage, never read: the kernel then returns FP_ENONFINITE. */
 #define FP_STEP_BATCH(fn, name, n_in, n_out)                                                      \
     static int fn(const double *const *in, size_t n, const double *p, double *const *out)       \
     {                                                                                             \
@@ -76,16 +78,41 @@
         name##_state local;                                                                       \
         memcpy(&local, st, sizeof local);                                                         \
         double iv[n_in], ov[n_out];                                                               \
-        for (size_t i = 0; i < n; i++) {                                                          \
-            for (int k = 0; k < (n_in); k++)                                                      \
-                iv[k] = in[k][i];                                                                 \
-            name##_step(&local, iv, ov);                                                          \
-            for (int j = 0; j < (n_out); j++)                                                     \
-                out[j][i] = ov[j];                                                                \
+        size_t upto = 0;                                                                          \
+        for (size_t b0 = 0; b0 < n; b0 += FP_CHECK_CHUNK) {                                       \
+            const size_t e = n - b0 > FP_CHECK_CHUNK ? b0 + FP_CHECK_CHUNK : n;                   \
+            for (size_t i = b0; i < e; i++) {                                                     \
+                for (int k = 0; k < (n_in); k++)                                                  \
+                    iv[k] = in[k][i];                                                             \
+                name##_step(&local, iv, ov);                                                      \
+                for (int j = 0; j < (n_out); j++)                                                 \
+                    out[j][i] = ov[j];                                                            \
+            }                                                                                     \
+            if (!finite_upto(in, n_in, n, e, &upto))                                              \
+                break;                                                                            \
         }                                                                                         \
         free(st);                                                                                 \
-        return FP_OK;                                                                             \
+        return upto == n ? FP_OK : FP_ENONFINITE;                                                 \
     }
+
+/* A batch loop over i in [from, n) that checks the inputs' finiteness a
+ * chunk at a time as it goes (series.h's finite_upto; the row has
+ * FP_OWN_FINITE), returning FP_ENONFINITE from the enclosing kernel. The
+ * body computes bar i. */
+#define FP_CHECKED_LOOP(i, from, n, in, n_in, body)                                               \
+    do {                                                                                          \
+        size_t upto_ = 0;                                                                         \
+        for (size_t b0_ = (from); b0_ < (n); b0_ += FP_CHECK_CHUNK) {                             \
+            const size_t e_ = (n) - b0_ > FP_CHECK_CHUNK ? b0_ + FP_CHECK_CHUNK : (n);            \
+            for (size_t i = b0_; i < e_; i++) {                                                   \
+                body;                                                                             \
+            }                                                                                     \
+            if (!finite_upto((in), (n_in), (n), e_, &upto_))                                      \
+                return FP_ENONFINITE;                                                             \
+        }                                                                                         \
+        if (!finite_upto((in), (n_in), (n), (n), &upto_)) /* from == n: no chunk */             \
+            return FP_ENONFINITE;                                                                 \
+    } while (0)
 
 /* TA-Lib's true range: high - low, raised to |prev_close - high| or
  * |prev_close - low| if larger. */

@@ -60,41 +60,48 @@ static void extreme_update(void *st, const double *in, double *out)
     extreme_step(st, in, out);
 }
 
-/* The batch kernels keep the extreme and where it is, and rescan the
- * window only when the extreme leaves it: on prices that is rare, and the
- * loop has no deque to maintain. The values are the stream's (an extreme
- * is exact whichever way it is found). */
-#define EXTREME_BATCH(fn, BETTER)                                                                 \
-    static int fn(const double *const *in, size_t n, const double *p, double *const *out)       \
-    {                                                                                             \
-        const size_t period = per(p, 0);                                                          \
-        const double *x = in[0];                                                                  \
-        double *o = out[0];                                                                       \
-        size_t at = 0;                                                                            \
-        double best = x[0];                                                                       \
-        for (size_t i = period - 1; i < n; i++) {                                                 \
-            const size_t first = i + 1 - period;                                                  \
-            if (i == period - 1 || at < first) {                                                  \
-                at = first;                                                                       \
-                best = x[first];                                                                  \
-                for (size_t j = first + 1; j <= i; j++)                                           \
-                    if (BETTER(x[j], best)) {                                                     \
-                        best = x[j];                                                              \
-                        at = j;                                                                   \
-                    }                                                                             \
-            } else if (BETTER(x[i], best)) {                                                      \
-                best = x[i];                                                                      \
-                at = i;                                                                           \
-            }                                                                                     \
-            o[i] = best;                                                                          \
-        }                                                                                         \
-        return FP_OK;                                                                             \
+/* The batch kernels go block by block (extremes_block, series.h), with
+ * no deque to maintain and no branch on the data; they check finiteness
+ * as they go (FP_OWN_FINITE). The values are the stream's (an extreme is
+ * exact whichever way it is found). */
+static FP_INLINE int extreme_batch(const double *const *in, size_t n, const double *p,
+                                   double *const *out, int max)
+{
+    const size_t period = per(p, 0);
+    const double *x = in[0];
+    double *o = out[0];
+    double *suf = malloc((3 * period + 2) * sizeof(double));
+    if (suf == NULL)
+        return FP_ENOMEM;
+    double *sufs[2] = {suf, suf + period + 1}, *first = suf + 2 * period + 2;
+    extremes_start(sufs[0], period, max);
+    extremes_start(sufs[1], period, max);
+    size_t upto = 0;
+    for (size_t b0 = 0, c = 0; b0 < n; b0 += period, c ^= 1) {
+        const size_t e = n - b0 > period ? b0 + period : n;
+        /* The first block holds one whole window, its last. */
+        extremes_block(x + b0, e - b0, period, max, sufs[1 - c], sufs[c],
+                       b0 == 0 ? first : o + b0);
+        if (b0 == 0)
+            o[period - 1] = first[period - 1];
+        if (!finite_upto(in, 1, n, e, &upto)) {
+            free(suf);
+            return FP_ENONFINITE;
+        }
     }
+    free(suf);
+    return FP_OK;
+}
 
-#define NOT_BELOW(a, b) ((a) >= (b))
-#define NOT_ABOVE(a, b) ((a) <= (b))
-EXTREME_BATCH(max_batch, NOT_BELOW)
-EXTREME_BATCH(min_batch, NOT_ABOVE)
+static int max_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return extreme_batch(in, n, p, out, 1);
+}
+
+static int min_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return extreme_batch(in, n, p, out, 0);
+}
 
 /* ------------------------------------------------------------------ */
 /* SUM                                                                 */
@@ -110,11 +117,12 @@ static int sum_batch(const double *const *in, size_t n, const double *p, double 
     double total = 0.0;
     for (size_t i = 0; i + 1 < period; i++)
         total += x[i];
-    for (size_t i = period - 1; i < n; i++) {
+    double *o = out[0];
+    FP_CHECKED_LOOP(i, period - 1, n, in, 1, {
         total += x[i];
-        out[0][i] = total;
+        o[i] = total;
         total -= x[i + 1 - period];
-    }
+    });
     return FP_OK;
 }
 
@@ -160,15 +168,15 @@ const fp_indicator fp_math_rows[] = {
     {.name = "max", .ta_name = "MAX", .group = G_MATH,
      .summary = "Highest value over period values",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 2)}, .n_out = 1, .out = {"real"},
-     EXTREME_KERNELS(max)},
+     .flags = FP_OWN_FINITE, EXTREME_KERNELS(max)},
     {.name = "min", .ta_name = "MIN", .group = G_MATH,
      .summary = "Lowest value over period values",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 2)}, .n_out = 1, .out = {"real"},
-     EXTREME_KERNELS(min)},
+     .flags = FP_OWN_FINITE, EXTREME_KERNELS(min)},
     {.name = "sum", .ta_name = "SUM", .group = G_MATH,
      .summary = "Sum of the last period values",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 2)}, .n_out = 1, .out = {"real"},
-     .lookback = window_lookback, .batch = sum_batch, .state_size = sum_size,
-     .state_init = sum_init, .update = sum_update},
+     .flags = FP_OWN_FINITE, .lookback = window_lookback, .batch = sum_batch,
+     .state_size = sum_size, .state_init = sum_init, .update = sum_update},
 };
 const size_t fp_math_count = sizeof fp_math_rows / sizeof fp_math_rows[0];

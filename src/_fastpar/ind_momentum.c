@@ -360,7 +360,44 @@ static FP_INLINE void stochf_step(stochf_state *s, const double *in, double *out
     out[1] = d;
 }
 
-FP_STEP_KERNELS(stochf, 3, 2)
+static void stochf_update(void *st, const double *in, double *out)
+{
+    stochf_step(st, in, out);
+}
+
+/* %K of every window ending at fastk_period - 1 .. n - 1 of x (high, low
+ * and close at once) or of high, low, close (x NULL), into k (the same
+ * window extremes as the stream's, block by block); then %D, their moving
+ * average, through fp_ma_series (the doubles of fp_ma_push), and NaN over
+ * %D's lookback in both. in[0..n_in): the inputs to check for finiteness
+ * (already checked if n_in is 0). */
+static int stochf_of(const double *const *in, int n_in, const double *high, const double *low,
+                     const double *close, size_t n, const double *p, double *k, double *d)
+{
+    const size_t fk = per(p, 0);
+    fp_hl_blocks b;
+    int r;
+    if (hl_blocks_open(&b, fk) != FP_OK)
+        return FP_ENOMEM;
+    while ((r = hl_blocks_next(&b, high, low, in, n_in, n)) > 0) {
+        const double *cb = close + b.b0;
+        double *kb = k + b.b0;
+        for (size_t j = b.j0; j < b.len; j++)
+            kb[j] = fastk_value(cb[j], b.lo[j], b.hi[j]);
+    }
+    hl_blocks_close(&b);
+    if (r < 0)
+        return FP_ENONFINITE;
+    const int status = fp_ma_series((int)p[2], per(p, 1), FP_T3_VFACTOR, k + fk - 1, n - (fk - 1),
+                                    d + fk - 1);
+    fill_nan(k + fk - 1, fp_ma_lookback((int)p[2], per(p, 1)));
+    return status;
+}
+
+static int stochf_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return stochf_of(in, 3, in[0], in[1], in[2], n, p, out[0], out[1]);
+}
 
 /* ------------------------------------------------------------------ */
 /* STOCHRSI                                                            */
@@ -402,7 +439,29 @@ static FP_INLINE void stochrsi_step(stochrsi_state *s, const double *in, double 
     stochf_step(&s->f, bar, out);
 }
 
-FP_STEP_KERNELS(stochrsi, 1, 2)
+static void stochrsi_update(void *st, const double *in, double *out)
+{
+    stochrsi_step(st, in, out);
+}
+
+/* The batch kernel: the RSI's stream step (TA-Lib's arithmetic, which
+ * the reordered RSI batch kernel matches only to 1e-13) over the series
+ * into fastd's output, then STOCHF's over it. */
+static int stochrsi_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    const size_t lb = per(p, 0);
+    double *r = out[1];
+    if (!all_finite(in[0], n))
+        return FP_ENONFINITE;
+    rsi_state rs;
+    rsi_init(&rs, p);
+    for (size_t i = 0; i < n; i++)
+        rsi_update(&rs, in[0] + i, r + i);
+    const int status =
+        stochf_of(NULL, 0, r + lb, r + lb, r + lb, n - lb, p + 1, out[0] + lb, out[1] + lb);
+    fill_nan(r, lb + per(p, 1) - 1);
+    return status;
+}
 
 /* ------------------------------------------------------------------ */
 /* PLUS_DM, MINUS_DM, PLUS_DI, MINUS_DI, DX, ADX, ADXR                 */
@@ -414,7 +473,8 @@ FP_STEP_KERNELS(stochrsi, 1, 2)
  * up > 0 and up > down (both 0 on ties). Over the period: the first -DM
  * and +DM are the sums of the first period - 1 values, then
  * dm -= dm / period, dm += DM1; the true range likewise (TR = TR -
- * TR / period + TR1), its first value summed over period - 1 bars.
+ * TR / period + TR1), its first value summed over period - 1 bars (the
+ * divisions by the period as products by its reciprocal).
  * DI = 100 (DM / TR), 0 when TR is 0; DX = 100 (|-DI - +DI| / (-DI + +DI)),
  * the previous DX (0 at first) when TR or the DIs' sum is 0; ADX starts as
  * the mean of the first period DX values (those 0-sum bars adding
@@ -434,7 +494,7 @@ enum { DM_PLUS_DM, DM_MINUS_DM, DM_PLUS_DI, DM_MINUS_DI, DM_DX, DM_ADX, DM_ADXR 
 typedef struct {
     int what;
     size_t p, n; /* n: bars seen */
-    double dp, prev_high, prev_low, prev_close;
+    double dp, inv_p, prev_high, prev_low, prev_close;
     double pdm, mdm, tr, sum_dx, adx, dx;
     fp_window adx_back; /* ADXR: the last period ADX values */
     double buf[];
@@ -467,6 +527,7 @@ static void dm_init_of(dm_state *s, int what, const double *p)
     s->what = what;
     s->p = per(p, 0);
     s->dp = p[0];
+    s->inv_p = 1.0 / p[0];
     s->n = 0;
     s->prev_high = s->prev_low = s->prev_close = 0.0;
     s->pdm = s->mdm = s->tr = s->sum_dx = s->adx = s->dx = 0.0;
@@ -502,7 +563,9 @@ static FP_INLINE void dm_step(dm_state *s, const double *in, double close, doubl
         return;
     }
     const double up = high - s->prev_high, down = s->prev_low - low;
-    const int minus = down > 0.0 && up < down, plus = !minus && up > 0.0 && up > down;
+    /* & rather than &&: no branch on the data (they mispredict half the
+     * time on prices) */
+    const int minus = (down > 0.0) & (up < down), plus = !minus & (up > 0.0) & (up > down);
     const double tr1 = s->what >= DM_PLUS_DI ? true_range(high, low, s->prev_close) : 0.0;
     s->prev_high = high;
     s->prev_low = low;
@@ -524,13 +587,15 @@ static FP_INLINE void dm_step(dm_state *s, const double *in, double close, doubl
             out[0] = s->what == DM_PLUS_DM ? s->pdm : s->mdm;
         return;
     }
-    s->mdm -= s->mdm / s->dp;
-    s->pdm -= s->pdm / s->dp;
-    if (minus)
-        s->mdm += down;
-    else if (plus)
-        s->pdm += up;
-    s->tr = s->tr - s->tr / s->dp + tr1;
+    /* Products by 1 / period (a rounding from TA-Lib's divisions, which
+     * the smoothing forgets), and the movement that did not happen added
+     * as a zero: no division and no branch on the data in the chain from
+     * one bar to the next. */
+    s->mdm -= s->mdm * s->inv_p;
+    s->pdm -= s->pdm * s->inv_p;
+    s->mdm += (double)minus * down; /* + 0.0 or -0.0: unchanged */
+    s->pdm += (double)plus * up;
+    s->tr = s->tr - s->tr * s->inv_p + tr1;
     double dx;
     switch (s->what) {
     case DM_PLUS_DM:
@@ -729,8 +794,103 @@ static FP_INLINE void aroonosc_step(aroon_state *s, const double *in, double *ou
     out[0] = s->factor * ((double)deque_age(&s->lo) - (double)deque_age(&s->hi));
 }
 
-FP_STEP_KERNELS(aroon, 2, 2)
-FP_STEP_KERNELS(aroonosc, 2, 1)
+static void aroon_update(void *st, const double *in, double *out)
+{
+    aroon_step(st, in, out);
+}
+
+static void aroonosc_update(void *st, const double *in, double *out)
+{
+    aroonosc_step(st, in, out);
+}
+
+/* The batch kernels find where each window's extremes are block by block,
+ * as series.h's extremes_block finds their values, with the index along:
+ * going forward a value equal to the running extreme replaces it (it is
+ * later), going backward it does not (the one kept is later), and across
+ * the two parts the prefix (the later) wins ties: the latest of equal
+ * extremes, as the streams' deques. at: the indices for the windows (of
+ * w bars) ending at b0 .. b0 + len - 1; pv, pi: the previous block's
+ * suffix extremes and their indices, cv, ci: this block's, each w + 1 long
+ * with the identity at w. */
+static FP_INLINE void aroon_block(const double *x, size_t b0, size_t len, size_t w, int max,
+                                  const double *pv, const size_t *pi, double *cv, size_t *ci,
+                                  size_t *at)
+{
+    double run = max ? -INFINITY : INFINITY, back = run;
+    size_t ri = b0, bi = b0;
+    for (size_t j = 0, k = len - 1; j < len; j++, k--) {
+        const double v = x[b0 + j], u = x[b0 + k];
+        const int fwd = max ? v >= run : v <= run;
+        run = fwd ? v : run;
+        ri = fwd ? b0 + j : ri;
+        const int bwd = max ? u > back : u < back;
+        back = bwd ? u : back;
+        bi = bwd ? b0 + k : bi;
+        cv[k] = back;
+        ci[k] = bi;
+        const int pre = max ? run >= pv[j + 1] : run <= pv[j + 1];
+        at[j] = pre ? ri : pi[j + 1];
+    }
+    for (size_t j = len; j < w; j++)
+        cv[j] = max ? -INFINITY : INFINITY;
+}
+
+static FP_INLINE int aroon_batch_of(const double *const *in, size_t n, const double *p,
+                                    double *const *out, int osc)
+{
+    const size_t period = per(p, 0), w = period + 1;
+    const double factor = 100.0 / p[0], dp = p[0];
+    double *mem = malloc(4 * (w + 1) * (sizeof(double) + sizeof(size_t)) + 2 * w * sizeof(size_t));
+    if (mem == NULL)
+        return FP_ENOMEM;
+    double *sv[4];
+    size_t *si[4], *hi_at, *lo_at;
+    size_t *idx = (size_t *)(void *)(mem + 4 * (w + 1));
+    for (int k = 0; k < 4; k++) {
+        sv[k] = mem + (size_t)k * (w + 1);
+        si[k] = idx + (size_t)k * (w + 1);
+        for (size_t j = 0; j <= w; j++) {
+            sv[k][j] = k < 2 ? -INFINITY : INFINITY;
+            si[k][j] = 0;
+        }
+    }
+    hi_at = idx + 4 * (w + 1);
+    lo_at = hi_at + w;
+    size_t upto = 0;
+    int status = FP_OK;
+    for (size_t b0 = 0, c = 0; b0 < n; b0 += w, c ^= 1) {
+        const size_t len = n - b0 > w ? w : n - b0;
+        aroon_block(in[0], b0, len, w, 1, sv[1 - c], si[1 - c], sv[c], si[c], hi_at);
+        aroon_block(in[1], b0, len, w, 0, sv[3 - c], si[3 - c], sv[2 + c], si[2 + c], lo_at);
+        for (size_t j = b0 == 0 ? period : 0; j < len; j++) {
+            const size_t i = b0 + j;
+            const double age_hi = (double)(i - hi_at[j]), age_lo = (double)(i - lo_at[j]);
+            if (osc) {
+                out[0][i] = factor * (age_lo - age_hi);
+            } else {
+                out[0][i] = factor * (dp - age_lo);
+                out[1][i] = factor * (dp - age_hi);
+            }
+        }
+        if (!finite_upto(in, 2, n, b0 + len, &upto)) {
+            status = FP_ENONFINITE;
+            break;
+        }
+    }
+    free(mem);
+    return status;
+}
+
+static int aroon_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return aroon_batch_of(in, n, p, out, 0);
+}
+
+static int aroonosc_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return aroon_batch_of(in, n, p, out, 1);
+}
 
 /* ------------------------------------------------------------------ */
 /* BOP                                                                 */
@@ -753,8 +913,9 @@ static FP_INLINE double bop_value(double open, double high, double low, double c
 static int bop_batch(const double *const *in, size_t n, const double *p, double *const *out)
 {
     (void)p;
-    for (size_t i = 0; i < n; i++)
-        out[0][i] = bop_value(in[0][i], in[1][i], in[2][i], in[3][i]);
+    const double *o_ = in[0], *h = in[1], *l = in[2], *c = in[3];
+    double *o = out[0];
+    FP_CHECKED_LOOP(i, 0, n, in, 4, o[i] = bop_value(o_[i], h[i], l[i], c[i]));
     return FP_OK;
 }
 
@@ -974,8 +1135,8 @@ static void change_init(void *st, const double *p)
     {                                                                                             \
         const double *x = in[0];                                                                  \
         const size_t k = per(p, 0);                                                               \
-        for (size_t i = k; i < n; i++)                                                            \
-            out[0][i] = change_value(what, x[i], x[i - k]);                                       \
+        double *o = out[0];                                                                       \
+        FP_CHECKED_LOOP(i, k, n, in, 1, o[i] = change_value(what, x[i], x[i - k]));               \
         return FP_OK;                                                                             \
     }                                                                                             \
     static void name##_update(void *st, const double *in, double *out)                          \
@@ -1046,7 +1207,33 @@ static FP_INLINE void trix_step(trix_state *s, const double *in, double *out)
     s->have_prev = 1;
 }
 
-FP_STEP_KERNELS(trix, 1, 1)
+static void trix_update(void *st, const double *in, double *out)
+{
+    trix_step(st, in, out);
+}
+
+/* The step up to the first output, then its steady state (every EMA
+ * running) as a loop of its own: the same operations. */
+static int trix_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    const double *x = in[0];
+    double *o = out[0];
+    const size_t lb = trix_lookback(p); /* n > lb */
+    trix_state s;
+    trix_init(&s, p);
+    for (size_t i = 0; i <= lb; i++)
+        trix_step(&s, x + i, o + i);
+    const double k = s.e[0].k;
+    double y1 = s.e[0].y, y2 = s.e[1].y, y3 = s.e[2].y, prev = s.prev;
+    FP_CHECKED_LOOP(i, lb + 1, n, in, 1, {
+        y1 = ema_step(y1, x[i], k);
+        y2 = ema_step(y2, y1, k);
+        y3 = ema_step(y3, y2, k);
+        o[i] = change_value(CH_ROC, y3, prev);
+        prev = y3;
+    });
+    return FP_OK;
+}
 
 /* ------------------------------------------------------------------ */
 /* ULTOSC                                                              */
@@ -1161,7 +1348,31 @@ static FP_INLINE void willr_step(willr_state *s, const double *in, double *out)
     out[0] = diff != 0.0 ? (hi - in[2]) / diff : 0.0;
 }
 
-FP_STEP_KERNELS(willr, 3, 1)
+static void willr_update(void *st, const double *in, double *out)
+{
+    willr_step(st, in, out);
+}
+
+/* The batch kernel: the same extremes, block by block (series.h). */
+static int willr_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    const double *close = in[2];
+    fp_hl_blocks b;
+    int r;
+    if (hl_blocks_open(&b, per(p, 0)) != FP_OK)
+        return FP_ENOMEM;
+    while ((r = hl_blocks_next(&b, in[0], in[1], in, 3, n)) > 0) {
+        const double *cb = close + b.b0;
+        double *ob = out[0] + b.b0;
+        for (size_t j = b.j0; j < b.len; j++) {
+            const double hi = b.hi[j], lo = b.lo[j];
+            const double diff = (hi - lo) / -100.0;
+            ob[j] = diff != 0.0 ? (hi - cb[j]) / diff : 0.0;
+        }
+    }
+    hl_blocks_close(&b);
+    return r < 0 ? FP_ENONFINITE : FP_OK;
+}
 
 /* ------------------------------------------------------------------ */
 /* The rows                                                            */
@@ -1196,105 +1407,106 @@ const fp_indicator fp_momentum_rows[] = {
      .n_in = IN_HLC, .n_params = 3,
      .params = {P_INT("fastk_period", "fastk_period", 5, 1),
                 P_INT("fastd_period", "fastd_period", 3, 1), P_MATYPE("fastd_matype", 0)},
-     .n_out = 2, .out = {"fastk", "fastd"}, KERNELS(stochf)},
+     .n_out = 2, .out = {"fastk", "fastd"}, .flags = FP_OWN_FINITE, KERNELS(stochf)},
     {.name = "stochrsi", .ta_name = "STOCHRSI", .group = G_MOMENTUM,
      .summary = "Stochastic RSI: the fast stochastic of the RSI",
      .n_in = IN_X, .n_params = 4,
      .params = {P_PERIOD(14, 2), P_INT("fastk_period", "fastk_period", 5, 1),
                 P_INT("fastd_period", "fastd_period", 3, 1), P_MATYPE("fastd_matype", 0)},
-     .n_out = 2, .out = {"fastk", "fastd"}, KERNELS(stochrsi)},
+     .n_out = 2, .out = {"fastk", "fastd"}, .flags = FP_OWN_FINITE, KERNELS(stochrsi)},
     {.name = "adx", .ta_name = "ADX", .group = G_MOMENTUM,
      .summary = "Average directional movement index",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(adx)},
+     .flags = FP_OWN_FINITE, KERNELS(adx)},
     {.name = "adxr", .ta_name = "ADXR", .group = G_MOMENTUM,
      .summary = "Average directional movement index rating: (ADX + ADX period - 1 bars ago) / 2",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(adxr)},
+     .flags = FP_OWN_FINITE, KERNELS(adxr)},
     {.name = "apo", .ta_name = "APO", .group = G_MOMENTUM,
      .summary = "Absolute price oscillator: fast moving average - slow one",
      .n_in = IN_X, .n_params = 3,
      .params = {P_INT("fast", "fastperiod", 12, 2), P_INT("slow", "slowperiod", 26, 2),
                 P_MATYPE("matype", 1)},
-     .n_out = 1, .out = {"real"}, .flags = FP_FAST_SLOW, KERNELS(apo)},
+     .n_out = 1, .out = {"real"}, .flags = FP_FAST_SLOW | FP_OWN_FINITE, KERNELS(apo)},
     {.name = "ppo", .ta_name = "PPO", .group = G_MOMENTUM,
      .summary = "Percentage price oscillator: 100 (fast - slow) / slow moving averages",
      .n_in = IN_X, .n_params = 3,
      .params = {P_INT("fast", "fastperiod", 12, 2), P_INT("slow", "slowperiod", 26, 2),
                 P_MATYPE("matype", 1)},
-     .n_out = 1, .out = {"real"}, .flags = FP_FAST_SLOW, KERNELS(ppo)},
+     .n_out = 1, .out = {"real"}, .flags = FP_FAST_SLOW | FP_OWN_FINITE, KERNELS(ppo)},
     {.name = "aroon", .ta_name = "AROON", .group = G_MOMENTUM,
      .summary = "Aroon: bars since the period's lowest low and highest high, scaled to 0-100",
      .n_in = IN_HL, .n_params = 1, .params = {P_PERIOD(14, 2)},
-     .n_out = 2, .out = {"aroondown", "aroonup"}, KERNELS(aroon)},
+     .n_out = 2, .out = {"aroondown", "aroonup"}, .flags = FP_OWN_FINITE, KERNELS(aroon)},
     {.name = "aroonosc", .ta_name = "AROONOSC", .group = G_MOMENTUM,
      .summary = "Aroon oscillator: aroon up - aroon down",
      .n_in = IN_HL, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(aroonosc)},
+     .flags = FP_OWN_FINITE, KERNELS(aroonosc)},
     {.name = "bop", .ta_name = "BOP", .group = G_MOMENTUM,
      .summary = "Balance of power: (close - open) / (high - low)",
-     .n_in = IN_OHLC, .n_params = 0, .n_out = 1, .out = {"real"}, KERNELS(bop)},
+     .n_in = IN_OHLC, .n_params = 0, .n_out = 1, .out = {"real"},
+     .flags = FP_OWN_FINITE, KERNELS(bop)},
     {.name = "cci", .ta_name = "CCI", .group = G_MOMENTUM,
      .summary = "Commodity channel index",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(cci)},
+     .flags = FP_OWN_FINITE, KERNELS(cci)},
     {.name = "cmo", .ta_name = "CMO", .group = G_MOMENTUM,
      .summary = "Chande momentum oscillator, Wilder's smoothing",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(cmo)},
+     .flags = FP_OWN_FINITE, KERNELS(cmo)},
     {.name = "dx", .ta_name = "DX", .group = G_MOMENTUM,
      .summary = "Directional movement index",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(dx)},
+     .flags = FP_OWN_FINITE, KERNELS(dx)},
     {.name = "mfi", .ta_name = "MFI", .group = G_MOMENTUM,
      .summary = "Money flow index",
      .n_in = IN_HLCV, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(mfi)},
+     .flags = FP_OWN_FINITE, KERNELS(mfi)},
     {.name = "minus_di", .ta_name = "MINUS_DI", .group = G_MOMENTUM,
      .summary = "Minus directional indicator",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(minus_di)},
+     .flags = FP_OWN_FINITE, KERNELS(minus_di)},
     {.name = "minus_dm", .ta_name = "MINUS_DM", .group = G_MOMENTUM,
      .summary = "Minus directional movement",
      .n_in = IN_HL, .n_params = 1, .params = {P_PERIOD(14, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(minus_dm)},
+     .flags = FP_OWN_FINITE, KERNELS(minus_dm)},
     {.name = "mom", .ta_name = "MOM", .group = G_MOMENTUM,
      .summary = "Momentum: x - x period bars before",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(10, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(mom)},
+     .flags = FP_OWN_FINITE, KERNELS(mom)},
     {.name = "plus_di", .ta_name = "PLUS_DI", .group = G_MOMENTUM,
      .summary = "Plus directional indicator",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(plus_di)},
+     .flags = FP_OWN_FINITE, KERNELS(plus_di)},
     {.name = "plus_dm", .ta_name = "PLUS_DM", .group = G_MOMENTUM,
      .summary = "Plus directional movement",
      .n_in = IN_HL, .n_params = 1, .params = {P_PERIOD(14, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(plus_dm)},
+     .flags = FP_OWN_FINITE, KERNELS(plus_dm)},
     {.name = "roc", .ta_name = "ROC", .group = G_MOMENTUM,
      .summary = "Rate of change: (x / x period bars before - 1) * 100",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(10, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(roc)},
+     .flags = FP_OWN_FINITE, KERNELS(roc)},
     {.name = "rocp", .ta_name = "ROCP", .group = G_MOMENTUM,
      .summary = "Rate of change as a fraction: (x - before) / before",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(10, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(rocp)},
+     .flags = FP_OWN_FINITE, KERNELS(rocp)},
     {.name = "rocr", .ta_name = "ROCR", .group = G_MOMENTUM,
      .summary = "Rate of change ratio: x / x period bars before",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(10, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(rocr)},
+     .flags = FP_OWN_FINITE, KERNELS(rocr)},
     {.name = "trix", .ta_name = "TRIX", .group = G_MOMENTUM,
      .summary = "TRIX: one-bar rate of change of a triple EMA",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(trix)},
+     .flags = FP_OWN_FINITE, KERNELS(trix)},
     {.name = "ultosc", .ta_name = "ULTOSC", .group = G_MOMENTUM,
      .summary = "Ultimate oscillator over three periods",
      .n_in = IN_HLC, .n_params = 3,
      .params = {P_INT("period1", "timeperiod1", 7, 1), P_INT("period2", "timeperiod2", 14, 1),
                 P_INT("period3", "timeperiod3", 28, 1)},
-     .n_out = 1, .out = {"real"}, KERNELS(ultosc)},
+     .n_out = 1, .out = {"real"}, .flags = FP_OWN_FINITE, KERNELS(ultosc)},
     {.name = "willr", .ta_name = "WILLR", .group = G_MOMENTUM,
      .summary = "Williams' %R",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(willr)},
+     .flags = FP_OWN_FINITE, KERNELS(willr)},
 };
 const size_t fp_momentum_count = sizeof fp_momentum_rows / sizeof fp_momentum_rows[0];

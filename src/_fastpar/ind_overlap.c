@@ -375,8 +375,42 @@ static FP_INLINE void midpoint_step(midpoint_state *s, const double *in, double 
     midprice_step(s, x, out);
 }
 
-FP_STEP_KERNELS(midpoint, 1, 1)
-FP_STEP_KERNELS(midprice, 2, 1)
+static void midpoint_update(void *st, const double *in, double *out)
+{
+    midpoint_step(st, in, out);
+}
+
+static void midprice_update(void *st, const double *in, double *out)
+{
+    midprice_step(st, in, out);
+}
+
+/* The batch kernels: the same extremes, block by block (series.h). */
+static FP_INLINE int midprice_of(const double *high, const double *low, const double *const *in,
+                                 int n_in, size_t n, size_t period, double *o)
+{
+    fp_hl_blocks b;
+    int r;
+    if (hl_blocks_open(&b, period) != FP_OK)
+        return FP_ENOMEM;
+    while ((r = hl_blocks_next(&b, high, low, in, n_in, n)) > 0) {
+        double *ob = o + b.b0;
+        for (size_t j = b.j0; j < b.len; j++)
+            ob[j] = (b.hi[j] + b.lo[j]) / 2.0;
+    }
+    hl_blocks_close(&b);
+    return r < 0 ? FP_ENONFINITE : FP_OK;
+}
+
+static int midpoint_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return midprice_of(in[0], in[0], in, 1, n, per(p, 0), out[0]);
+}
+
+static int midprice_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    return midprice_of(in[0], in[1], in, 2, n, per(p, 0), out[0]);
+}
 
 /* ------------------------------------------------------------------ */
 /* SAR                                                                 */
@@ -555,14 +589,14 @@ const fp_indicator fp_overlap_rows[] = {
      .n_in = IN_HL, .n_params = 2,
      .params = {P_REAL_IN("acceleration", "acceleration", 0.02, 0.0, DBL_MAX),
                 P_REAL_IN("maximum", "maximum", 0.2, 0.0, DBL_MAX)},
-     .n_out = 1, .out = {"real"}, KERNELS(sar)},
+     .n_out = 1, .out = {"real"}, .flags = FP_OWN_FINITE, KERNELS(sar)},
     {.name = "midpoint", .ta_name = "MIDPOINT", .group = G_OVERLAP,
      .summary = "Midpoint of the window: (highest + lowest) / 2",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(midpoint)},
+     .flags = FP_OWN_FINITE, KERNELS(midpoint)},
     {.name = "midprice", .ta_name = "MIDPRICE", .group = G_OVERLAP,
      .summary = "Midpoint price: (highest high + lowest low) / 2 over the window",
      .n_in = IN_HL, .n_params = 1, .params = {P_PERIOD(14, 2)}, .n_out = 1, .out = {"real"},
-     KERNELS(midprice)},
+     .flags = FP_OWN_FINITE, KERNELS(midprice)},
 };
 const size_t fp_overlap_count = sizeof fp_overlap_rows / sizeof fp_overlap_rows[0];

@@ -29,7 +29,8 @@ static void price_init(void *st, const double *p)
 }
 
 /* From one expression of the bar b[0..n_in): the batch loop (a plain loop
- * over the arrays, which the compiler vectorises) and the stream update. */
+ * over the arrays, which the compiler vectorises, checking finiteness a
+ * chunk at a time as it goes) and the stream update. */
 #define PRICE_KERNELS(name, n_in, expr)                                                           \
     static FP_INLINE double name##_of(const double *b)                                            \
     {                                                                                             \
@@ -40,11 +41,17 @@ static void price_init(void *st, const double *p)
     {                                                                                             \
         (void)p;                                                                                  \
         double *o = out[0];                                                                       \
-        for (size_t i = 0; i < n; i++) {                                                          \
-            double b[n_in];                                                                       \
-            for (int k = 0; k < (n_in); k++)                                                      \
-                b[k] = in[k][i];                                                                  \
-            o[i] = name##_of(b);                                                                  \
+        size_t upto = 0;                                                                          \
+        for (size_t b0 = 0; b0 < n; b0 += FP_CHECK_CHUNK) {                                       \
+            const size_t e = n - b0 > FP_CHECK_CHUNK ? b0 + FP_CHECK_CHUNK : n;                   \
+            for (size_t i = b0; i < e; i++) {                                                     \
+                double b[n_in];                                                                   \
+                for (int k = 0; k < (n_in); k++)                                                  \
+                    b[k] = in[k][i];                                                              \
+                o[i] = name##_of(b);                                                              \
+            }                                                                                     \
+            if (!finite_upto(in, n_in, n, e, &upto))                                              \
+                return FP_ENONFINITE;                                                             \
         }                                                                                         \
         return FP_OK;                                                                             \
     }                                                                                             \
@@ -61,7 +68,8 @@ PRICE_KERNELS(typprice, 3, (b[0] + b[1] + b[2]) / 3.0)
 PRICE_KERNELS(wclprice, 3, (b[0] + b[1] + b[2] * 2.0) / 4.0)
 
 #define PRICE_ROW_KERNELS(name)                                                                   \
-    .lookback = price_lookback, .batch = name##_batch, .state_size = price_size,                  \
+    .flags = FP_OWN_FINITE, .lookback = price_lookback, .batch = name##_batch,                    \
+    .state_size = price_size,                                                                     \
     .state_init = price_init, .update = name##_update
 
 const fp_indicator fp_price_rows[] = {

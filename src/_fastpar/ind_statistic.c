@@ -95,16 +95,16 @@ static void var_update(void *st, const double *in, double *out)
 /* TSF                                                                 */
 /* ------------------------------------------------------------------ */
 
-/* The least-squares line through each window, with TA-Lib's sums, so
- * that every output is TA-Lib's double. x counts back from the newest
- * value (0) to the oldest (period - 1); Sy and Sxy are running sums (a
- * step: Sxy += Sy - p old, then Sy += new - old), taken afresh over the
- * window every 32 periods, and when the value leaving is over 100 times
- * the new window's mean (after a fall of that size the running sums
- * would be mostly rounding). Then m = (p Sxy - Sx Sy) / (Sx^2 - p Sxx)
- * is the slope per step forward in time, b = (Sy - m Sx) / p the line at
- * the oldest value, and the outputs: b + m (p - 1) the line at the newest
- * value (LINEARREG), m, atan(m) in degrees, b, and b + m p one step ahead
+/* The least-squares line through each window, with TA-Lib's formulas.
+ * x counts back from the newest value (0) to the oldest (period - 1); Sy
+ * and Sxy are running sums (a step: Sxy += Sy - p old, then Sy += new -
+ * old), taken afresh over the window every 32 periods, and when the value
+ * leaving is over 100 times the new window's mean (after a fall of that
+ * size the running sums would be mostly rounding). Then m = (p Sxy - Sx Sy) / (Sx^2 - p Sxx) is
+ * the slope per step forward in time, b = (Sy - m Sx) / p the line at the
+ * oldest value (both divisions as products by reciprocals taken once),
+ * and the outputs: b + m (p - 1) the line at the newest value
+ * (LINEARREG), m, atan(m) in degrees, b, and b + m p one step ahead
  * (TSF). */
 enum { LR_VALUE, LR_SLOPE, LR_ANGLE, LR_INTERCEPT, LR_TSF };
 
@@ -114,7 +114,7 @@ static size_t linreg_lookback(const double *p)
 }
 
 typedef struct {
-    double dp, sum_x, divisor, sy, sxy;
+    double dp, sum_x, inv_divisor, inv_p, sy, sxy;
     size_t p, countdown, seen;
 } linreg_sums;
 
@@ -124,7 +124,9 @@ static void linreg_sums_init(linreg_sums *s, const double *p)
     s->p = per(p, 0);
     s->dp = dp;
     s->sum_x = dp * (dp - 1.0) * 0.5;
-    s->divisor = s->sum_x * s->sum_x - dp * (dp * (dp - 1.0) * (2.0 * dp - 1.0) / 6.0);
+    s->inv_divisor =
+        1.0 / (s->sum_x * s->sum_x - dp * (dp * (dp - 1.0) * (2.0 * dp - 1.0) / 6.0));
+    s->inv_p = 1.0 / dp;
     s->sy = s->sxy = 0.0;
     s->countdown = 32 * s->p;
     s->seen = 0;
@@ -162,8 +164,8 @@ static FP_INLINE void linreg_next(linreg_sums *s, const double *w, double old)
 static FP_INLINE double linreg_out(const linreg_sums *s, int kind)
 {
     const double dp = s->dp;
-    const double m = (dp * s->sxy - s->sum_x * s->sy) / s->divisor;
-    const double b = (s->sy - m * s->sum_x) / dp;
+    const double m = (dp * s->sxy - s->sum_x * s->sy) * s->inv_divisor;
+    const double b = (s->sy - m * s->sum_x) * s->inv_p;
     switch (kind) {
     case LR_VALUE:
         return b + m * (dp - 1.0);
@@ -178,15 +180,21 @@ static FP_INLINE double linreg_out(const linreg_sums *s, int kind)
     }
 }
 
-static FP_INLINE void linreg_run(int kind, const double *x, size_t n, const double *p, double *out)
+/* The batch loop, checking finiteness as it goes (FP_OWN_FINITE). */
+static FP_INLINE int linreg_run(int kind, const double *const *in, size_t n, const double *p,
+                                double *out)
 {
+    const double *x = in[0];
     linreg_sums s;
     linreg_sums_init(&s, p);
     const size_t period = s.p;
-    for (size_t i = period - 1; i < n; i++) {
-        linreg_next(&s, x + i + 1 - period, i >= period ? x[i - period] : 0.0);
+    linreg_next(&s, x, 0.0);
+    out[period - 1] = linreg_out(&s, kind);
+    FP_CHECKED_LOOP(i, period, n, in, 1, {
+        linreg_next(&s, x + i + 1 - period, x[i - period]);
         out[i] = linreg_out(&s, kind);
-    }
+    });
+    return FP_OK;
 }
 
 typedef struct {
@@ -223,8 +231,7 @@ static FP_INLINE void linreg_stream(int kind, void *st, const double *in, double
     static int name##_batch(const double *const *in, size_t n, const double *p,                 \
                             double *const *out)                                                   \
     {                                                                                             \
-        linreg_run(kind, in[0], n, p, out[0]);                                            \
-        return FP_OK;                                                                             \
+        return linreg_run(kind, in, n, p, out[0]);                                                \
     }                                                                                             \
     static void name##_update(void *st, const double *in, double *out)                          \
     {                                                                                             \
@@ -238,8 +245,8 @@ LINREG_KERNELS(linearreg_intercept, LR_INTERCEPT)
 LINREG_KERNELS(tsf, LR_TSF)
 
 #define LINREG_ROW_KERNELS(name)                                                                  \
-    .lookback = linreg_lookback, .batch = name##_batch, .state_size = linreg_size,                \
-    .state_init = linreg_init, .update = name##_update
+    .flags = FP_OWN_FINITE, .lookback = linreg_lookback, .batch = name##_batch,                   \
+    .state_size = linreg_size, .state_init = linreg_init, .update = name##_update
 
 /* ------------------------------------------------------------------ */
 /* CORREL                                                              */
@@ -499,10 +506,12 @@ const fp_indicator fp_statistic_rows[] = {
     {.name = "correl", .ta_name = "CORREL", .group = G_STATISTIC,
      .summary = "Pearson's correlation of two series over period values",
      .n_in = 2, .in = {"x", "y"}, .ta_in = {"real0", "real1"}, .n_params = 1,
-     .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"}, KERNELS(correl)},
+     .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"},
+     .flags = FP_OWN_FINITE, KERNELS(correl)},
     {.name = "beta", .ta_name = "BETA", .group = G_STATISTIC,
      .summary = "Beta: slope of y's returns on x's over period returns",
      .n_in = 2, .in = {"x", "y"}, .ta_in = {"real0", "real1"}, .n_params = 1,
-     .params = {P_PERIOD(5, 1)}, .n_out = 1, .out = {"real"}, KERNELS(beta)},
+     .params = {P_PERIOD(5, 1)}, .n_out = 1, .out = {"real"},
+     .flags = FP_OWN_FINITE, KERNELS(beta)},
 };
 const size_t fp_statistic_count = sizeof fp_statistic_rows / sizeof fp_statistic_rows[0];

@@ -69,34 +69,29 @@ static void atr_update(void *st, const double *in, double *out)
 /* NATR, TRANGE                                                        */
 /* ------------------------------------------------------------------ */
 
-/* ATR / close * 100 with TA-Lib's own ATR arithmetic (the seed the mean
- * of the first period true ranges, then (ATR (period - 1) + TR) / period);
- * 0 for a close of 0. Period 1 gives the true range itself, not divided by
- * the close: TA-Lib's NATR does so, and parity means keeping it. */
+/* ATR / close * 100, ATR's arithmetic (the seed the mean of the first
+ * period true ranges, then ATR ((period - 1) / period) + TR / period:
+ * TA-Lib's (ATR (period - 1) + TR) / period to a few ulps, without a
+ * division in the chain from one bar to the next); 0 for a close of 0.
+ * Period 1 gives the true range itself, not divided by the close: TA-Lib's
+ * NATR does so, and parity means keeping it. */
 #define natr_lookback atr_lookback
 
-typedef struct {
-    double prev_close, atr, dp;
-    size_t n, p;
-} natr_state;
+typedef atr_state natr_state;
+#define natr_size atr_size
+#define natr_init atr_init
 
-static size_t natr_size(const double *p)
+/* Written so that the division is never by 0 (it may then be done for
+ * every bar, in packed instructions, the choice made after). */
+static FP_INLINE double natr_of(double atr, double close)
 {
-    (void)p;
-    return sizeof(natr_state);
+    const double q = (atr / (close == 0.0 ? 1.0 : close)) * 100.0;
+    return close == 0.0 ? 0.0 : q;
 }
 
-static void natr_init(void *st, const double *p)
+static void natr_update(void *st, const double *in, double *out)
 {
     natr_state *s = st;
-    s->p = per(p, 0);
-    s->dp = p[0];
-    s->atr = s->prev_close = 0.0;
-    s->n = 0;
-}
-
-static FP_INLINE void natr_step(natr_state *s, const double *in, double *out)
-{
     const size_t k = s->n++;
     const double prev = s->prev_close, close = in[2];
     s->prev_close = close;
@@ -109,19 +104,36 @@ static FP_INLINE void natr_step(natr_state *s, const double *in, double *out)
         return;
     }
     if (k < s->p) {
-        s->atr += tr;
+        s->y += tr;
         return;
-    } else if (k == s->p) {
-        s->atr = (s->atr + tr) / s->dp;
-    } else {
-        s->atr *= s->dp - 1.0;
-        s->atr += tr;
-        s->atr /= s->dp;
     }
-    out[0] = close == 0.0 ? 0.0 : (s->atr / close) * 100.0;
+    if (k == s->p)
+        s->y = (s->y + tr) / (double)s->p;
+    else
+        s->y = s->y * s->a + tr * s->w;
+    out[0] = natr_of(s->y, close);
 }
 
-FP_STEP_KERNELS(natr, 3, 1)
+/* ATR's batch kernel (which checks finiteness; its packed loop regroups
+ * four steps of the stream's arithmetic and agrees with it to about
+ * 1e-15), then a loop over the closes, which the compiler vectorises. */
+static int natr_batch(const double *const *in, size_t n, const double *p, double *const *out)
+{
+    const double *h = in[0], *l = in[1], *c = in[2];
+    double *o = out[0];
+    const size_t period = per(p, 0);
+    if (period == 1) {
+        for (size_t i = 1; i < n; i++)
+            o[i] = true_range(h[i], l[i], c[i - 1]);
+        return all_finite(h, n) && all_finite(l, n) && all_finite(c, n) ? FP_OK : FP_ENONFINITE;
+    }
+    const int status = fp_atr_f64(h, l, c, n, (int)period, o);
+    if (status != FP_OK)
+        return status;
+    for (size_t i = period; i < n; i++)
+        o[i] = natr_of(o[i], c[i]);
+    return FP_OK;
+}
 
 /* The bar's true range (it needs the previous close). */
 static size_t trange_lookback(const double *p)
@@ -133,8 +145,9 @@ static size_t trange_lookback(const double *p)
 static int trange_batch(const double *const *in, size_t n, const double *p, double *const *out)
 {
     (void)p;
-    for (size_t i = 1; i < n; i++)
-        out[0][i] = true_range(in[0][i], in[1][i], in[2][i - 1]);
+    const double *h = in[0], *l = in[1], *c = in[2];
+    double *o = out[0];
+    FP_CHECKED_LOOP(i, 1, n, in, 3, o[i] = true_range(h[i], l[i], c[i - 1]));
     return FP_OK;
 }
 
@@ -176,9 +189,10 @@ const fp_indicator fp_volatility_rows[] = {
     {.name = "natr", .ta_name = "NATR", .group = G_VOLATILITY,
      .summary = "Normalized average true range: 100 ATR / close",
      .n_in = IN_HLC, .n_params = 1, .params = {P_PERIOD(14, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(natr)},
+     .flags = FP_OWN_FINITE, KERNELS(natr)},
     {.name = "trange", .ta_name = "TRANGE", .group = G_VOLATILITY,
      .summary = "True range",
-     .n_in = IN_HLC, .n_params = 0, .n_out = 1, .out = {"real"}, KERNELS(trange)},
+     .n_in = IN_HLC, .n_params = 0, .n_out = 1, .out = {"real"},
+     .flags = FP_OWN_FINITE, KERNELS(trange)},
 };
 const size_t fp_volatility_count = sizeof fp_volatility_rows / sizeof fp_volatility_rows[0];

@@ -1,12 +1,109 @@
 /*
  * ma.c - a whole series through one of TA-Lib's moving averages (ma.h),
- * for the batch kernels that smooth whole arrays (MA, BBANDS, APO, PPO).
+ * for the batch kernels that smooth whole arrays (MA and the rows of each
+ * type, BBANDS, STOCHF, APO, PPO): each type past its warm-up runs in a
+ * loop of its own.
  */
 #include "ma.h"
 
 #include <stdlib.h>
 
 #include "indicators.h"
+
+/* The steady states of ma.h's push functions (every stage running, the
+ * window full) as loops over x[i0..n): the same operations in the same
+ * order, so the same doubles, with the state in registers and the window
+ * read from x itself (the value pushed k pushes ago is x[i - k]). */
+static void dema_steady(fp_ma *m, const double *x, size_t i0, size_t n, double *out)
+{
+    const double k = m->e[0].k;
+    double y1 = m->e[0].y, y2 = m->e[1].y;
+    for (size_t i = i0; i < n; i++) {
+        y1 = ema_step(y1, x[i], k);
+        y2 = ema_step(y2, y1, k);
+        out[i] = 2.0 * y1 - y2;
+    }
+}
+
+static void tema_steady(fp_ma *m, const double *x, size_t i0, size_t n, double *out)
+{
+    const double k = m->e[0].k;
+    double y1 = m->e[0].y, y2 = m->e[1].y, y3 = m->e[2].y;
+    for (size_t i = i0; i < n; i++) {
+        y1 = ema_step(y1, x[i], k);
+        y2 = ema_step(y2, y1, k);
+        y3 = ema_step(y3, y2, k);
+        out[i] = 3.0 * y1 - 3.0 * y2 + y3;
+    }
+}
+
+static void trima_steady(fp_ma *m, const double *x, size_t i0, size_t n, double *out)
+{
+    const size_t p = m->p, h = p >> 1;
+    const double factor = m->factor;
+    double a = m->a, b = m->b, c = m->c;
+    if (p % 2 == 1) {
+        for (size_t i = i0; i < n; i++) {
+            const double middle = x[i - h];
+            c -= a;
+            a -= x[i - p];
+            a += middle;
+            c += b;
+            b -= middle;
+            b += x[i];
+            c += x[i];
+            out[i] = c * factor;
+        }
+    } else {
+        for (size_t i = i0; i < n; i++) {
+            const double middle = x[i - h];
+            c -= a;
+            a -= x[i - p];
+            a += middle;
+            b -= middle;
+            c += b;
+            b += x[i];
+            c += x[i];
+            out[i] = c * factor;
+        }
+    }
+}
+
+static void kama_steady(fp_ma *m, const double *x, size_t i0, size_t n, double *out)
+{
+    static const double c_max = 2.0 / (30.0 + 1.0);
+    const double c_diff = 2.0 / (2.0 + 1.0) - c_max;
+    const size_t p = m->p;
+    fp_blocksum changes = m->changes;
+    double y = m->b;
+    for (size_t i = i0; i < n; i++) {
+        const double v = x[i];
+        const double sum = blocksum_push(&changes, fabs(v - x[i - 1]));
+        const double roc = v - x[i - p];
+        const double er = sum <= roc || sum < DBL_MIN ? 1.0 : fabs(roc / sum);
+        double sc = er * c_diff + c_max;
+        sc *= sc;
+        y = (v - y) * sc + y;
+        out[i] = y;
+    }
+}
+
+static void t3_steady(fp_ma *m, const double *x, size_t i0, size_t n, double *out)
+{
+    const double k = m->k, omk = m->one_minus_k;
+    const double c1 = m->c1, c2 = m->c2, c3 = m->c3, c4 = m->c4;
+    double e0 = m->t3[0], e1 = m->t3[1], e2 = m->t3[2], e3 = m->t3[3], e4 = m->t3[4],
+           e5 = m->t3[5];
+    for (size_t i = i0; i < n; i++) {
+        e0 = t3_step(e0, x[i], k, omk);
+        e1 = t3_step(e1, e0, k, omk);
+        e2 = t3_step(e2, e1, k, omk);
+        e3 = t3_step(e3, e2, k, omk);
+        e4 = t3_step(e4, e3, k, omk);
+        e5 = t3_step(e5, e4, k, omk);
+        out[i] = c1 * e5 + c2 * e4 + c3 * e3 + c4 * e2;
+    }
+}
 
 int fp_ma_series(int type, size_t p, double vfactor, const double *x, size_t n, double *out)
 {
@@ -32,8 +129,32 @@ int fp_ma_series(int type, size_t p, double vfactor, const double *x, size_t n, 
         return FP_ENOMEM;
     fp_ma m;
     fp_ma_init_v(&m, type, p, buf, vfactor);
-    for (size_t i = 0; i < n; i++)
+    /* fp_ma_push up to the first output, when every stage is running;
+     * then the loop of the steady state. */
+    const size_t first = fp_ma_lookback(type, p);
+    size_t i = 0;
+    for (; i < n && i <= first; i++)
         out[i] = fp_ma_push(&m, x[i]);
+    switch (type) {
+    case FP_MA_DEMA:
+        dema_steady(&m, x, i, n, out);
+        break;
+    case FP_MA_TEMA:
+        tema_steady(&m, x, i, n, out);
+        break;
+    case FP_MA_TRIMA:
+        trima_steady(&m, x, i, n, out);
+        break;
+    case FP_MA_KAMA:
+        kama_steady(&m, x, i, n, out);
+        break;
+    case FP_MA_T3:
+        t3_steady(&m, x, i, n, out);
+        break;
+    default:
+        for (; i < n; i++)
+            out[i] = fp_ma_push(&m, x[i]);
+    }
     free(buf);
     return FP_OK;
 }

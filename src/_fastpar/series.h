@@ -13,9 +13,11 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rolling_var.h" /* FP_INLINE, FP_NOINLINE */
+#include "status.h"
 
 #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
 #include <emmintrin.h>
@@ -37,27 +39,51 @@ static inline size_t first_valid(const double *x, size_t n)
     return i;
 }
 
-/* 1 if x[0..n) holds no NaN and no infinity: v * 0 is 0 for a finite v
- * and NaN otherwise, and a sum of those is 0 only if all were finite. */
+/* 1 if x[0..n) holds no NaN and no infinity: |v| <= DBL_MAX fails for
+ * both. The packed loop ORs the failed comparisons together (a chain of
+ * one-cycle ORs, where summing v * 0 would wait on the adder's latency at
+ * every step), and looks at them once at the end. */
 static inline int all_finite(const double *x, size_t n)
 {
     size_t i = 0;
-    double s = 0.0;
+    int bad = 0;
 #ifdef FP_HAVE_SSE2
-    const __m128d zero = _mm_setzero_pd();
-    __m128d a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    const __m128d lim = _mm_set1_pd(DBL_MAX), sign = _mm_set1_pd(-0.0);
+    __m128d acc = _mm_setzero_pd();
     for (; i + 8 <= n; i += 8) {
-        a0 = _mm_add_pd(a0, _mm_mul_pd(_mm_loadu_pd(x + i), zero));
-        a1 = _mm_add_pd(a1, _mm_mul_pd(_mm_loadu_pd(x + i + 2), zero));
-        a2 = _mm_add_pd(a2, _mm_mul_pd(_mm_loadu_pd(x + i + 4), zero));
-        a3 = _mm_add_pd(a3, _mm_mul_pd(_mm_loadu_pd(x + i + 6), zero));
+        const __m128d a0 = _mm_andnot_pd(sign, _mm_loadu_pd(x + i));
+        const __m128d a1 = _mm_andnot_pd(sign, _mm_loadu_pd(x + i + 2));
+        const __m128d a2 = _mm_andnot_pd(sign, _mm_loadu_pd(x + i + 4));
+        const __m128d a3 = _mm_andnot_pd(sign, _mm_loadu_pd(x + i + 6));
+        acc = _mm_or_pd(acc, _mm_or_pd(_mm_or_pd(_mm_cmpnle_pd(a0, lim), _mm_cmpnle_pd(a1, lim)),
+                                       _mm_or_pd(_mm_cmpnle_pd(a2, lim), _mm_cmpnle_pd(a3, lim))));
     }
-    __m128d a = _mm_add_pd(_mm_add_pd(a0, a1), _mm_add_pd(a2, a3));
-    s = _mm_cvtsd_f64(_mm_add_sd(a, _mm_unpackhi_pd(a, a)));
+    bad = _mm_movemask_pd(acc);
 #endif
     for (; i < n; i++)
-        s += x[i] * 0.0;
-    return s == 0.0;
+        bad |= not_finite(x[i]);
+    return !bad;
+}
+
+/* For batch kernels that check their inputs' finiteness themselves
+ * (FP_OWN_FINITE) as they run, instead of a pass over whole arrays
+ * first: after computing up to index `done`, the values read since the
+ * last check are checked, once they make a chunk (or at the end, done ==
+ * n), while they are still in cache; a separate pass would wait on memory
+ * with nothing to overlap. *upto: the end of what has been checked (0 at
+ * first). 0 if a value is NaN or infinite (the outputs computed from it
+ * are then garbage, and the caller returns FP_ENONFINITE). */
+#define FP_CHECK_CHUNK 1024
+static FP_INLINE int finite_upto(const double *const *in, int n_in, size_t n, size_t done,
+                                 size_t *upto)
+{
+    if (done - *upto < FP_CHECK_CHUNK && done < n)
+        return 1;
+    for (int k = 0; k < n_in; k++)
+        if (!all_finite(in[k] + *upto, done - *upto))
+            return 0;
+    *upto = done;
+    return 1;
 }
 
 static inline void fill_nan(double *out, size_t n)
@@ -169,6 +195,146 @@ static inline double deque_front(const fp_deque *d)
 static inline size_t deque_age(const fp_deque *d)
 {
     return d->t - 1 - d->at[d->head];
+}
+
+/* Sliding-window extremes for batch loops (van Herk / Gil-Werman): the
+ * values go in blocks of p, and the window of p values ending at i is a
+ * suffix of the previous block plus a prefix of i's own block, so its
+ * extreme is the better of the suffix's extreme (taken backwards over each
+ * block once) and the prefix's running one. Three comparisons per value,
+ * none of them a branch on the data, whatever the trend (rescanning a
+ * window once its extreme leaves costs O(p) per value on a trend, and
+ * mispredicted branches everywhere). The forward and backward passes over
+ * a block are independent chains of comparisons, run in one loop so that
+ * they overlap. Extremes are exact: the values are the streams' deques'.
+ *
+ * The suffix extremes of the previous block and of the current one live in
+ * two buffers of p + 1 doubles that swap roles each block; entry p, and
+ * the entries past a short last block, hold the identity (-inf for the
+ * largest, +inf for the smallest), so that a window that is a whole block
+ * takes the prefix alone. At the start, everything is the identity and the
+ * first block gives the extremes of the values so far. */
+static inline double fp_max2(double a, double b)
+{
+#ifdef FP_HAVE_SSE2 /* maxsd, never a branch */
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+    return a > b ? a : b;
+#endif
+}
+
+static inline double fp_min2(double a, double b)
+{
+#ifdef FP_HAVE_SSE2
+    return _mm_cvtsd_f64(_mm_min_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+    return a < b ? a : b;
+#endif
+}
+
+#define FP_BETTER(max, a, b) ((max) ? fp_max2(a, b) : fp_min2(a, b))
+
+static inline void extremes_start(double *suf, size_t p, int max)
+{
+    for (size_t j = 0; j <= p; j++)
+        suf[j] = max ? -INFINITY : INFINITY;
+}
+
+/* The windows ending at x[0 .. len) (a block, len <= p) into w, from the
+ * previous block's suffix extremes prev; this block's into cur. */
+static FP_INLINE void extremes_block(const double *x, size_t len, size_t p, int max,
+                                     const double *prev, double *cur, double *w)
+{
+    double run = max ? -INFINITY : INFINITY, back = run;
+    for (size_t j = 0, k = len - 1; j < len; j++, k--) {
+        run = FP_BETTER(max, x[j], run);
+        back = FP_BETTER(max, x[k], back);
+        w[j] = FP_BETTER(max, prev[j + 1], run);
+        cur[k] = back;
+    }
+    for (size_t j = len; j < p; j++)
+        cur[j] = max ? -INFINITY : INFINITY;
+}
+
+/* The same for the highest of hi and the lowest of lo at once: four
+ * independent chains in one loop. */
+static FP_INLINE void hl_extremes_block(const double *hi, const double *lo, size_t len, size_t p,
+                                        const double *prev_hi, double *cur_hi,
+                                        const double *prev_lo, double *cur_lo, double *w_hi,
+                                        double *w_lo)
+{
+    double rh = -INFINITY, bh = -INFINITY, rl = INFINITY, bl = INFINITY;
+    for (size_t j = 0, k = len - 1; j < len; j++, k--) {
+        rh = FP_BETTER(1, hi[j], rh);
+        rl = FP_BETTER(0, lo[j], rl);
+        bh = FP_BETTER(1, hi[k], bh);
+        bl = FP_BETTER(0, lo[k], bl);
+        w_hi[j] = FP_BETTER(1, prev_hi[j + 1], rh);
+        w_lo[j] = FP_BETTER(0, prev_lo[j + 1], rl);
+        cur_hi[k] = bh;
+        cur_lo[k] = bl;
+    }
+    for (size_t j = len; j < p; j++) {
+        cur_hi[j] = -INFINITY;
+        cur_lo[j] = INFINITY;
+    }
+}
+
+/* The highest high and lowest low of every window of p bars, a block at a
+ * time, for batch kernels over them (MIDPRICE, WILLR, STOCHF, ...):
+ *
+ *     fp_hl_blocks b;
+ *     if (hl_blocks_open(&b, p) != FP_OK) ...
+ *     while ((r = hl_blocks_next(&b, high, low, in, n_in, n)) > 0)
+ *         for (size_t j = b.j0; j < b.len; j++)
+ *             ... bar b.b0 + j, window extremes b.hi[j] and b.lo[j] ...
+ *     hl_blocks_close(&b);   r < 0: a NaN or an infinity among in[0..n_in)
+ *
+ * Windows start with the first bar (j0 skips the incomplete ones), and
+ * all n_in inputs are checked for finiteness on the way (FP_OWN_FINITE). */
+typedef struct {
+    size_t p, b0, len, j0, upto;
+    double *hi, *lo, *suf[4]; /* suf: high's two buffers, then low's */
+} fp_hl_blocks;
+
+static inline int hl_blocks_open(fp_hl_blocks *b, size_t p)
+{
+    b->p = p;
+    b->b0 = b->len = b->upto = 0;
+    b->j0 = p - 1;
+    b->hi = malloc((6 * p + 4) * sizeof(double));
+    if (b->hi == NULL)
+        return FP_ENOMEM;
+    b->lo = b->hi + p;
+    for (int k = 0; k < 4; k++) {
+        b->suf[k] = b->lo + p + (size_t)k * (p + 1);
+        extremes_start(b->suf[k], p, k < 2);
+    }
+    return FP_OK;
+}
+
+static FP_INLINE int hl_blocks_next(fp_hl_blocks *b, const double *high, const double *low,
+                                    const double *const *in, int n_in, size_t n)
+{
+    const size_t b0 = b->b0 + b->len; /* the caller is done with the bars before */
+    if (!finite_upto(in, n_in, n, b0, &b->upto))
+        return -1;
+    if (b0 >= n)
+        return 0;
+    const size_t e = n - b0 > b->p ? b0 + b->p : n;
+    if (b0 > 0)
+        b->j0 = 0;
+    b->b0 = b0;
+    b->len = e - b0;
+    const int c = (int)((b0 / b->p) & 1); /* this block's suffix buffers */
+    hl_extremes_block(high + b0, low + b0, b->len, b->p, b->suf[1 - c], b->suf[c],
+                      b->suf[3 - c], b->suf[2 + c], b->hi, b->lo);
+    return 1;
+}
+
+static inline void hl_blocks_close(fp_hl_blocks *b)
+{
+    free(b->hi);
 }
 
 /* The sum of the last p values, each window summed afresh, never carried

@@ -166,13 +166,17 @@ static void check_row(const fp_indicator *ind, const double *p, const bars *b, s
     }
     fp_stream_close(&s);
 
-    /* a NaN or infinity after the leading NaNs */
-    for (int k = 0; k < ind->n_in; k++) {
-        double kept = in_buf[k][N - 7];
-        in_buf[k][N - 7] = k % 2 ? INFINITY : NAN;
-        check(fp_indicator_run(ind, in, N, p, out) == FP_ENONFINITE, ind, "batch refuses NaN",
-              (size_t)k);
-        in_buf[k][N - 7] = kept;
+    /* a NaN or infinity after the leading NaNs: in the last bars, and in
+     * the middle (kernels that check a chunk at a time as they go) */
+    static const size_t where[] = {N - 7, N / 2 + 3, N / 3};
+    for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+        for (int k = 0; k < ind->n_in; k++) {
+            double kept = in_buf[k][where[w]];
+            in_buf[k][where[w]] = (k + (int)w) % 2 ? INFINITY : NAN;
+            check(fp_indicator_run(ind, in, N, p, out) == FP_ENONFINITE, ind,
+                  "batch refuses NaN", where[w] + (size_t)k);
+            in_buf[k][where[w]] = kept;
+        }
     }
 
     /* too short: all NaN */
