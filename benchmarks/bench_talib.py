@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -131,8 +132,17 @@ def threads_with_out(n: int, calls: int) -> tuple[list[list[str]], list[str]]:
             fastpar.rsi(x, out=bufs[0])
 
     def par():
+        # Each pool thread writes its own buffer, reused from call to call.
+        mine = threading.local()
+        free = list(bufs)
+
+        def call(_):
+            if not hasattr(mine, "buf"):
+                mine.buf = free.pop()
+            fastpar.rsi(x, out=mine.buf)
+
         with ThreadPoolExecutor(2) as ex:
-            list(ex.map(lambda i: fastpar.rsi(x, out=bufs[i % 2]), range(calls)))
+            list(ex.map(call, range(calls)))
 
     ts, tp = best(seq, 3), best(par, 3)
     plain = best(lambda: fastpar.rsi(x), 10)
