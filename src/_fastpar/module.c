@@ -273,11 +273,17 @@ parse_param(const fp_indicator *ind, int k, PyObject *arg, int ta, double *v)
             PyObject *f = PyFloat_FromDouble(d);
             if (f == NULL)
                 return -1;
-            if (par->lo == -DBL_MAX)
+            if (par->lo == -DBL_MAX) {
                 PyErr_Format(PyExc_ValueError, "%s must be finite, got %R", name, f);
-            else
-                PyErr_Format(PyExc_ValueError, "%s must be in [%g, %g], got %R", name, par->lo,
-                             par->hi, f);
+            } else {
+                /* PyErr_Format has no %g: the bounds go in as floats' reprs */
+                PyObject *lo = PyFloat_FromDouble(par->lo), *hi = PyFloat_FromDouble(par->hi);
+                if (lo != NULL && hi != NULL)
+                    PyErr_Format(PyExc_ValueError, "%s must be in [%R, %R], got %R", name, lo,
+                                 hi, f);
+                Py_XDECREF(lo);
+                Py_XDECREF(hi);
+            }
             Py_DECREF(f);
             return -1;
         }
