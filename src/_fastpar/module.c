@@ -467,6 +467,28 @@ parse_out(PyObject *obj, const fp_indicator *ind, const char *fname, PyObject *c
  * one series per row); the result is one float64 array, or a tuple of
  * them, of that shape: new ones, or the caller's `out` (parse_out), which
  * spares the page faults of fresh memory on every call. */
+/* The result of a call from its outputs: the array itself for one, a
+ * tuple for several. The references move into it (the slots are cleared,
+ * so the caller's clean-up releases only what was not taken); NULL with
+ * the slots untouched if the tuple cannot be made. */
+static PyObject *
+take_outputs(PyArrayObject **out, int n_out)
+{
+    if (n_out == 1) {
+        PyObject *result = (PyObject *)out[0];
+        out[0] = NULL;
+        return result;
+    }
+    PyObject *result = PyTuple_New(n_out);
+    if (result == NULL)
+        return NULL;
+    for (int i = 0; i < n_out; i++) {
+        PyTuple_SET_ITEM(result, i, (PyObject *)out[i]);
+        out[i] = NULL;
+    }
+    return result;
+}
+
 static PyObject *
 call_indicator(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -560,18 +582,7 @@ call_indicator(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     }
 
-    if (ind->n_out == 1) {
-        result = (PyObject *)out[0];
-        out[0] = NULL;
-    } else {
-        result = PyTuple_New(ind->n_out);
-        if (result == NULL)
-            goto done;
-        for (int i = 0; i < ind->n_out; i++) {
-            PyTuple_SET_ITEM(result, i, (PyObject *)out[i]);
-            out[i] = NULL;
-        }
-    }
+    result = take_outputs(out, ind->n_out);
 
 done:
     for (int i = 0; i < ind->n_in; i++)
@@ -912,18 +923,7 @@ stream_extend(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         stream_nonfinite_error(ind, bar, (Py_ssize_t)i);
         goto done;
     }
-    if (ind->n_out == 1) {
-        result = (PyObject *)out[0];
-        out[0] = NULL;
-    } else {
-        result = PyTuple_New(ind->n_out);
-        if (result == NULL)
-            goto done;
-        for (int j = 0; j < ind->n_out; j++) {
-            PyTuple_SET_ITEM(result, j, (PyObject *)out[j]);
-            out[j] = NULL;
-        }
-    }
+    result = take_outputs(out, ind->n_out);
 done:
     for (int k = 0; k < FP_MAX_IN; k++)
         Py_XDECREF(in[k]);
