@@ -7,7 +7,9 @@ The indicators are also under TA-Lib's names (:mod:`fastpar.talib`) and one
 value at a time (:mod:`fastpar.stream`). Trading scenarios run the same way:
 :func:`run_scenario` on the calling thread, :func:`run_scenarios` as one job
 on the pool. :func:`sweep` backtests a strategy over a parameter grid,
-:func:`backtest` your own signal arrays, both in C on the pool.
+:func:`backtest` your own signal arrays, both in C on the pool; a
+:func:`strategy` of your own, written with fastpar's functions, sweeps in
+C too.
 """
 
 from . import stream
@@ -17,6 +19,9 @@ from .indicators import max, min, sum  # noqa: A004  (fastpar.max etc.; not in _
 from .backtest import backtest
 from .pool import get_num_threads, set_num_threads
 from .scenarios import ScenarioError, run_scenario, run_scenarios
+from .language import (Strategy, bars_since, crossed_above, crossed_below, maximum, minimum,
+                       rolling_max, rolling_mean, rolling_min, rolling_sum, shift, strategy,
+                       where)
 from .sweep import STRATEGIES, sweep
 
 __version__ = "0.1.0"
@@ -27,6 +32,19 @@ __all__ = [
     "MAType",
     "STRATEGIES",
     "ScenarioError",
+    "Strategy",
+    "bars_since",
+    "crossed_above",
+    "crossed_below",
+    "maximum",
+    "minimum",
+    "rolling_max",
+    "rolling_mean",
+    "rolling_min",
+    "rolling_sum",
+    "shift",
+    "strategy",
+    "where",
     "backtest",
     "get_num_threads",
     "run_scenario",

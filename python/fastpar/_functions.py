@@ -133,6 +133,8 @@ def call(
     become arrays first, and the results for a pandas Series are wrapped
     like it (same index and name), unless the caller gave its own `out`
     buffers, which are the result."""
+    if any(getattr(type(x), "_traced", False) for x in (*inputs, *params)):
+        return _trace(kernel.__name__, inputs, params, out)
     first = inputs[0]
     arrays = [as_array(x, n) for x, n in zip(inputs, names)]
     if out is None:
@@ -147,6 +149,19 @@ def call(
         return series(a, index=first.index, name=first.name)
 
     return tuple(wrap(a) for a in result) if isinstance(result, tuple) else wrap(result)
+
+
+def _trace(name: str, inputs: Sequence[Any], params: Sequence[Any], out: Any) -> Any:
+    """An indicator called inside a strategy (fastpar.strategy traces it)."""
+    if name not in BY_NAME:
+        ind = next(i for i in TABLE if i.ta_name == name)
+        raise TypeError(f"talib.{name}: inside a strategy, call fastpar.{ind.name} "
+                        "(fastpar's names and parameters)")
+    if out is not None:
+        raise TypeError(f"{name}: out= has no meaning inside a strategy")
+    from .language import trace_indicator
+
+    return trace_indicator(name, tuple(inputs), tuple(params))
 
 
 # --------------------------------------------------------------------------

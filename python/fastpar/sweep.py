@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sized
 import numpy as np
 
 from . import _fastpar
+from .language import Strategy
 
 __all__ = ["STRATEGIES", "METRICS", "MAX_SETS", "sweep", "expand_grid", "run_sets", "to_frame",
            "bars_of"]
@@ -112,14 +113,27 @@ _RULES = {
 
 
 def _check_strategy(strategy):
+    if isinstance(strategy, Strategy):
+        return
     if not isinstance(strategy, str) or strategy not in STRATEGIES:
         raise ValueError(
-            f"unknown strategy {strategy!r}; valid strategies: {', '.join(STRATEGIES)}"
+            f"unknown strategy {strategy!r}; valid strategies: {', '.join(STRATEGIES)} "
+            "(or a fastpar.strategy(...) of your own)"
         )
+
+
+def _names(strategy):
+    """The strategy's parameter names, in the order of its sets."""
+    return strategy.params if isinstance(strategy, Strategy) else STRATEGIES[strategy]
 
 
 def _check_value(strategy, name, v):
     """The parameter value as the result stores it (int, float or str)."""
+    if isinstance(strategy, Strategy):  # any finite number; check_program checks the rest
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or \
+                not math.isfinite(v):
+            raise ValueError(f"{strategy}: {name} must be a finite number, got {v!r}")
+        return int(v) if isinstance(v, numbers.Integral) else float(v)
     if name == "kind":
         if not isinstance(v, str) or v.lower() not in _MA_KINDS:
             raise ValueError(f"{strategy}: kind must be 'sma' or 'ema', got {v!r}")
@@ -147,6 +161,8 @@ def _check_value(strategy, name, v):
 
 def _possible(strategy, s):
     """False for a combination that cannot be traded (skipped, not an error)."""
+    if isinstance(strategy, Strategy):
+        return True
     if strategy == "rsi_threshold":
         return s[1] < s[2]
     if strategy == "ma_cross":
@@ -166,9 +182,11 @@ def expand_grid(strategy, grid):
     parameter, an empty grid or list, or an invalid value.
     """
     _check_strategy(strategy)
-    names = STRATEGIES[strategy]
+    names = _names(strategy)
     if not isinstance(grid, Mapping):
         raise TypeError(f"grid must be a dict of parameter -> values, got {type(grid).__name__}")
+    if not grid and not names:  # a strategy without parameters: one backtest
+        return [()], 0
     if not grid:
         raise ValueError(f"empty grid; {strategy} takes: {', '.join(names)}")
     unknown = [k for k in grid if k not in names]
@@ -178,6 +196,11 @@ def expand_grid(strategy, grid):
             f"valid parameters: {', '.join(names)}"
         )
     missing = [k for k in names if k not in grid]
+    if missing and isinstance(strategy, Strategy):
+        raise ValueError(
+            f"{strategy}: the grid has no value for "
+            + "; ".join(f"p.{k} (read by {strategy.uses(k)})" for k in missing)
+        )
     if missing:
         raise ValueError(
             f"grid is missing parameter(s) {', '.join(missing)} of {strategy} "
@@ -234,7 +257,7 @@ def _too_many(strategy, counts, more=False):
 
 def _params_array(strategy, sets):
     """The sets as the kernel's float64 rows (kind as its code)."""
-    names = STRATEGIES[strategy]
+    names = _names(strategy)
     if "kind" in names:
         k = names.index("kind")
         sets = [s[:k] + (_MA_KINDS.index(s[k]),) + s[k + 1:] for s in sets]
@@ -292,7 +315,7 @@ def bars_of(data, strategy, name="data"):
             if k.lower() in lower:
                 raise ValueError(f"{name} has two {k.lower()!r} columns")
             lower[k.lower()] = k
-    need = _COLUMNS[strategy]
+    need = strategy.columns if isinstance(strategy, Strategy) else _COLUMNS[strategy]
     missing = [c for c in need if c not in lower]
     if missing:
         hint = ""
@@ -304,7 +327,7 @@ def bars_of(data, strategy, name="data"):
             f"(has: {', '.join(map(str, keys)) or 'nothing'}){hint}"
         )
     _check_time_order(data, name)
-    out = {"high": None, "low": None, "close": None}
+    out = {"high": None, "low": None, "close": None, **{c: None for c in need}}
     n = None
     for c in need:
         label = f"{name}[{lower[c]!r}]"
@@ -325,15 +348,16 @@ def bars_of(data, strategy, name="data"):
                 f"{label} holds NaN or inf (first at position {bad[0]}); "
                 "drop or fill those bars first"
             )
-        bad = np.flatnonzero(a <= 0.0)
+        bad = np.flatnonzero(a < 0.0 if c == "volume" else a <= 0.0)
         if bad.size:
+            what = "volumes >= 0" if c == "volume" else "prices > 0"
             raise ValueError(
-                f"{label} must hold prices > 0, position {bad[0]} is {float(a[bad[0]])!r}"
+                f"{label} must hold {what}, position {bad[0]} is {float(a[bad[0]])!r}"
             )
         out[c] = a
     if n == 0:
         raise ValueError(f"{name} has no bars")
-    if out["high"] is not None:
+    if out["high"] is not None and out["low"] is not None:
         bad = np.flatnonzero(out["high"] < out["low"])
         if bad.size:
             i = bad[0]
@@ -452,6 +476,8 @@ def run_assets(assets, strategy, sets, costs, threads=None, progress=None, param
     if params is None:
         params = _params_array(strategy, sets)
     counter = progress.counter if progress is not None else None
+    if isinstance(strategy, Strategy):
+        return _run_program(assets, strategy, sets, costs, threads, progress, params)
     if len(assets) == 1:
         high, low, close = (assets[0][k] for k in ("high", "low", "close"))
     else:
@@ -478,13 +504,33 @@ def run_assets(assets, strategy, sets, costs, threads=None, progress=None, param
     return [out[a * n:(a + 1) * n] for a in range(len(assets))]
 
 
+def _run_program(assets, strategy, sets, costs, threads, progress, params):
+    """run_assets for a Strategy: its program over each asset's bars."""
+    counter = progress.counter if progress is not None else None
+    results = []
+    for bars in assets:
+        try:
+            out = _fastpar.program_sweep(
+                strategy.code, len(strategy.params), strategy.slot("entry"),
+                strategy.slot("exit"), tuple(bars.get(c) for c in _fastpar.PROGRAM["columns"]),
+                params, costs["fees"], costs["slippage"], costs["spread"], costs["stop_loss"],
+                costs["take_profit"], costs["longshort"], costs["periods_per_year"], threads,
+                counter)
+        except ValueError as e:
+            raise strategy.explain(e, params) from None
+        if progress is not None:
+            progress.advance(len(sets))
+        results.append(out)
+    return results
+
+
 def to_frame(strategy, sets, results, assets=None, skipped=0):
     """The result DataFrame: `results` holds one metrics array per asset
     (rows matching `sets`); `assets` their names (None: one unnamed asset,
     no asset column)."""
     import pandas as pd
 
-    names = STRATEGIES[strategy]
+    names = _names(strategy)
     n, copies = len(sets), len(results)
     res = [np.asarray(r, dtype=np.float64).reshape(n, len(METRICS)) for r in results]
     res = res[0] if copies == 1 else np.concatenate(res)  # no copy for one asset
@@ -503,13 +549,16 @@ def to_frame(strategy, sets, results, assets=None, skipped=0):
         if name == "kind":  # text, kept as objects
             cols[name] = pd.Series(repeat(np.array(values, dtype=object)), dtype=object)
         else:
-            dtype = np.int64 if _RULES[strategy][name][0] else np.float64
-            cols[name] = repeat(np.array(values, dtype=dtype))
+            if isinstance(strategy, Strategy):  # whole numbers stay integers
+                whole = all(isinstance(v, int) for v in values)
+            else:
+                whole = _RULES[strategy][name][0]
+            cols[name] = repeat(np.array(values, dtype=np.int64 if whole else np.float64))
     for j, m in enumerate(METRICS):
         cols[m] = res[:, j].astype(np.int64) if m == "n_trades" else res[:, j]
     df = pd.DataFrame(cols)
     df.attrs["skipped"] = skipped * copies
-    df.attrs["strategy"] = strategy
+    df.attrs["strategy"] = strategy if isinstance(strategy, str) else strategy.describe()
     return df
 
 
@@ -606,6 +655,10 @@ def check_lengths(assets, strategy, sets) -> None:
     signal (its rows would be all without trades)."""
     if not sets:
         return
+    if isinstance(strategy, Strategy):
+        strategy.check_sets(_params_array(strategy, sets),
+                            min(len(bars["close"]) for _, bars in assets))
+        return
     first = _FIRST_SIGNAL[strategy](_params_array(strategy, sets))
     worst = int(np.argmax(first))
     need = int(first[worst]) + 1
@@ -640,7 +693,8 @@ def open_checkpoint(path, assets, strategy, sets, costs):
 
     columns = {f"{i}:{name}/{key}": a for i, (name, bars) in enumerate(assets)
                for key, a in bars.items() if a is not None}
-    return SweepCheckpoint(path, strategy=strategy, data=data_fingerprint(columns), costs=costs,
+    label = strategy if isinstance(strategy, str) else strategy.identity
+    return SweepCheckpoint(path, strategy=label, data=data_fingerprint(columns), costs=costs,
                            sets=sets, metrics=METRICS, rows=len(assets) * len(sets))
 
 

@@ -28,6 +28,7 @@
 #include <numpy/arrayobject.h>
 
 #include "pool.h"
+#include "program.h"
 #include "registry.h"
 #include "strategies.h"
 
@@ -1968,6 +1969,47 @@ sweep_assets(int strategy, PyObject *high, PyObject *low, PyObject *close, size_
     return assets;
 }
 
+/* The costs of a sweep or backtest from the glue's seven arguments
+ * (fees, slippage, spread, stop_loss, take_profit, longshort,
+ * periods_per_year); fp_sweep_check_costs checks their values. */
+static int
+parse_costs(PyObject *const *args, fp_costs *costs)
+{
+    double *dst[5] = {&costs->fees, &costs->slippage, &costs->spread, &costs->stop_loss,
+                      &costs->take_profit};
+    for (int i = 0; i < 5; i++) {
+        *dst[i] = PyFloat_AsDouble(args[i]);
+        if (*dst[i] == -1.0 && PyErr_Occurred())
+            return -1;
+    }
+    costs->longshort = PyObject_IsTrue(args[5]);
+    if (costs->longshort < 0)
+        return -1;
+    costs->periods_per_year = PyFloat_AsDouble(args[6]);
+    return costs->periods_per_year == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* A sweep's progress counter: None, or a writable aligned int64 array of
+ * length 1 (*progress NULL for None). */
+static int
+parse_progress(PyObject *obj, atomic_size_t **progress)
+{
+    PyArrayObject *p = (PyArrayObject *)obj;
+    *progress = NULL;
+    if (obj == Py_None)
+        return 0;
+    if (!PyArray_Check(obj) || PyArray_TYPE(p) != NPY_INT64 || PyArray_NDIM(p) != 1 ||
+        !PyArray_IS_C_CONTIGUOUS(p) || !PyArray_ISALIGNED(p) || !PyArray_ISWRITEABLE(p) ||
+        PyArray_DIM(p, 0) != 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "sweep(): progress must be None or a writable aligned int64 array "
+                        "of length 1");
+        return -1;
+    }
+    *progress = PyArray_DATA(p);
+    return 0;
+}
+
 /* _fastpar.sweep(strategy, high, low, close, params, fees, slippage, spread,
  * stop_loss, take_profit, longshort, periods_per_year, threads, progress):
  * the parameter sets (rows of the 2-D float64 array `params`) of strategy
@@ -2012,34 +2054,13 @@ py_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                      fp_strategy_n_params((int)strategy));
         return NULL;
     }
-    double *dst[5] = {&costs.fees, &costs.slippage, &costs.spread, &costs.stop_loss,
-                      &costs.take_profit};
-    for (int i = 0; i < 5; i++) {
-        *dst[i] = PyFloat_AsDouble(args[5 + i]);
-        if (*dst[i] == -1.0 && PyErr_Occurred())
-            return NULL;
-    }
-    costs.longshort = PyObject_IsTrue(args[10]);
-    if (costs.longshort < 0)
-        return NULL;
-    costs.periods_per_year = PyFloat_AsDouble(args[11]);
-    if (costs.periods_per_year == -1.0 && PyErr_Occurred())
+    if (parse_costs(args + 5, &costs) < 0)
         return NULL;
     if (parse_threads(args[12], &nthreads) < 0)
         return NULL;
-    atomic_size_t *progress = NULL;
-    if (args[13] != Py_None) {
-        PyArrayObject *p = (PyArrayObject *)args[13];
-        if (!PyArray_Check(args[13]) || PyArray_TYPE(p) != NPY_INT64 || PyArray_NDIM(p) != 1 ||
-            !PyArray_IS_C_CONTIGUOUS(p) || !PyArray_ISALIGNED(p) || !PyArray_ISWRITEABLE(p) ||
-            PyArray_DIM(p, 0) != 1) {
-            PyErr_SetString(PyExc_TypeError,
-                            "sweep(): progress must be None or a writable aligned int64 array "
-                            "of length 1");
-            return NULL;
-        }
-        progress = PyArray_DATA(p);
-    }
+    atomic_size_t *progress;
+    if (parse_progress(args[13], &progress) < 0)
+        return NULL;
     assets = sweep_assets((int)strategy, args[1], args[2], args[3], &n_assets);
     if (assets == NULL)
         return NULL;
@@ -2172,18 +2193,7 @@ py_backtest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     sig.n_bars = (size_t)n_bars;
     sig.n_cols = (size_t)n_cols;
 
-    double *dst[5] = {&costs.fees, &costs.slippage, &costs.spread, &costs.stop_loss,
-                      &costs.take_profit};
-    for (int i = 0; i < 5; i++) {
-        *dst[i] = PyFloat_AsDouble(args[3 + i]);
-        if (*dst[i] == -1.0 && PyErr_Occurred())
-            return NULL;
-    }
-    costs.longshort = PyObject_IsTrue(args[8]);
-    if (costs.longshort < 0)
-        return NULL;
-    costs.periods_per_year = PyFloat_AsDouble(args[9]);
-    if (costs.periods_per_year == -1.0 && PyErr_Occurred())
+    if (parse_costs(args + 3, &costs) < 0)
         return NULL;
     if (parse_threads(args[10], &nthreads) < 0)
         return NULL;
@@ -2218,13 +2228,234 @@ py_backtest(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return (PyObject *)out;
 }
 
+/* One instruction of a program from Python: (op, sub, ((kind, index,
+ * value), ...)). The program's own checks are fp_prog_sweep_init's. */
+static int
+program_instr(PyObject *item, fp_instr *ins)
+{
+    PyObject *args;
+    if (!PyTuple_Check(item) || !PyArg_ParseTuple(item, "iiO!", &ins->op, &ins->sub,
+                                                  &PyTuple_Type, &args)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "program_sweep(): an instruction is a tuple (op, sub, operands)");
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(args) > FP_PROG_MAX_ARGS) {
+        PyErr_SetString(PyExc_ValueError, "program_sweep(): too many operands");
+        return -1;
+    }
+    ins->n_args = (int)PyTuple_GET_SIZE(args);
+    for (int k = 0; k < ins->n_args; k++) {
+        PyObject *a = PyTuple_GET_ITEM(args, k);
+        Py_ssize_t index;
+        fp_arg *arg = &ins->arg[k];
+        if (!PyTuple_Check(a) || !PyArg_ParseTuple(a, "ind", &arg->kind, &index, &arg->value)) {
+            PyErr_SetString(PyExc_TypeError,
+                            "program_sweep(): an operand is a tuple (kind, index, value)");
+            return -1;
+        }
+        if (index < 0) {
+            PyErr_SetString(PyExc_ValueError, "program_sweep(): negative operand index");
+            return -1;
+        }
+        arg->index = (size_t)index;
+    }
+    return 0;
+}
+
+/* A ValueError whose args are (message, instruction, set), either -1 when
+ * not known, for the caller to name the expression. */
+static void
+program_error(const char *message, size_t instr, size_t set)
+{
+    PyObject *args = Py_BuildValue("(snn)", message,
+                                   instr == SIZE_MAX ? (Py_ssize_t)-1 : (Py_ssize_t)instr,
+                                   set == SIZE_MAX ? (Py_ssize_t)-1 : (Py_ssize_t)set);
+    if (args != NULL) {
+        PyErr_SetObject(PyExc_ValueError, args);
+        Py_DECREF(args);
+    }
+}
+
+/* _fastpar.program_sweep(code, n_params, entry, exit, columns, params,
+ * fees, slippage, spread, stop_loss, take_profit, longshort,
+ * periods_per_year, threads, progress): the parameter sets (rows of the
+ * 2-D float64 array `params`, n_params columns) of a program (program.h;
+ * `code` a sequence of instructions as program_instr reads them, entry
+ * and exit its signal slots, -1 = never) as one pool job. columns: open,
+ * high, low, close, volume, each None or an aligned C-contiguous 1-D
+ * float64 array, all of one length; close is required. progress as
+ * sweep()'s. Returns an (n_sets, 7) float64 array. A bad program,
+ * parameter set or series value raises ValueError(message, instruction,
+ * set); Ctrl-C cancels and raises KeyboardInterrupt. */
+static PyObject *
+py_program_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    fp_program prog;
+    fp_prog_bars bars = {{NULL}, 0};
+    fp_costs costs;
+    fp_prog_sweep ps;
+    fp_instr *code = NULL;
+    PyObject *seq = NULL;
+    PyArrayObject *params, *out = NULL;
+    int nthreads, status;
+    (void)module;
+
+    if (nargs != 15) {
+        PyErr_Format(PyExc_TypeError, "program_sweep() takes 15 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Py_ssize_t n_params = PyLong_AsSsize_t(args[1]);
+    prog.entry = PyLong_AsLong(args[2]);
+    prog.exit = PyLong_AsLong(args[3]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (n_params < 0 || n_params > FP_PROG_MAX_PARAMS) {
+        PyErr_Format(PyExc_ValueError, "program_sweep(): at most %d parameters",
+                     FP_PROG_MAX_PARAMS);
+        return NULL;
+    }
+    prog.n_params = (size_t)n_params;
+    params = (PyArrayObject *)args[5];
+    if (!PyArray_Check(args[5]) || PyArray_TYPE(params) != NPY_DOUBLE ||
+        PyArray_NDIM(params) != 2 || !PyArray_IS_C_CONTIGUOUS(params) ||
+        !PyArray_ISALIGNED(params) || PyArray_DIM(params, 1) != n_params) {
+        PyErr_Format(PyExc_TypeError,
+                     "program_sweep(): params must be an aligned C-contiguous 2-D float64 "
+                     "array of %zd columns",
+                     n_params);
+        return NULL;
+    }
+    if (!PyTuple_Check(args[4]) || PyTuple_GET_SIZE(args[4]) != FP_N_COLUMNS) {
+        PyErr_SetString(PyExc_TypeError,
+                        "program_sweep(): columns is a tuple (open, high, low, close, volume)");
+        return NULL;
+    }
+    static const char *const col_names[FP_N_COLUMNS] = {"open", "high", "low", "close",
+                                                        "volume"};
+    Py_ssize_t n = -1;
+    for (int c = 0; c < FP_N_COLUMNS; c++) {
+        /* all the columns given have the length of the first one */
+        if (sweep_series(PyTuple_GET_ITEM(args[4], c), col_names[c], &n, &bars.col[c]) < 0)
+            return NULL;
+    }
+    if (bars.col[FP_COL_CLOSE] == NULL) {
+        PyErr_SetString(PyExc_TypeError, "program_sweep(): close is required");
+        return NULL;
+    }
+    bars.n = (size_t)n;
+    if (parse_costs(args + 6, &costs) < 0)
+        return NULL;
+    if (parse_threads(args[13], &nthreads) < 0)
+        return NULL;
+    atomic_size_t *progress;
+    if (parse_progress(args[14], &progress) < 0)
+        return NULL;
+    if (progress != NULL)
+        atomic_store(progress, 0);
+
+    seq = PySequence_Fast(args[0], "program_sweep(): code must be a sequence of instructions");
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t n_code = PySequence_Fast_GET_SIZE(seq);
+    code = PyMem_Calloc((size_t)n_code + 1, sizeof *code);
+    if (code == NULL) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n_code; i++)
+        if (program_instr(PySequence_Fast_GET_ITEM(seq, i), &code[i]) < 0)
+            goto fail;
+    prog.code = code;
+    prog.n_code = (size_t)n_code;
+
+    npy_intp dims[2] = {PyArray_DIM(params, 0), FP_SWEEP_N_METRICS};
+    out = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_DOUBLE);
+    if (out == NULL)
+        goto fail;
+    /* The plan computes the series that read no parameter: without the GIL. */
+    Py_BEGIN_ALLOW_THREADS
+    status = fp_prog_sweep_init(&ps, &prog, &bars, PyArray_DATA(params),
+                                (size_t)PyArray_DIM(params, 0), &costs, PyArray_DATA(out));
+    Py_END_ALLOW_THREADS
+    if (status == FP_EINVAL || status == FP_ENONFINITE) {
+        program_error(status == FP_EINVAL ? "program_sweep(): invalid program, parameter set "
+                                            "or costs"
+                                          : "program_sweep(): a value that is not finite",
+                      atomic_load(&ps.bad_instr), ps.bad_set);
+        goto fail;
+    }
+    if (status != FP_OK) {
+        set_status_error(status, "program_sweep()");
+        goto fail;
+    }
+    ps.progress = progress;
+    if (ps.n_tasks > 0) {
+        fp_job job;
+        fp_job_init(&job, fp_prog_sweep_task, &ps, ps.n_tasks, NULL);
+        status = run_job(&job, nthreads, 1, &ps.cancel);
+    }
+    size_t bad = atomic_load(&ps.bad_instr);
+    fp_prog_sweep_free(&ps);
+    if (status == FP_ENONFINITE) {
+        program_error("program_sweep(): a value that is not finite", bad, SIZE_MAX);
+        goto fail;
+    }
+    if (status != FP_OK) {
+        set_status_error(status, "program_sweep()");
+        goto fail;
+    }
+    PyMem_Free(code);
+    Py_DECREF(seq);
+    return (PyObject *)out;
+
+fail:
+    PyMem_Free(code);
+    Py_DECREF(seq);
+    Py_XDECREF(out);
+    return NULL;
+}
+
+/* _fastpar.PROGRAM: {"ops": names, "columns": names, "states": names},
+ * each in the engine's order (its codes are the positions). */
+static PyObject *
+program_names(void)
+{
+    static const struct {
+        const char *key;
+        const char *const *names;
+        int n;
+    } tables[] = {{"ops", fp_prog_op_names, FP_N_OPS},
+                  {"columns", fp_prog_column_names, FP_N_COLUMNS},
+                  {"states", fp_prog_state_names, FP_N_STATES}};
+    PyObject *d = PyDict_New();
+    for (size_t t = 0; d != NULL && t < sizeof tables / sizeof *tables; t++) {
+        PyObject *names = PyTuple_New(tables[t].n);
+        for (int i = 0; names != NULL && i < tables[t].n; i++) {
+            PyObject *s = PyUnicode_FromString(tables[t].names[i]);
+            if (s == NULL)
+                Py_CLEAR(names);
+            else
+                PyTuple_SET_ITEM(names, i, s);
+        }
+        if (names == NULL || PyDict_SetItemString(d, tables[t].key, names) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(names);
+    }
+    return d;
+}
+
 #define FPG_SWEEP_METHODS                                                                     \
     FASTCALL("sweep", py_sweep,                                                               \
              "sweep(strategy, high, low, close, params, fees, slippage, spread, stop_loss, "  \
              "take_profit, longshort, periods_per_year, threads, progress)"),                 \
     FASTCALL("backtest", py_backtest,                                                         \
              "backtest(close, entries, exits, fees, slippage, spread, stop_loss, "            \
-             "take_profit, longshort, periods_per_year, threads)"),
+             "take_profit, longshort, periods_per_year, threads)"),                           \
+    FASTCALL("program_sweep", py_program_sweep,                                               \
+             "program_sweep(code, n_params, entry, exit, columns, params, fees, slippage, "   \
+             "spread, stop_loss, take_profit, longshort, periods_per_year, threads, "         \
+             "progress)"),
 
 /* End of the parameter sweep section.                                      */
 /* ======================================================================== */
@@ -2261,6 +2492,11 @@ fastpar_exec(PyObject *module)
             return -1;
     }
     if (PyModule_AddObjectRef(module, "ScenarioView", (PyObject *)view_type) < 0)
+        return -1;
+    PyObject *names = program_names();
+    int rc = names == NULL ? -1 : PyModule_AddObjectRef(module, "PROGRAM", names);
+    Py_XDECREF(names);
+    if (rc < 0)
         return -1;
     return add_indicators(module);
 }

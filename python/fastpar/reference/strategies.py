@@ -364,8 +364,15 @@ def simulate(
     take_profit=None,
     direction="long",
     periods_per_year=252.0,
+    decide=None,
 ):
-    """Metrics dict of trading `entries` / `exits` on `close` (module docstring)."""
+    """Metrics dict of trading `entries` / `exits` on `close` (module docstring).
+
+    decide: instead of entries and exits, an object whose
+    ``signals(t, pos, base)`` gives each bar's (entry, exit) from the
+    position and its entry close before the bar, and whose
+    ``filled(t, before, after)`` hears the position after the bar's orders
+    (a strategy reading the trade's state: fastpar.reference.program)."""
     close = np.asarray(close, dtype=np.float64)
     longshort = direction == "longshort"
     half = spread / 2.0
@@ -505,15 +512,21 @@ def simulate(
                     sell(c - half, pos)
                 else:
                     buy(c + half, -pos)
-        if not stopped and entries[t] != exits[t]:
-            if entries[t] and pos <= 0.0:
+        if decide is not None:
+            entry, exit_ = decide.signals(t, pos, base)
+        else:
+            entry, exit_ = entries[t], exits[t]
+        if not stopped and entry != exit_:
+            if entry and pos <= 0.0:
                 buy(c * (1.0 + slippage) + half, math.inf)
-            elif exits[t] and pos > 0.0 and not longshort:
+            elif exit_ and pos > 0.0 and not longshort:
                 sell(c * (1.0 - slippage) - half, pos)
-            elif exits[t] and pos >= 0.0 and longshort:
+            elif exit_ and pos >= 0.0 and longshort:
                 short_all(c * (1.0 - slippage) - half)
             if st["pos"] != 0.0 and (pos == 0.0 or (st["pos"] > 0.0) != (pos > 0.0)):
                 base = c  # opened or reversed (a short partly covered keeps its stops)
+        if decide is not None:
+            decide.filled(t, pos, st["pos"])
         values[t] = book["cash"] + book["pos"] * c
         in_market += st["pos"] != 0.0
 
