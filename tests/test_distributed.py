@@ -379,6 +379,18 @@ def test_sweep_several_assets_identical_to_local(client, ohlc, strategy, grid, c
     assert_same_frame(local, remote)
 
 
+def test_own_strategy_sweeps_on_the_cluster_as_locally(client, ohlc):
+    strat = fastpar.strategy(
+        entry=lambda b, p: (fastpar.rsi(b.close, p.period) < p.low) & (b.bars_since_exit >= 5),
+        exit=lambda b, p: (fastpar.rsi(b.close, p.period) > 70) | (b.bars_in_trade >= 30),
+        name="own")
+    grid = {"period": [5, 9, 14], "low": [25, 35]}
+    local = fastpar.sweep(ohlc, strat, grid, progress=False, fees=0.001)
+    remote = fd.sweep(ohlc, strat, grid, client=client, progress=False, fees=0.001)
+    assert (local["n_trades"] > 0).all()
+    assert_same_frame(local, remote)
+
+
 def test_sweep_progress_bar_counts_sets(client, ohlc, capsys):
     fd.sweep(ohlc["BBB"], "envelope", {"period": [5, 10], "deviation": [0.01, 0.02, 0.03]},
              client=client, progress=True)

@@ -99,17 +99,69 @@ def test_ma_cross_of_crossed_above_equals_vectorbt_crossings(level):
     np.testing.assert_array_equal(df["n_trades"], pf.trades.count().to_numpy())
 
 
-def test_the_builtin_rsi_threshold_as_a_program_gives_the_same_doubles():
-    strat = fastpar.strategy(entry=lambda b, p: fastpar.rsi(b.close, p.period) < p.low,
-                             exit=lambda b, p: fastpar.rsi(b.close, p.period) > p.high)
-    bars = walk(5000, 3)
-    grid = {"period": range(2, 30, 3), "low": [20.0, 30.0], "high": [70.0, 80.0]}
-    for mode in ("long", "longshort_stops"):
-        ours = MODES[mode][0]
-        a = fastpar.sweep(bars, strat, grid, progress=False, **ours)
-        b = fastpar.sweep(bars, "rsi_threshold", grid, progress=False, **ours)
-        metrics = list(sweep_module.METRICS)
-        np.testing.assert_array_equal(a[metrics].to_numpy(), b[metrics].to_numpy())
+def _bigbar_entry(b, p):
+    rng = b.high - b.low
+    atr_before = fastpar.shift(fastpar.atr(b.high, b.low, b.close, p.atr_period), 1)
+    return ((rng > p.k_atr * atr_before) & (b.close >= b.low + p.tail_ratio * rng)
+            & (b.close > fastpar.rolling_max(fastpar.shift(b.high, 1), p.breakout))
+            & (fastpar.rsi(b.close, p.rsi_period) <= p.rsi_max))
+
+
+#: The five built-in strategies written in the language (docs/sweeps.md's
+#: rules), with a grid each; ma_cross's kind is TA-Lib's matype (sma 0, ema 1).
+BUILTINS_AS_PROGRAMS = {
+    "rsi_threshold": (
+        lambda b, p: fastpar.rsi(b.close, p.period) < p.low,
+        lambda b, p: fastpar.rsi(b.close, p.period) > p.high,
+        {"period": [2, 5, 14, 30], "low": [20.0, 30.0], "high": [70.0, 80.0]}),
+    "ma_cross": (
+        lambda b, p: fastpar.ma(b.close, p.fast, matype=p.kind)
+        > fastpar.ma(b.close, p.slow, matype=p.kind),
+        lambda b, p: fastpar.ma(b.close, p.fast, matype=p.kind)
+        < fastpar.ma(b.close, p.slow, matype=p.kind),
+        {"fast": [2, 5, 10], "slow": [20, 30], "kind": ["sma", "ema"]}),
+    "bbands_reversion": (
+        lambda b, p: b.close < fastpar.bbands(b.close, p.period)[1]
+        - p.nbdev * fastpar.stddev(b.close, p.period),
+        lambda b, p: b.close > fastpar.bbands(b.close, p.period)[1],
+        {"period": [5, 20], "nbdev": [1.0, 2.0]}),
+    "envelope": (
+        lambda b, p: b.close < fastpar.sma(b.close, p.period) * (1 - p.deviation),
+        lambda b, p: b.close > fastpar.sma(b.close, p.period) * (1 + p.deviation),
+        {"period": [5, 20], "deviation": [0.01, 0.03]}),
+    "bigbar": (
+        _bigbar_entry,
+        lambda b, p: b.close < fastpar.rolling_min(fastpar.shift(b.low, 1), p.breakout),
+        {"atr_period": [1, 7, 14], "k_atr": [0.5, 1.5], "tail_ratio": [0.0, 0.3, 1.0],
+         "breakout": [1, 3, 5], "rsi_period": [2, 14], "rsi_max": [60.0, 100.0]}),
+}
+
+
+@pytest.mark.parametrize("name", list(BUILTINS_AS_PROGRAMS))
+@pytest.mark.parametrize("mode", ["long", "longshort_stops"])
+def test_the_builtin_strategies_as_programs_give_the_same_doubles(name, mode):
+    entry, exit_, grid = BUILTINS_AS_PROGRAMS[name]
+    strat = fastpar.strategy(entry=entry, exit=exit_, name=name)
+    metrics = list(sweep_module.METRICS)
+    for bars in (walk(3000, 3), hard_bars(20.0, 5)):
+        if "high" not in bars:
+            rng = np.random.default_rng(5)
+            bars = {"close": bars["close"],
+                    "high": bars["close"] * (1 + rng.uniform(0, 0.02, len(bars["close"]))),
+                    "low": bars["close"] * (1 - rng.uniform(0, 0.02, len(bars["close"])))}
+        want = fastpar.sweep(bars, name, grid, progress=False, **MODES[mode][0])
+        program_grid = dict(grid)
+        if name == "ma_cross":
+            program_grid["kind"] = [("sma", "ema").index(k) for k in grid["kind"]]
+        got = fastpar.sweep(bars, strat, program_grid, progress=False, **MODES[mode][0])
+        # the same sets (ma_cross skips fast >= slow, the grid here has none)
+        keys = list(sweep_module.STRATEGIES[name])
+        got = got.sort_values([k for k in keys]).reset_index(drop=True)
+        want = want.assign(**({"kind": [("sma", "ema").index(k) for k in want["kind"]]}
+                              if name == "ma_cross" else {}))
+        want = want.sort_values(keys).reset_index(drop=True)
+        assert (want["n_trades"] > 0).mean() > 0.3
+        np.testing.assert_array_equal(got[metrics].to_numpy(), want[metrics].to_numpy())
 
 
 # --------------------------------------------------------------------------
@@ -294,3 +346,44 @@ def test_a_division_by_zero_fed_to_an_indicator_names_it():
     with pytest.raises(ValueError, match=r"div: sma\(\(1 / \(b\.close - 10\)\), period=p\.n\) "
                                          "was fed a value that is not finite"):
         fastpar.sweep({"close": close}, strat, {"n": [3]}, progress=False)
+
+
+# --------------------------------------------------------------------------
+# The command line
+
+
+def test_command_line_takes_expressions_and_files(tmp_path, capsys):
+    from fastpar.cli import main
+
+    out = tmp_path / "out.csv"
+    assert main(["sweep", "--synthetic", "3000", "--no-progress", "--entry",
+                 "(rsi(b.close, p.period) < p.low) & (b.bars_since_exit >= 5)", "--exit",
+                 "rsi(b.close, p.period) > 70", "--grid", "period=5:9", "low=25,30",
+                 "--out", str(out)]) == 0
+    got = pd.read_csv(out)
+    strat = fastpar.strategy(
+        entry=lambda b, p: (fastpar.rsi(b.close, p.period) < p.low) & (b.bars_since_exit >= 5),
+        exit=lambda b, p: fastpar.rsi(b.close, p.period) > 70)
+    from fastpar.synthetic import random_walk_ohlc
+
+    bars = {k: v[0] for k, v in random_walk_ohlc(1, 3000, seed=42).items()}
+    want = fastpar.sweep(bars, strat, {"period": range(5, 10), "low": [25, 30]}, progress=False)
+    np.testing.assert_allclose(got["total_return"], want["total_return"], rtol=1e-12)
+    path = tmp_path / "mine.py"
+    path.write_text("import fastpar\n"
+                    "strategy = fastpar.strategy(\n"
+                    "    entry=lambda b, p: fastpar.crossed_above(b.close, fastpar.sma(b.close, p.n)),\n"
+                    "    exit=lambda b, p: fastpar.crossed_below(b.close, fastpar.sma(b.close, p.n)))\n")
+    assert main(["sweep", "--synthetic", "3000", "--no-progress", "--strategy", str(path),
+                 "--grid", "n=10,20", "--top", "1", "--sort-by", "sharpe"]) == 0
+    capsys.readouterr()
+    for argv, message in [
+        (["--entry", "rsi(b.close, p.period) <"], "not a Python expression"),
+        (["--entry", "rsx(b.close, 3) < 3"], "name 'rsx' is not defined"),
+        (["--strategy", str(tmp_path / "none.py")], "no such file"),
+        (["--strategy", "rsi_threshold", "--exit", "b.close > 1"], "--exit goes with --entry"),
+        (["--entry", "rsi(b.close, p.period) < 30", "--sort-by", "nope"], "--sort-by 'nope'"),
+    ]:
+        assert main(["sweep", "--synthetic", "300", "--no-progress", *argv,
+                     "--grid", "period=5"]) == 2
+        assert message in capsys.readouterr().err

@@ -331,7 +331,14 @@ def _sweep_parser() -> argparse.ArgumentParser:
     source.add_argument("--synthetic", nargs="?", type=int, const=SYNTHETIC_BARS, metavar="BARS",
                         help=f"run on embedded synthetic bars instead (default "
                              f"{SYNTHETIC_BARS:,}, seed 42): for trying the command out")
-    p.add_argument("--strategy", required=True, metavar="NAME")
+    rule = p.add_mutually_exclusive_group(required=True)
+    rule.add_argument("--strategy", metavar="NAME_OR_FILE.py",
+                      help="a built-in strategy, or a Python file defining one with "
+                           "fastpar.strategy (docs/strategies.md)")
+    rule.add_argument("--entry", metavar="EXPR",
+                      help="your own strategy's entry, e.g. \"rsi(b.close, p.period) < p.low\"")
+    p.add_argument("--exit", metavar="EXPR",
+                   help="with --entry: the exit, e.g. \"rsi(b.close, p.period) > p.high\"")
     p.add_argument("--grid", nargs="+", required=True, metavar="NAME=VALUES",
                    help="e.g. period=2:50 low=20,25,30 high=70,75,80")
     p.add_argument("--threads", type=int, metavar="N", help="default: the pool's size")
@@ -356,12 +363,30 @@ def _sweep_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _strategy_of(args):
+    """The strategy the arguments name: a built-in's name, or a Strategy
+    from --entry/--exit or a Python file."""
+    from .language import from_file, from_text
+    from .sweep import STRATEGIES
+
+    if args.entry is not None:
+        return from_text(args.entry, args.exit, name="command line")
+    if args.exit is not None:
+        raise ValueError("--exit goes with --entry")
+    if args.strategy not in STRATEGIES and args.strategy.endswith(".py"):
+        path = Path(args.strategy)
+        if not path.is_file():
+            raise FileNotFoundError(f"--strategy {args.strategy}: no such file")
+        return from_file(path)
+    return args.strategy
+
+
 def _check_sweep_args(args) -> None:
     """What can be checked before the data is read and the sweep runs."""
-    from .sweep import METRICS, STRATEGIES, _check_strategy
+    from .sweep import METRICS, _check_strategy, _names
 
     _check_strategy(args.strategy)
-    columns = ["asset", *STRATEGIES[args.strategy], *METRICS]
+    columns = ["asset", *_names(args.strategy), *METRICS]
     if args.sort_by not in columns:
         raise ValueError(f"--sort-by {args.sort_by!r}: not a result column; choose from "
                          f"{columns}")
@@ -374,8 +399,9 @@ def _check_sweep_args(args) -> None:
 
 
 def sweep_main(argv: Sequence[str]) -> int:
-    """``fastpar sweep (--data FILE | --synthetic [BARS]) --strategy NAME
-    --grid NAME=VALUES ...``: a parameter sweep of a bar file (or, asked for
+    """``fastpar sweep (--data FILE | --synthetic [BARS]) (--strategy NAME |
+    --strategy FILE.py | --entry EXPR [--exit EXPR]) --grid NAME=VALUES ...``:
+    a parameter sweep of a bar file (or, asked for
     explicitly, of embedded synthetic bars); prints the best sets, writes all
     of them with ``--out``. Exit status: 0, or 2 for unusable input,
     reported before the sweep starts (docs/sweeps.md, Command line)."""
@@ -388,6 +414,7 @@ def sweep_main(argv: Sequence[str]) -> int:
 
     args = _sweep_parser().parse_args(argv)
     try:
+        args.strategy = _strategy_of(args)
         _check_sweep_args(args)
         grid = parse_grid(args.grid)
         expand_grid(args.strategy, grid)  # a bad grid is reported before the data is read

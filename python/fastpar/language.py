@@ -605,6 +605,57 @@ def _warmup(e: Expr, values: dict, memo: dict) -> int:
     return w
 
 
+def from_text(entry: str, exit: str | None = None, *, name: str = "strategy") -> Strategy:
+    """A strategy from expressions in text, as the command line takes them:
+    ``from_text("rsi(b.close, p.period) < p.low", "rsi(b.close, p.period) > p.high")``.
+
+    The expressions read ``b`` and ``p`` as in :func:`strategy`, and
+    fastpar's functions by their names (``rsi``, ``sma``, ``shift``,
+    ``crossed_above``, ...; ``fastpar.rsi`` works too)."""
+    import fastpar
+
+    names = {name: getattr(fastpar, name) for name in fastpar.FUNCTIONS}
+    names.update({f: globals()[f] for f in __all__ if f not in ("Strategy", "strategy")})
+    names.update({"fastpar": fastpar, "abs": abs})
+
+    def compiled(text: str, which: str) -> Callable:
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{which}: an expression, got {text!r}")
+        try:
+            code = compile(text, f"<{which}>", "eval")
+        except SyntaxError as e:
+            raise ValueError(f"{which} {text!r}: not a Python expression ({e.msg})") from None
+
+        def fn(b: Bars, p: Params) -> Any:
+            try:
+                return eval(code, {"__builtins__": {}, **names}, {"b": b, "p": p})
+            except NameError as e:
+                raise ValueError(f"{which} {text!r}: {e}; the functions are fastpar's "
+                                 "(rsi, sma, shift, crossed_above, ...)") from None
+        return fn
+
+    return Strategy(compiled(entry, "entry"), compiled(exit, "exit") if exit else None,
+                    name=name)
+
+
+def from_file(path: Any) -> Strategy:
+    """The strategy a Python file defines: its variable ``strategy``, or its
+    one Strategy object."""
+    import runpy
+
+    try:
+        found = runpy.run_path(str(path))
+    except Exception as e:  # the user's file: whatever it raised, as an input error
+        raise ValueError(f"{path}: {type(e).__name__}: {e}") from None
+    if isinstance(found.get("strategy"), Strategy):
+        return found["strategy"]
+    objs = [v for k, v in found.items() if isinstance(v, Strategy) and not k.startswith("_")]
+    if len(objs) != 1:
+        raise ValueError(f"{path}: define one strategy (strategy = fastpar.strategy(...)); "
+                         f"found {len(objs)}")
+    return objs[0]
+
+
 def strategy(entry: Callable, exit: Callable | None = None, *, name: str = "strategy") -> Strategy:
     """A strategy from two functions of the bars `b` and the parameters `p`.
 

@@ -258,7 +258,7 @@ def _too_many(strategy, counts, more=False):
 def _params_array(strategy, sets):
     """The sets as the kernel's float64 rows (kind as its code)."""
     names = _names(strategy)
-    if "kind" in names:
+    if "kind" in names and not isinstance(strategy, Strategy):
         k = names.index("kind")
         sets = [s[:k] + (_MA_KINDS.index(s[k]),) + s[k + 1:] for s in sets]
     return np.array(sets, dtype=np.float64).reshape(len(sets), len(names))

@@ -272,6 +272,15 @@ static FP_NOINLINE void sim_short_all(sim *s, double price, double fees)
     sim_sell(s, price, size, fees);
 }
 
+/* True when a bar without signals changes nothing: flat, nothing left in
+ * the book, the value already counted. sim_bar would then only find its
+ * value unchanged, so a loop may skip it. */
+static inline int sim_idle(const sim *s)
+{
+    return s->pos == 0.0 && s->book_pos == 0.0 && s->book_cash == s->value &&
+           s->peak != -INFINITY;
+}
+
 /* One bar: stops, then the bar's signals, then the metrics. */
 static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs *k)
 {
@@ -314,7 +323,15 @@ static inline void sim_bar(sim *s, double c, int entry, int exit, const fp_costs
     s->growth *= 1.0 + r;
     if (s->growth > s->peak)
         s->peak = s->growth;
-    double dd = s->growth / s->peak - 1.0;
+    /* The division only where the drawdown may be a new low: with a
+     * finite peak > 0, growth above peak * (1 + max_dd) by a margin of
+     * 1e-9 of the peak (far beyond any rounding) gives a drawdown above
+     * max_dd, which changes nothing. On most bars this saves the
+     * division. */
+    const double g = s->growth, pk = s->peak;
+    if (pk > 0.0 && pk < INFINITY && g < INFINITY && g > pk * (1.0 + s->max_dd) + pk * 1e-9)
+        return;
+    double dd = g / pk - 1.0;
     /* A return from an account of exactly 0 is infinite and the drawdown
      * inf / inf undefined from there on: vectorbt's max drawdown is then
      * NaN, and stays so. */

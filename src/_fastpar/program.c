@@ -40,7 +40,7 @@ enum {
 /* Bars per block of element-wise evaluation: the registers of a set stay
  * in the first-level cache. */
 #define BLOCK 256
-/* Most sets one task runs over one computation of its series. */
+/* Most sets of one task: a few groups of lanes, short enough to balance. */
 #define TASK_SETS 64
 /* A grid is cut into at least this many tasks when it has enough sets. */
 #define MIN_TASKS 8
@@ -89,56 +89,72 @@ typedef struct {
     size_t s;
 } operand;
 
-#define A(i) (a.p[(i) * sa])
-#define B(i) (b.p[(i) * sb])
-#define C(i) (c.p[(i) * c.s])
+/* Every element-wise instruction, once: its value from the operands' a,
+ * b, c at one bar (bools are 1.0 / 0.0; comparisons with NaN are false).
+ * Expanded into the block loops (exec_elem) and the bar-by-bar
+ * evaluation of slots that read the trade's state (eval1). */
+#define ELEMENTWISE(X)                                                                             \
+    X(FP_OP_ADD, a + b)                                                                            \
+    X(FP_OP_SUB, a - b)                                                                            \
+    X(FP_OP_MUL, a * b)                                                                            \
+    X(FP_OP_DIV, a / b)                                                                            \
+    X(FP_OP_NEG, -a)                                                                               \
+    X(FP_OP_ABS, fabs(a))                                                                          \
+    X(FP_OP_MIN, isnan(a) || isnan(b) ? NAN : a < b ? a : b)                                       \
+    X(FP_OP_MAX, isnan(a) || isnan(b) ? NAN : a > b ? a : b)                                       \
+    X(FP_OP_LT, a < b)                                                                             \
+    X(FP_OP_LE, a <= b)                                                                            \
+    X(FP_OP_GT, a > b)                                                                             \
+    X(FP_OP_GE, a >= b)                                                                            \
+    X(FP_OP_EQ, a == b)                                                                            \
+    X(FP_OP_NE, a != b)                                                                            \
+    X(FP_OP_AND, a != 0.0 && b != 0.0)                                                             \
+    X(FP_OP_OR, a != 0.0 || b != 0.0)                                                              \
+    X(FP_OP_NOT, a == 0.0)                                                                         \
+    X(FP_OP_WHERE, a != 0.0 ? b : c)
+
 /* The loop with the strides of the common cases as constants (a series
  * against a series or a threshold), which the compiler vectorises. */
 #define BODY(SA, SB, expr)                                                                         \
     {                                                                                              \
         const size_t sa = SA, sb = SB;                                                             \
-        (void)sb;                                                                                  \
-        for (size_t i = 0; i < len; i++)                                                           \
+        for (size_t i = 0; i < len; i++) {                                                         \
+            const double a = x.p[i * sa], b = y.p[i * sb], c = z.p[i * z.s];                       \
+            (void)b;                                                                               \
+            (void)c;                                                                               \
             d[i] = (expr);                                                                         \
+        }                                                                                          \
     }
-#define LOOP(expr)                                                                                 \
-    if (a.s == 1 && b.s == 0)                                                                      \
-        BODY(1, 0, expr)                                                                           \
-    else if (a.s == 1 && b.s == 1)                                                                 \
-        BODY(1, 1, expr)                                                                           \
-    else                                                                                           \
-        BODY(a.s, b.s, expr)                                                                       \
-    break
+#define LOOP_CASE(op, expr)                                                                        \
+    case op:                                                                                       \
+        if (x.s == 1 && y.s == 0)                                                                  \
+            BODY(1, 0, expr)                                                                       \
+        else if (x.s == 1 && y.s == 1)                                                             \
+            BODY(1, 1, expr)                                                                       \
+        else                                                                                       \
+            BODY(x.s, y.s, expr)                                                                   \
+        break;
 
-static void exec_elem(int op, double *d, size_t len, operand a, operand b, operand c)
+static void exec_elem(int op, double *d, size_t len, operand x, operand y, operand z)
 {
-    switch (op) {
-    case FP_OP_ADD: LOOP(A(i) + B(i));
-    case FP_OP_SUB: LOOP(A(i) - B(i));
-    case FP_OP_MUL: LOOP(A(i) * B(i));
-    case FP_OP_DIV: LOOP(A(i) / B(i));
-    case FP_OP_NEG: LOOP(-A(i));
-    case FP_OP_ABS: LOOP(fabs(A(i)));
-    case FP_OP_MIN: LOOP(isnan(A(i)) || isnan(B(i)) ? NAN : A(i) < B(i) ? A(i) : B(i));
-    case FP_OP_MAX: LOOP(isnan(A(i)) || isnan(B(i)) ? NAN : A(i) > B(i) ? A(i) : B(i));
-    case FP_OP_LT: LOOP(A(i) < B(i));
-    case FP_OP_LE: LOOP(A(i) <= B(i));
-    case FP_OP_GT: LOOP(A(i) > B(i));
-    case FP_OP_GE: LOOP(A(i) >= B(i));
-    case FP_OP_EQ: LOOP(A(i) == B(i));
-    case FP_OP_NE: LOOP(A(i) != B(i));
-    case FP_OP_AND: LOOP(A(i) != 0.0 && B(i) != 0.0);
-    case FP_OP_OR: LOOP(A(i) != 0.0 || B(i) != 0.0);
-    case FP_OP_NOT: LOOP(A(i) == 0.0);
-    case FP_OP_WHERE: LOOP(A(i) != 0.0 ? B(i) : C(i));
-    }
+    switch (op) { ELEMENTWISE(LOOP_CASE) }
 }
 
-#undef LOOP
+#define SCALAR_CASE(op, expr)                                                                      \
+    case op:                                                                                       \
+        return (expr);
+
+static inline double eval1(int op, double a, double b, double c)
+{
+    (void)b;
+    (void)c;
+    switch (op) { ELEMENTWISE(SCALAR_CASE) }
+    return NAN;
+}
+
+#undef SCALAR_CASE
+#undef LOOP_CASE
 #undef BODY
-#undef A
-#undef B
-#undef C
 
 /* ------------------------------------------------------------------ */
 /* Series instructions                                                 */
@@ -383,7 +399,7 @@ static int plan_slots(fp_prog_sweep *ps, const fp_prog_bars *bars, uint64_t *key
         return FP_EINVAL;
 
     unsigned char *series = calloc(n_slots + 1, 1), *late = calloc(n_slots + 1, 1);
-    uint64_t *deps = calloc(n_slots + 1, sizeof *deps);
+    uint64_t *deps = ps->deps = calloc(n_slots + 1, sizeof *deps);
     ps->where = malloc(n_slots + 1);
     ps->at = malloc((n_slots + 1) * sizeof *ps->at);
     int status = FP_OK;
@@ -435,7 +451,6 @@ static int plan_slots(fp_prog_sweep *ps, const fp_prog_bars *bars, uint64_t *key
 done:
     free(series);
     free(late);
-    free(deps);
     return status;
 }
 
@@ -507,11 +522,12 @@ static int by_key(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
-static int same_key(const fp_prog_sweep *ps, uint64_t key, size_t a, size_t b)
+/* Sets a and b give a slot reading parameter columns `deps` the same values. */
+static int same_key(const fp_prog_sweep *ps, uint64_t deps, size_t a, size_t b)
 {
     const size_t np = ps->prog.n_params;
     for (size_t c = 0; c < np; c++)
-        if ((key >> c & 1) && ps->params[a * np + c] != ps->params[b * np + c])
+        if ((deps >> c & 1) && ps->params[a * np + c] != ps->params[b * np + c])
             return 0;
     return 1;
 }
@@ -532,14 +548,9 @@ static int plan_tasks(fp_prog_sweep *ps, uint64_t key)
     if (ps->bars.n > 0 && group > ((size_t)1 << 24) / ps->bars.n)
         group = ((size_t)1 << 24) / ps->bars.n;
     group = group < 1 ? 1 : group > TASK_SETS ? TASK_SETS : group;
-    size_t tasks = 0, run = 0;
-    for (size_t i = 0; i < n_sets; i++) {
-        if (i == 0 || run == group || !same_key(ps, key, ps->order[i - 1], ps->order[i])) {
-            ps->task_start[tasks++] = i;
-            run = 0;
-        }
-        run++;
-    }
+    size_t tasks = 0;
+    for (size_t i = 0; i < n_sets; i += group)
+        ps->task_start[tasks++] = i;
     ps->task_start[tasks] = n_sets;
     ps->n_tasks = tasks;
     return FP_OK;
@@ -665,114 +676,248 @@ static double state_value(int which, const sim *acc, const trade_state *ts, size
     }
 }
 
-/* A signal slot at bar t: true when not 0 and not NaN. */
-static inline int signal_at(const fp_prog_sweep *ps, double *const *base, long slot, size_t t,
-                            size_t t0)
+/* A signal slot over a block, from the block's first bar. */
+static operand signal_of(const fp_prog_sweep *ps, double *const *base, long slot, size_t t0)
 {
+    static const double never = 0.0;
     if (slot < 0)
-        return 0;
+        return (operand){&never, 0};
     const size_t s = (size_t)slot;
-    double v = ps->where[s] == W_BLOCK ? base[s][t - t0]
-               : ps->where[s] == W_LATE ? base[s][0]
-                                        : base[s][t];
-    return v != 0.0 && v == v;
+    switch (ps->where[s]) {
+    case W_BLOCK:
+        return (operand){base[s], 1};
+    case W_LATE: /* rewritten at every bar, before it is read */
+        return (operand){base[s], 0};
+    default:
+        return (operand){base[s] + t0, 1};
+    }
 }
 
-/* One set: its program and its account over all bars. */
-static int run_set(fp_prog_sweep *ps, double *const *base, const size_t *block_code,
-                   size_t n_block, const size_t *late_code, size_t n_late, const double *p,
-                   double *out)
+/* A signal is true when not 0 and not NaN. */
+static inline int truthy(double v)
 {
-    const size_t n = ps->bars.n;
+    return (v < 0.0) | (v > 0.0); /* ordered comparisons: no branch, vectorised */
+}
+
+/* Sets advanced in lockstep: their accounts are independent, so the
+ * processor overlaps their arithmetic (one account alone waits on its own
+ * chain of divisions). */
+#define LANES 16
+
+/* A slot that reads the trade's state, resolved for one block of one set:
+ * its operands' values at the block's bar i are a[k].p[i * a[k].s]. */
+typedef struct {
+    int op, sub;
+    double *dst;
+    operand a[3];
+} late_step;
+
+/* What one task holds for its sets: the slot pointers of each lane (the
+ * series are shared, the registers and state slots are the lane's own),
+ * and the lanes' resolved state slots. */
+typedef struct {
+    double **base;     /* LANES rows of n_slots pointers */
+    late_step *steps;  /* LANES rows of n_late steps */
+    const size_t *block_code, *late_code;
+    size_t n_block, n_late;
+} lanes;
+
+/* Sets idx[0..k) (k <= LANES) over all bars: per block, each set's
+ * element-wise slots; then bar by bar, for each set, its slots of the
+ * trade's state and its account. */
+static int run_lanes(fp_prog_sweep *ps, const lanes *ln, const size_t *idx, size_t k)
+{
+    const size_t n = ps->bars.n, np = ps->prog.n_params, n_slots = ps->n_slots;
     const double *c = ps->bars.col[FP_COL_CLOSE];
-    sim acc;
-    sim_init(&acc);
-    trade_state ts = {0, SIZE_MAX, NAN, NAN};
+    const fp_costs *costs = &ps->costs;
+    /* a long-only exit while flat does nothing: such bars are skipped
+     * while the account is idle */
+    const unsigned char acts = costs->longshort ? 3 : 1;
+    sim acc[LANES];
+    trade_state ts[LANES];
+    operand en[LANES], ex[LANES];
+    unsigned char sig[LANES][BLOCK];
+    for (size_t j = 0; j < k; j++) {
+        sim_init(&acc[j]);
+        ts[j] = (trade_state){0, SIZE_MAX, NAN, NAN};
+    }
     for (size_t t0 = 0; t0 < n; t0 += BLOCK) {
         if (atomic_load_explicit(&ps->cancel, memory_order_relaxed))
             return FP_ECANCELLED;
         const size_t len = n - t0 < BLOCK ? n - t0 : BLOCK;
-        for (size_t k = 0; k < n_block; k++)
-            exec_elem_at(ps, base, block_code[k], p, t0, t0, len);
-        for (size_t t = t0; t < t0 + len; t++) {
-            const double pos = acc.pos;
-            if (n_late > 0) {
-                if (pos != 0.0) {
-                    ts.highest = c[t] > ts.highest ? c[t] : ts.highest;
-                    ts.lowest = c[t] < ts.lowest ? c[t] : ts.lowest;
-                }
-                for (size_t k = 0; k < n_late; k++) {
-                    const size_t i = late_code[k];
-                    const fp_instr *ins = &ps->prog.code[i];
-                    if (ins->op == FP_OP_STATE)
-                        base[ps->first_slot[i]][0] = state_value(ins->sub, &acc, &ts, t);
-                    else
-                        exec_elem_at(ps, base, i, p, t, t0, 1);
-                }
+        for (size_t j = 0; j < k; j++) {
+            double *const *base = ln->base + j * n_slots;
+            const double *p = ps->params + idx[j] * np;
+            for (size_t b = 0; b < ln->n_block; b++)
+                exec_elem_at(ps, base, ln->block_code[b], p, t0, t0, len);
+            en[j] = signal_of(ps, base, ps->prog.entry, t0);
+            ex[j] = signal_of(ps, base, ps->prog.exit, t0);
+            for (size_t q = 0; q < ln->n_late; q++) {
+                const size_t i = ln->late_code[q];
+                const fp_instr *ins = &ps->prog.code[i];
+                late_step *st = &ln->steps[j * ln->n_late + q];
+                st->op = ins->op;
+                st->sub = ins->sub;
+                st->dst = base[ps->first_slot[i]];
+                for (int a = 0; a < 3; a++)
+                    st->a[a] = a < ins->n_args ? operand_at(ps, base, &ins->arg[a], p, t0, t0)
+                                               : (operand){&st->dst[0], 0};
             }
-            sim_bar(&acc, c[t], signal_at(ps, base, ps->prog.entry, t, t0),
-                    signal_at(ps, base, ps->prog.exit, t, t0), &ps->costs);
-            const double now = acc.pos;
-            if (pos != 0.0 && (now == 0.0 || (now > 0.0) != (pos > 0.0)))
-                ts.exit_bar = t;
-            if (now != 0.0 && (pos == 0.0 || (now > 0.0) != (pos > 0.0))) {
-                ts.entry_bar = t;
-                ts.highest = ts.lowest = c[t];
+            if (ln->n_late > 0)
+                continue;
+            /* Without the trade's state the signals are known for the
+             * whole block: as bits, 1 entry and 2 exit. */
+            unsigned char *s = sig[j];
+            const operand e = en[j], x = ex[j];
+            if (e.s == 1 && x.s == 1) /* the usual case, vectorised */
+                for (size_t i = 0; i < len; i++)
+                    s[i] = (unsigned char)(truthy(e.p[i]) | truthy(x.p[i]) << 1);
+            else
+                for (size_t i = 0; i < len; i++)
+                    s[i] = (unsigned char)(truthy(e.p[i * e.s]) | truthy(x.p[i * x.s]) << 1);
+        }
+        if (ln->n_late == 0) {
+            for (size_t i = 0; i < len; i++)
+                for (size_t j = 0; j < k; j++) {
+                    const unsigned char s = sig[j][i];
+                    if (!(s & acts) && sim_idle(&acc[j]))
+                        continue;
+                    sim_bar(&acc[j], c[t0 + i], s & 1, s >> 1, costs);
+                }
+            continue;
+        }
+        for (size_t i = 0; i < len; i++) {
+            const size_t t = t0 + i;
+            for (size_t j = 0; j < k; j++) {
+                sim *a = &acc[j];
+                trade_state *tr = &ts[j];
+                const double pos = a->pos;
+                if (pos != 0.0) {
+                    tr->highest = c[t] > tr->highest ? c[t] : tr->highest;
+                    tr->lowest = c[t] < tr->lowest ? c[t] : tr->lowest;
+                }
+                const late_step *st = &ln->steps[j * ln->n_late];
+                for (size_t q = 0; q < ln->n_late; q++, st++)
+                    *st->dst = st->op == FP_OP_STATE
+                                   ? state_value(st->sub, a, tr, t)
+                                   : eval1(st->op, st->a[0].p[i * st->a[0].s],
+                                           st->a[1].p[i * st->a[1].s], st->a[2].p[i * st->a[2].s]);
+                const int e = truthy(en[j].p[i * en[j].s]), x = truthy(ex[j].p[i * ex[j].s]);
+                if (!(e | ((x << 1) & acts)) && sim_idle(a))
+                    continue;
+                sim_bar(a, c[t], e, x, costs);
+                const double now = a->pos;
+                if (pos != 0.0 && (now == 0.0 || (now > 0.0) != (pos > 0.0)))
+                    tr->exit_bar = t;
+                if (now != 0.0 && (pos == 0.0 || (now > 0.0) != (pos > 0.0))) {
+                    tr->entry_bar = t;
+                    tr->highest = tr->lowest = c[t];
+                }
             }
         }
     }
-    sim_finish(&acc, n, n > 0 ? c[n - 1] : NAN, &ps->costs, out);
+    for (size_t j = 0; j < k; j++)
+        sim_finish(&acc[j], n, n > 0 ? c[n - 1] : NAN, costs,
+                   ps->out + idx[j] * FP_SWEEP_N_METRICS);
+    return FP_OK;
+}
+
+/* Lanes of a task whose series read parameters: each lane has its own
+ * series (a lane shares another's when their parameters agree), within
+ * this much memory. */
+#define SERIES_BUDGET ((size_t)64 << 20)
+
+/* The series of lanes 0..m) (sets idx[0..m)), into their own storage, a
+ * lane reusing an earlier lane's where the parameters they read agree. */
+static int lane_series(fp_prog_sweep *ps, const lanes *ln, double *series, const size_t *idx,
+                       size_t m)
+{
+    const size_t n = ps->bars.n, np = ps->prog.n_params, n_slots = ps->n_slots;
+    const size_t n_ser = ps->n_where[W_SERIES];
+    for (size_t j = 0; j < m; j++)
+        for (size_t s = 0; s < n_slots; s++)
+            if (ps->where[s] == W_SERIES)
+                ln->base[j * n_slots + s] = series + (j * n_ser + ps->at[s]) * n;
+    for (size_t i = 0; i < ps->prog.n_code; i++) {
+        const size_t first = ps->first_slot[i], last = ps->first_slot[i + 1];
+        if (ps->where[first] != W_SERIES)
+            continue;
+        for (size_t j = 0; j < m; j++) {
+            size_t same = 0;
+            while (same < j && !same_key(ps, ps->deps[first], idx[same], idx[j]))
+                same++;
+            if (same < j) {
+                for (size_t s = first; s < last; s++)
+                    ln->base[j * n_slots + s] = ln->base[same * n_slots + s];
+                continue;
+            }
+            int status = exec_series_at(ps, ln->base + j * n_slots, i, ps->params + idx[j] * np);
+            if (status != FP_OK)
+                return status;
+        }
+    }
     return FP_OK;
 }
 
 int fp_prog_sweep_task(void *ctx, size_t index)
 {
     fp_prog_sweep *ps = ctx;
-    const size_t n = ps->bars.n, np = ps->prog.n_params, n_code = ps->prog.n_code;
+    const size_t n = ps->bars.n, n_code = ps->prog.n_code, n_slots = ps->n_slots;
     const size_t first = ps->task_start[index], end = ps->task_start[index + 1];
-    /* One allocation: slot pointers, the instruction lists, the series
-     * of this task's parameters, the registers. */
-    const size_t n_ptr = ps->n_slots + 1, n_idx = 2 * n_code + 1;
-    const size_t n_dbl = ps->n_where[W_SERIES] * n + ps->n_where[W_BLOCK] * BLOCK +
-                         ps->n_where[W_LATE] + 1;
-    void *mem = malloc(n_ptr * sizeof(double *) + n_idx * sizeof(size_t) + n_dbl * sizeof(double));
+    const size_t n_ser = ps->n_where[W_SERIES];
+    size_t n_lanes = LANES;
+    if (n_ser > 0 && n > 0 && SERIES_BUDGET / (n_ser * n * sizeof(double)) < n_lanes)
+        n_lanes = SERIES_BUDGET / (n_ser * n * sizeof(double));
+    n_lanes = n_lanes < 1 ? 1 : n_lanes;
+    /* One allocation: the lanes' state steps, slot pointers, the
+     * instruction lists, the lanes' series, registers and state slots. */
+    const size_t n_ptr = LANES * n_slots + 1, n_idx = 2 * n_code + 1;
+    const size_t n_steps = LANES * ps->n_where[W_LATE] + 1;
+    const size_t n_dbl = n_lanes * n_ser * n +
+                         LANES * (ps->n_where[W_BLOCK] * BLOCK + ps->n_where[W_LATE]) + 1;
+    void *mem = malloc(n_steps * sizeof(late_step) + n_ptr * sizeof(double *) +
+                       n_idx * sizeof(size_t) + n_dbl * sizeof(double));
     if (mem == NULL)
         return FP_ENOMEM;
-    double **base = mem;
-    size_t *block_code = (size_t *)(base + n_ptr), *late_code = block_code + n_code;
+    lanes ln;
+    ln.steps = mem;
+    ln.base = (double **)(ln.steps + n_steps);
+    size_t *block_code = (size_t *)(ln.base + n_ptr), *late_code = block_code + n_code;
     double *series = (double *)(block_code + n_idx);
-    double *regs = series + ps->n_where[W_SERIES] * n, *late = regs + ps->n_where[W_BLOCK] * BLOCK;
-    for (size_t s = 0; s < ps->n_slots; s++) {
-        const size_t at = ps->at[s];
-        switch (ps->where[s]) {
-        case W_GLOBAL: base[s] = ps->global + at * n; break;
-        case W_SERIES: base[s] = series + at * n; break;
-        case W_BLOCK: base[s] = regs + at * BLOCK; break;
-        default: base[s] = late + at; break;
+    double *regs = series + n_lanes * n_ser * n;
+    double *late = regs + LANES * ps->n_where[W_BLOCK] * BLOCK;
+    for (size_t j = 0; j < LANES; j++)
+        for (size_t s = 0; s < n_slots; s++) {
+            const size_t at = ps->at[s];
+            double **b = &ln.base[j * n_slots + s];
+            switch (ps->where[s]) {
+            case W_GLOBAL: *b = ps->global + at * n; break;
+            case W_SERIES: *b = NULL; break; /* per group of lanes: lane_series */
+            case W_BLOCK: *b = regs + (j * ps->n_where[W_BLOCK] + at) * BLOCK; break;
+            default: *b = late + j * ps->n_where[W_LATE] + at; break;
+            }
         }
-    }
-    size_t n_block = 0, n_late = 0;
+    ln.n_block = ln.n_late = 0;
     for (size_t i = 0; i < n_code; i++) {
         int w = ps->where[ps->first_slot[i]];
         if (w == W_BLOCK)
-            block_code[n_block++] = i;
+            block_code[ln.n_block++] = i;
         else if (w == W_LATE)
-            late_code[n_late++] = i;
+            late_code[ln.n_late++] = i;
     }
+    ln.block_code = block_code;
+    ln.late_code = late_code;
 
-    /* The series: every set of the task reads the same parameters there. */
     int status = FP_OK;
-    const double *p0 = ps->params + ps->order[first] * np;
-    for (size_t i = 0; i < n_code && status == FP_OK; i++)
-        if (ps->where[ps->first_slot[i]] == W_SERIES)
-            status = exec_series_at(ps, base, i, p0);
-    for (size_t k = first; k < end && status == FP_OK; k++) {
-        const size_t set = ps->order[k];
-        status = run_set(ps, base, block_code, n_block, late_code, n_late, ps->params + set * np,
-                         ps->out + set * FP_SWEEP_N_METRICS);
-        atomic_fetch_add_explicit(&ps->done, 1, memory_order_relaxed);
+    for (size_t k = first; k < end && status == FP_OK;) {
+        const size_t m = end - k < n_lanes ? end - k : n_lanes;
+        status = lane_series(ps, &ln, series, ps->order + k, m);
+        if (status == FP_OK)
+            status = run_lanes(ps, &ln, ps->order + k, m);
+        k += m;
+        atomic_fetch_add_explicit(&ps->done, m, memory_order_relaxed);
         if (ps->progress != NULL)
-            atomic_fetch_add_explicit(ps->progress, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(ps->progress, m, memory_order_relaxed);
     }
     free(mem);
     return status;
@@ -788,10 +933,12 @@ void fp_prog_sweep_free(fp_prog_sweep *ps)
     free(ps->first_slot);
     free(ps->where);
     free(ps->at);
+    free(ps->deps);
     free(ps->global);
     free(ps->order);
     free(ps->task_start);
     ps->first_slot = ps->at = ps->order = ps->task_start = NULL;
+    ps->deps = NULL;
     ps->where = NULL;
     ps->global = NULL;
 }

@@ -154,6 +154,7 @@ typedef struct {
     size_t *first_slot;   /* per instruction */
     unsigned char *where; /* per slot: how it is evaluated (program.c) */
     size_t *at;           /* per slot: index among the slots evaluated the same way */
+    uint64_t *deps;       /* per slot: the parameter columns it reads, a bit each */
     size_t n_where[4];
     double *global; /* the series slots that read no parameter */
     size_t *order;      /* set indices, grouped by the parameters series read */
