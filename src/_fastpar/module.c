@@ -2390,7 +2390,14 @@ py_program_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto fail;
     }
     ps.progress = progress;
-    if (ps.n_tasks > 0) {
+    /* The shared series first (a job of its own: the sweep's tasks read
+     * them), then the sweep. */
+    if (ps.n_prep > 0) {
+        fp_job job;
+        fp_job_init(&job, fp_prog_sweep_prep_task, &ps, ps.n_prep, NULL);
+        status = run_job(&job, nthreads, 1, &ps.cancel);
+    }
+    if (status == FP_OK && ps.n_tasks > 0) {
         fp_job job;
         fp_job_init(&job, fp_prog_sweep_task, &ps, ps.n_tasks, NULL);
         status = run_job(&job, nthreads, 1, &ps.cancel);

@@ -3,12 +3,15 @@
  *
  * Three layers, top-down:
  *   - the plan (fp_prog_sweep_init): where each slot is evaluated, the
- *     series that read no parameter, and the sets grouped by the
+ *     series that read no parameter, and the sets sorted by the
  *     parameters the other series read, cut into tasks;
- *   - a task: its series over all bars, once, then each of its sets bar
- *     by bar: per block of bars the element-wise slots, per bar the slots
- *     of the trade's state, then the account (account.h);
- *   - the instructions: element-wise (exec_elem) and series (exec_series).
+ *   - a task: its sets in groups of up to LANES advanced in lockstep; per
+ *     group, the series of each lane over all bars (a lane reuses
+ *     another's when the parameters they read agree); then per block of
+ *     bars the element-wise slots, and per bar the slots of the trade's
+ *     state and the accounts (account.h);
+ *   - the instructions: element-wise (ELEMENTWISE, one definition each,
+ *     for blocks and single bars) and series (exec_series).
  */
 #include "program.h"
 
@@ -32,7 +35,7 @@ const char *const fp_prog_state_names[FP_N_STATES] = {
 /* How a slot is evaluated. */
 enum {
     W_GLOBAL = 0, /* series reading no parameter: once per sweep */
-    W_SERIES = 1, /* series reading parameters: once per task */
+    W_SERIES = 1, /* series reading parameters: per lane, shared where they agree */
     W_BLOCK = 2,  /* element-wise, per set: BLOCK bars at a time */
     W_LATE = 3    /* reads the trade's state: per set and bar */
 };
@@ -556,6 +559,166 @@ static int plan_tasks(fp_prog_sweep *ps, uint64_t key)
     return FP_OK;
 }
 
+/* The sorted, distinct values of parameter columns `deps` over all sets:
+ * rows of k values (k the columns' count), *count of them. NULL when out
+ * of memory. */
+static double *distinct_rows(const fp_prog_sweep *ps, uint64_t deps, size_t *k, size_t *count)
+{
+    const size_t np = ps->prog.n_params, n_sets = ps->n_sets;
+    size_t cols[FP_PROG_MAX_PARAMS], nk = 0;
+    for (size_t c = 0; c < np; c++)
+        if (deps >> c & 1)
+            cols[nk++] = c;
+    /* the sets are sorted by every column series read: distinct values of
+     * these columns need not be adjacent, so sort the rows themselves */
+    double *rows = malloc((n_sets * nk + 1) * sizeof *rows);
+    size_t *idx = malloc((n_sets + 1) * sizeof *idx);
+    if (rows == NULL || idx == NULL) {
+        free(rows);
+        free(idx);
+        return NULL;
+    }
+    for (size_t i = 0; i < n_sets; i++)
+        idx[i] = i;
+    sort_ps = ps;
+    sort_key = deps;
+    qsort(idx, n_sets, sizeof *idx, by_key);
+    size_t m = 0;
+    for (size_t i = 0; i < n_sets; i++) {
+        if (m > 0 && same_key(ps, deps, idx[i - 1], idx[i]))
+            continue;
+        for (size_t c = 0; c < nk; c++)
+            rows[m * nk + c] = ps->params[idx[i] * np + cols[c]];
+        m++;
+    }
+    free(idx);
+    *k = nk;
+    *count = m;
+    return rows;
+}
+
+/* The shared series: every series slot whose operands the whole sweep
+ * shares (columns and series that read no parameter), computed once per
+ * distinct value of the parameters it reads, if all of them fit in
+ * FP_PROG_CACHE_BYTES; otherwise none (each group computes its own). */
+static int plan_cache(fp_prog_sweep *ps)
+{
+    const fp_program *pr = &ps->prog;
+    const size_t n = ps->bars.n;
+    ps->cache_n = calloc(pr->n_code + 1, sizeof *ps->cache_n);
+    ps->cache_keys = calloc(pr->n_code + 1, sizeof *ps->cache_keys);
+    ps->cache_data = calloc(pr->n_code + 1, sizeof *ps->cache_data);
+    if (ps->cache_n == NULL || ps->cache_keys == NULL || ps->cache_data == NULL)
+        return FP_ENOMEM;
+    size_t bytes = 0, entries = 0;
+    for (size_t i = 0; i < pr->n_code && ps->n_sets > 0; i++) {
+        const fp_instr *ins = &pr->code[i];
+        const size_t first = ps->first_slot[i];
+        if (ps->where[first] != W_SERIES || !is_series_op(ins->op))
+            continue;
+        int leaf = 1;
+        for (int a = 0; a < ins->n_args; a++)
+            leaf &= ins->arg[a].kind != FP_ARG_SLOT || ps->where[ins->arg[a].index] == W_GLOBAL;
+        if (!leaf)
+            continue;
+        size_t k;
+        ps->cache_keys[i] = distinct_rows(ps, ps->deps[first], &k, &ps->cache_n[i]);
+        if (ps->cache_keys[i] == NULL)
+            return FP_ENOMEM;
+        bytes += ps->cache_n[i] * n_outputs(ins) * n * sizeof(double);
+        entries += ps->cache_n[i];
+    }
+    if (bytes > FP_PROG_CACHE_BYTES || entries == 0) { /* each group computes its own */
+        for (size_t i = 0; i < pr->n_code; i++) {
+            free(ps->cache_keys[i]);
+            ps->cache_keys[i] = NULL;
+            ps->cache_n[i] = 0;
+        }
+        return FP_OK;
+    }
+    ps->prep_instr = malloc(entries * sizeof *ps->prep_instr);
+    ps->prep_entry = malloc(entries * sizeof *ps->prep_entry);
+    if (ps->prep_instr == NULL || ps->prep_entry == NULL)
+        return FP_ENOMEM;
+    for (size_t i = 0; i < pr->n_code; i++) {
+        if (ps->cache_n[i] == 0)
+            continue;
+        ps->cache_data[i] =
+            malloc(ps->cache_n[i] * n_outputs(&pr->code[i]) * (n + 1) * sizeof(double));
+        if (ps->cache_data[i] == NULL)
+            return FP_ENOMEM;
+        for (size_t e = 0; e < ps->cache_n[i]; e++) {
+            ps->prep_instr[ps->n_prep] = i;
+            ps->prep_entry[ps->n_prep++] = e;
+        }
+    }
+    return FP_OK;
+}
+
+/* The entry of cached instruction i for set `set`: a binary search of
+ * its sorted rows of parameter values. */
+static size_t cache_entry(const fp_prog_sweep *ps, size_t i, size_t set)
+{
+    const size_t np = ps->prog.n_params;
+    const uint64_t deps = ps->deps[ps->first_slot[i]];
+    double v[FP_PROG_MAX_PARAMS];
+    size_t k = 0;
+    for (size_t c = 0; c < np; c++)
+        if (deps >> c & 1)
+            v[k++] = ps->params[set * np + c];
+    size_t lo = 0, hi = ps->cache_n[i];
+    while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const double *row = ps->cache_keys[i] + mid * k;
+        size_t c = 0;
+        while (c < k && row[c] == v[c])
+            c++;
+        if (c < k && v[c] < row[c])
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return lo;
+}
+
+/* Slot pointers of cached instruction i, entry e, into base. */
+static void cache_slots(const fp_prog_sweep *ps, size_t i, size_t e, double **base)
+{
+    const size_t n = ps->bars.n, first = ps->first_slot[i], last = ps->first_slot[i + 1];
+    for (size_t s = first; s < last; s++)
+        base[s] = ps->cache_data[i] + (e * (last - first) + (s - first)) * n;
+}
+
+int fp_prog_sweep_prep_task(void *ctx, size_t index)
+{
+    fp_prog_sweep *ps = ctx;
+    if (atomic_load_explicit(&ps->cancel, memory_order_relaxed))
+        return FP_ECANCELLED;
+    const size_t i = ps->prep_instr[index], e = ps->prep_entry[index];
+    const size_t np = ps->prog.n_params, first = ps->first_slot[i];
+    /* the parameters of this entry, as a full row (the others unread) */
+    double p[FP_PROG_MAX_PARAMS + 1] = {0};
+    const uint64_t deps = ps->deps[first];
+    size_t k = 0;
+    for (size_t c = 0; c < np; c++)
+        if (deps >> c & 1)
+            k++;
+    for (size_t c = 0, j = 0; c < np; c++)
+        if (deps >> c & 1)
+            p[c] = ps->cache_keys[i][e * k + j++];
+    /* operands: the global series; outputs: the entry */
+    double **slots = calloc(ps->n_slots + 1, sizeof *slots);
+    if (slots == NULL)
+        return FP_ENOMEM;
+    for (size_t s = 0; s < ps->n_slots; s++)
+        if (ps->where[s] == W_GLOBAL)
+            slots[s] = ps->global + ps->at[s] * ps->bars.n;
+    cache_slots(ps, i, e, slots);
+    int status = exec_series_at(ps, slots, i, p);
+    free(slots);
+    return status;
+}
+
 static int all_finite(const double *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -630,7 +793,8 @@ static int init(fp_prog_sweep *ps, const fp_program *prog, const fp_prog_bars *b
     free(base);
     if (status != FP_OK)
         return status;
-    return plan_tasks(ps, key);
+    status = plan_tasks(ps, key);
+    return status == FP_OK ? plan_cache(ps) : status;
 }
 
 int fp_prog_sweep_init(fp_prog_sweep *ps, const fp_program *prog, const fp_prog_bars *bars,
@@ -842,6 +1006,11 @@ static int lane_series(fp_prog_sweep *ps, const lanes *ln, double *series, const
         const size_t first = ps->first_slot[i], last = ps->first_slot[i + 1];
         if (ps->where[first] != W_SERIES)
             continue;
+        if (ps->cache_n[i] > 0) { /* computed once for the sweep */
+            for (size_t j = 0; j < m; j++)
+                cache_slots(ps, i, cache_entry(ps, i, idx[j]), ln->base + j * n_slots);
+            continue;
+        }
         for (size_t j = 0; j < m; j++) {
             size_t same = 0;
             while (same < j && !same_key(ps, ps->deps[first], idx[same], idx[j]))
@@ -937,6 +1106,17 @@ void fp_prog_sweep_free(fp_prog_sweep *ps)
     free(ps->global);
     free(ps->order);
     free(ps->task_start);
+    for (size_t i = 0; ps->cache_keys != NULL && i < ps->prog.n_code; i++) {
+        free(ps->cache_keys[i]);
+        free(ps->cache_data[i]);
+    }
+    free(ps->cache_n);
+    free(ps->cache_keys);
+    free(ps->cache_data);
+    free(ps->prep_instr);
+    free(ps->prep_entry);
+    ps->cache_n = ps->prep_instr = ps->prep_entry = NULL;
+    ps->cache_keys = ps->cache_data = NULL;
     ps->first_slot = ps->at = ps->order = ps->task_start = NULL;
     ps->deps = NULL;
     ps->where = NULL;
@@ -948,6 +1128,8 @@ int fp_prog_sweep_run(const fp_program *prog, const fp_prog_bars *bars, const do
 {
     fp_prog_sweep ps;
     int status = fp_prog_sweep_init(&ps, prog, bars, params, n_sets, costs, out);
+    if (status == FP_OK && ps.n_prep > 0)
+        status = fp_pool_run(fp_prog_sweep_prep_task, &ps, ps.n_prep, nthreads, NULL);
     if (status == FP_OK && ps.n_tasks > 0)
         status = fp_pool_run(fp_prog_sweep_task, &ps, ps.n_tasks, nthreads, NULL);
     fp_prog_sweep_free(&ps);

@@ -14,9 +14,9 @@
  *   - series slots (bar columns, indicators, shifts, rolling windows,
  *     crosses, bars-since, and any arithmetic they read) are computed over
  *     all bars at once: those that read no parameter once per sweep, the
- *     others once per task, for the sets that share their parameters. A
- *     sweep over thresholds computes its RSI once per period, not once
- *     per set;
+ *     others once for the sets of a group that agree on the parameters
+ *     they read (sets are sorted by them). A sweep over thresholds
+ *     computes its RSI once per period, not once per set;
  *   - the other element-wise slots (a comparison with a set's threshold,
  *     `&`, ...) are computed per set, a block of bars at a time, into a
  *     few registers: no array as long as the data is written per set;
@@ -32,6 +32,7 @@
  * Usage:
  *     fp_prog_sweep ps;
  *     fp_prog_sweep_init(&ps, &prog, &bars, params, n_sets, &costs, out);
+ *     fp_pool_run(fp_prog_sweep_prep_task, &ps, ps.n_prep, nthreads, NULL);
  *     fp_pool_run(fp_prog_sweep_task, &ps, ps.n_tasks, nthreads, NULL);
  *     fp_prog_sweep_free(&ps);
  * or fp_prog_sweep_run(...) for the same in one call.
@@ -158,6 +159,17 @@ typedef struct {
     size_t n_where[4];
     double *global; /* the series slots that read no parameter */
     size_t *order;      /* set indices, grouped by the parameters series read */
+    /* Series many sets read, computed once each by the preparation job
+     * (fp_prog_sweep_prep_task) when they fit in FP_PROG_CACHE_BYTES:
+     * for instruction i (NULL rows: not cached), cache_n[i] distinct
+     * values of the parameter columns it reads (cache_keys[i], sorted
+     * rows) and its outputs for each (cache_data[i]: cache_n[i] rows of
+     * outputs x n doubles). Prep task t computes entry prep_entry[t] of
+     * instruction prep_instr[t]. */
+    size_t *cache_n;
+    double **cache_keys, **cache_data;
+    size_t n_prep;
+    size_t *prep_instr, *prep_entry;
     size_t *task_start; /* task i runs order[task_start[i] .. task_start[i+1]) */
     size_t n_tasks;
 
@@ -182,8 +194,16 @@ typedef struct {
 int fp_prog_sweep_init(fp_prog_sweep *ps, const fp_program *prog, const fp_prog_bars *bars,
                        const double *params, size_t n_sets, const fp_costs *costs, double *out);
 
-/* Pool task. FP_OK, FP_ECANCELLED, FP_ENONFINITE (bad_instr says where)
- * or FP_ENOMEM. */
+/* Most memory the shared series (cache_*) may take. */
+#define FP_PROG_CACHE_BYTES ((size_t)256 << 20)
+
+/* Pool task of the preparation job, which must finish before the first
+ * fp_prog_sweep_task starts: one shared series. FP_OK, FP_ECANCELLED or
+ * FP_ENONFINITE (bad_instr says where). */
+int fp_prog_sweep_prep_task(void *ctx, size_t index);
+
+/* Pool task of the sweep. FP_OK, FP_ECANCELLED, FP_ENONFINITE (bad_instr
+ * says where) or FP_ENOMEM. */
 int fp_prog_sweep_task(void *ctx, size_t index);
 
 void fp_prog_sweep_cancel(fp_prog_sweep *ps);
