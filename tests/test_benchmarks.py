@@ -22,6 +22,7 @@ EXPECTED_HEADERS = [
     "| implementation | batch | ticks/s, 1 thread |",
     "## W4: scenario batches, sequential vs threads vs processes",
     "| implementation | mode | time | speed-up | efficiency | ticks/s per thread | identical |",
+    "| strategy | implementation | time | ns/set-bar | vs Numba | vs fastpar.strategy 1 thread |",
 ]
 
 

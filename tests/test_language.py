@@ -21,7 +21,7 @@ from fastpar.reference import program as reference
 sweep_module = importlib.import_module("fastpar.sweep")
 pd = pytest.importorskip("pandas")
 
-from test_sweep_vectorbt import MODES, hard_bars, walk  # noqa: E402
+from market_data import MODES, hard_bars, walk  # noqa: E402
 
 
 def rsi_sma(cooldown=False):
@@ -144,11 +144,6 @@ def test_the_builtin_strategies_as_programs_give_the_same_doubles(name, mode):
     strat = fastpar.strategy(entry=entry, exit=exit_, name=name)
     metrics = list(sweep_module.METRICS)
     for bars in (walk(3000, 3), hard_bars(20.0, 5)):
-        if "high" not in bars:
-            rng = np.random.default_rng(5)
-            bars = {"close": bars["close"],
-                    "high": bars["close"] * (1 + rng.uniform(0, 0.02, len(bars["close"]))),
-                    "low": bars["close"] * (1 - rng.uniform(0, 0.02, len(bars["close"])))}
         want = fastpar.sweep(bars, name, grid, progress=False, **MODES[mode][0])
         program_grid = dict(grid)
         if name == "ma_cross":
