@@ -36,6 +36,7 @@ from typing import Callable
 import numpy as np
 
 import fastpar
+from bench_backtest import _load  # the load average, as W6 reports it
 from fastpar.synthetic import random_walk
 
 TITLE = "W8: your own strategies, fastpar.strategy vs hand-written Numba"
@@ -180,12 +181,6 @@ def numba_kernels():
             account(close, entries, exits, 0, fees, out[i])
 
     return rsi_sweep, ma_sweep
-
-
-def _load() -> str:
-    if not hasattr(os, "getloadavg"):
-        return "unknown"
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def run(quick: bool, log: Callable[[str], None]) -> list[dict]:

@@ -468,6 +468,10 @@ def test_the_runtime_path_never_imports_the_reference():
         fastpar.rsi(close, 14)
         fastpar.sweep({"close": close}, "rsi_threshold", {"period": [14], "low": [30], "high": [70]},
                       progress=False)
+        own = fastpar.strategy(entry=lambda b, p: (fastpar.rsi(b.close, p.n) < 30)
+                               & (b.bars_since_exit >= 3),
+                               exit=lambda b, p: fastpar.rsi(b.close, p.n) > 70)
+        fastpar.sweep({"close": close}, own, {"n": [14]}, progress=False)
         scenarios = ScenarioConfigLoader().load_config("sample_scenarios.json")[:2]
         summary = BatchOrchestrator(scenarios, sample_data(), AppConfig(),
                                     ScenarioSetPerformanceManager()).run()

@@ -169,15 +169,16 @@ def _series(x: Any, fn: str) -> Expr:
     return x
 
 
-def _period(v: Any, fn: str, name: str) -> Expr:
-    """A period: a whole number or a parameter p.<name> (checked per set)."""
+def _period(v: Any, fn: str, name: str, what: str = "a whole number") -> Expr:
+    """A period (or another indicator parameter): a number or a parameter
+    p.<name>, whose values are checked per set."""
     if isinstance(v, Expr):
         if v.op != "param":
             raise TypeError(f"{fn}: {name} must be a number or a parameter p.<name>, "
                             f"not the expression {v.text}")
         return v
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{fn}: {name} must be a whole number, got {v!r}")
+        raise TypeError(f"{fn}: {name} must be {what}, got {v!r}")
     return _const(v, fn)
 
 
@@ -294,22 +295,13 @@ def trace_indicator(name: str, inputs: tuple, params: tuple) -> Any:
             raise TypeError(f"{fn}: every input of an indicator in a strategy is a series of the "
                             f"strategy; {label} is {type(x).__name__}")
         ins.append(_number(_series(x, fn), fn))
-    ps = [_period(v, fn, q.name) if q.kind != "real" else _real(v, fn, q.name)
+    ps = [_period(v, fn, q.name, "a whole number" if q.kind != "real" else "a number")
           for v, q in zip(params, ind.params)]
     node = _check_constants(Expr("INDICATOR", _ROW[name], tuple(ins) + tuple(ps), "num", fn))
     if len(ind.outputs) == 1:
         return node
     return tuple(Expr("output", k, (node,), "num", f"{fn}[{k}]")
                  for k in range(len(ind.outputs)))
-
-
-def _real(v: Any, fn: str, name: str) -> Expr:
-    if isinstance(v, Expr):
-        if v.op != "param":
-            raise TypeError(f"{fn}: {name} must be a number or a parameter p.<name>, "
-                            f"not the expression {v.text}")
-        return v
-    return _const(v, f"{fn}: {name}")
 
 
 # --------------------------------------------------------------------------
