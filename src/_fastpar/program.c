@@ -34,7 +34,7 @@ const char *const fp_prog_state_names[FP_N_STATES] = {
 
 /* How a slot is evaluated. */
 enum {
-    W_GLOBAL = 0, /* series reading no parameter: once per sweep */
+    W_GLOBAL = 0, /* reads no parameter (series or element-wise): once per sweep */
     W_SERIES = 1, /* series reading parameters: per lane, shared where they agree */
     W_BLOCK = 2,  /* element-wise, per set: BLOCK bars at a time */
     W_LATE = 3    /* reads the trade's state: per set and bar */
@@ -134,6 +134,8 @@ typedef struct {
             BODY(1, 0, expr)                                                                       \
         else if (x.s == 1 && y.s == 1)                                                             \
             BODY(1, 1, expr)                                                                       \
+        else if (x.s == 0 && y.s == 1)                                                             \
+            BODY(0, 1, expr)                                                                       \
         else                                                                                       \
             BODY(x.s, y.s, expr)                                                                   \
         break;
@@ -445,7 +447,9 @@ static int plan_slots(fp_prog_sweep *ps, const fp_prog_bars *bars, uint64_t *key
         for (size_t s = first; s < ps->first_slot[i + 1]; s++) {
             late[s] = (unsigned char)reads_state;
             deps[s] = dep;
-            ps->where[s] = reads_state ? W_LATE : !series[s] ? W_BLOCK : dep ? W_SERIES : W_GLOBAL;
+            /* element-wise slots that read no parameter are the same for
+             * every set: computed once, as series */
+            ps->where[s] = reads_state ? W_LATE : dep ? (series[s] ? W_SERIES : W_BLOCK) : W_GLOBAL;
             ps->at[s] = ps->n_where[ps->where[s]]++;
             if (ps->where[s] == W_SERIES)
                 *key |= dep;

@@ -17,9 +17,10 @@
  *     others once for the sets of a group that agree on the parameters
  *     they read (sets are sorted by them). A sweep over thresholds
  *     computes its RSI once per period, not once per set;
- *   - the other element-wise slots (a comparison with a set's threshold,
- *     `&`, ...) are computed per set, a block of bars at a time, into a
- *     few registers: no array as long as the data is written per set;
+ *   - element-wise slots that read no parameter (b.high - b.low) are
+ *     computed once per sweep, as series; the others (a comparison with a
+ *     set's threshold, `&`, ...) per set, a block of bars at a time, into
+ *     a few registers: no array as long as the data is written per set;
  *   - slots that read the trade's state (in a position, entry price, bars
  *     in the trade, ...) are computed per set and bar, after the account
  *     has taken the previous bar.
