@@ -461,6 +461,29 @@ done:
     return status;
 }
 
+/* A conjunct of slot `slot` (an AND of ANDs) that does not read the
+ * trade's state, or -1. */
+static long guard_of(const fp_prog_sweep *ps, long slot)
+{
+    if (slot < 0 || ps->where[slot] != W_LATE)
+        return -1;
+    size_t i = 0;
+    while (ps->first_slot[i] != (size_t)slot)
+        i++;
+    const fp_instr *ins = &ps->prog.code[i];
+    if (ins->op != FP_OP_AND)
+        return -1;
+    for (int a = 0; a < 2; a++) {
+        const fp_arg *g = &ins->arg[a];
+        if (g->kind != FP_ARG_SLOT)
+            continue;
+        long found = ps->where[g->index] != W_LATE ? (long)g->index : guard_of(ps, (long)g->index);
+        if (found >= 0)
+            return found;
+    }
+    return -1;
+}
+
 /* The operand `a` at bar t, for a block starting at t0. */
 static operand operand_at(const fp_prog_sweep *ps, double *const *base, const fp_arg *a,
                           const double *p, size_t t, size_t t0)
@@ -797,6 +820,7 @@ static int init(fp_prog_sweep *ps, const fp_program *prog, const fp_prog_bars *b
     free(base);
     if (status != FP_OK)
         return status;
+    ps->entry_guard = guard_of(ps, prog->entry);
     status = plan_tasks(ps, key);
     return status == FP_OK ? plan_cache(ps) : status;
 }
@@ -901,9 +925,10 @@ static int run_lanes(fp_prog_sweep *ps, const lanes *ln, const size_t *idx, size
     /* a long-only exit while flat does nothing: such bars are skipped
      * while the account is idle */
     const unsigned char acts = costs->longshort ? 3 : 1;
+    const int acts_on_exit = acts & 2;
     sim acc[LANES];
     trade_state ts[LANES];
-    operand en[LANES], ex[LANES];
+    operand en[LANES], ex[LANES], guard[LANES];
     unsigned char sig[LANES][BLOCK];
     for (size_t j = 0; j < k; j++) {
         sim_init(&acc[j]);
@@ -919,6 +944,7 @@ static int run_lanes(fp_prog_sweep *ps, const lanes *ln, const size_t *idx, size
             for (size_t b = 0; b < ln->n_block; b++)
                 exec_elem_at(ps, base, ln->block_code[b], p, t0, t0, len);
             en[j] = signal_of(ps, base, ps->prog.entry, t0);
+            guard[j] = signal_of(ps, base, ps->entry_guard, t0);
             ex[j] = signal_of(ps, base, ps->prog.exit, t0);
             for (size_t q = 0; q < ln->n_late; q++) {
                 const size_t i = ln->late_code[q];
@@ -960,6 +986,11 @@ static int run_lanes(fp_prog_sweep *ps, const lanes *ln, const size_t *idx, size
                 sim *a = &acc[j];
                 trade_state *tr = &ts[j];
                 const double pos = a->pos;
+                /* idle, the entry's guard false, an exit unable to act: the
+                 * bar changes nothing */
+                if (ps->entry_guard >= 0 && !acts_on_exit && sim_idle(a) &&
+                    !truthy(guard[j].p[i * guard[j].s]))
+                    continue;
                 if (pos != 0.0) {
                     tr->highest = c[t] > tr->highest ? c[t] : tr->highest;
                     tr->lowest = c[t] < tr->lowest ? c[t] : tr->lowest;

@@ -173,6 +173,10 @@ typedef struct {
     size_t *prep_instr, *prep_entry;
     size_t *task_start; /* task i runs order[task_start[i] .. task_start[i+1]) */
     size_t n_tasks;
+    /* When the entry reads the trade's state and is an AND, a conjunct that
+     * does not (-1: none): while the account is idle and the guard is
+     * false, the entry is false without the bar-by-bar work. */
+    long entry_guard;
 
     /* After FP_EINVAL or FP_ENONFINITE: the instruction, and for a bad
      * parameter the set, to blame (SIZE_MAX: none). bad_instr is also
