@@ -909,6 +909,8 @@ typedef struct {
  * and the lanes' resolved state slots. */
 typedef struct {
     double **base;     /* LANES rows of n_slots pointers */
+    double *regs;      /* LANES rows of the element-wise slots' registers */
+    unsigned char *owns; /* LANES rows of n_block: does the lane compute the slot? */
     late_step *steps;  /* LANES rows of n_late steps */
     const size_t *block_code, *late_code;
     size_t n_block, n_late;
@@ -934,6 +936,20 @@ static int run_lanes(fp_prog_sweep *ps, const lanes *ln, const size_t *idx, size
         sim_init(&acc[j]);
         ts[j] = (trade_state){0, SIZE_MAX, NAN, NAN};
     }
+    /* An element-wise slot is computed by the first lane whose set gives
+     * the parameters it reads these values; the other lanes read its
+     * registers (a comparison with a threshold several sets share). */
+    for (size_t j = 0; j < k; j++)
+        for (size_t b = 0; b < ln->n_block; b++) {
+            const size_t s = ps->first_slot[ln->block_code[b]];
+            size_t same = 0;
+            while (same < j && !same_key(ps, ps->deps[s], idx[same], idx[j]))
+                same++;
+            ln->owns[j * ln->n_block + b] = same == j;
+            ln->base[j * n_slots + s] =
+                same == j ? ln->regs + (j * ps->n_where[W_BLOCK] + ps->at[s]) * BLOCK
+                          : ln->base[same * n_slots + s];
+        }
     for (size_t t0 = 0; t0 < n; t0 += BLOCK) {
         if (atomic_load_explicit(&ps->cancel, memory_order_relaxed))
             return FP_ECANCELLED;
@@ -942,7 +958,8 @@ static int run_lanes(fp_prog_sweep *ps, const lanes *ln, const size_t *idx, size
             double *const *base = ln->base + j * n_slots;
             const double *p = ps->params + idx[j] * np;
             for (size_t b = 0; b < ln->n_block; b++)
-                exec_elem_at(ps, base, ln->block_code[b], p, t0, t0, len);
+                if (ln->owns[j * ln->n_block + b])
+                    exec_elem_at(ps, base, ln->block_code[b], p, t0, t0, len);
             en[j] = signal_of(ps, base, ps->prog.entry, t0);
             guard[j] = signal_of(ps, base, ps->entry_guard, t0);
             ex[j] = signal_of(ps, base, ps->prog.exit, t0);
@@ -1080,7 +1097,7 @@ int fp_prog_sweep_task(void *ctx, size_t index)
     const size_t n_dbl = n_lanes * n_ser * n +
                          LANES * (ps->n_where[W_BLOCK] * BLOCK + ps->n_where[W_LATE]) + 1;
     void *mem = malloc(n_steps * sizeof(late_step) + n_ptr * sizeof(double *) +
-                       n_idx * sizeof(size_t) + n_dbl * sizeof(double));
+                       n_idx * sizeof(size_t) + n_dbl * sizeof(double) + LANES * n_code + 1);
     if (mem == NULL)
         return FP_ENOMEM;
     lanes ln;
@@ -1090,6 +1107,8 @@ int fp_prog_sweep_task(void *ctx, size_t index)
     double *series = (double *)(block_code + n_idx);
     double *regs = series + n_lanes * n_ser * n;
     double *late = regs + LANES * ps->n_where[W_BLOCK] * BLOCK;
+    ln.regs = regs;
+    ln.owns = (unsigned char *)(late + LANES * ps->n_where[W_LATE] + 1);
     for (size_t j = 0; j < LANES; j++)
         for (size_t s = 0; s < n_slots; s++) {
             const size_t at = ps->at[s];
