@@ -7,14 +7,15 @@
  *   - one loop per strategy: per bar, the shared indicator is advanced
  *     once, then each set of the task turns it into an entry / exit
  *     signal and steps its own account (run_* functions);
- *   - the account: vectorbt's all-in order arithmetic (sim_*), kept
- *     operation for operation equal to the reference's so that the two
- *     agree to the last bit.
+ *   - the account: vectorbt's all-in order arithmetic (sim_*, account.h,
+ *     shared with program.c), kept operation for operation equal to the
+ *     reference's so that the two agree to the last bit.
  *
  * A backtest of signal arrays (fp_backtest_*, at the end) is one more loop
  * over the same account, whose entries and exits are read from the
- * caller's arrays instead of computed: the built-in strategies and the
- * user's own signals share one simulator.
+ * caller's arrays instead of computed: the built-in strategies, the
+ * user's own signals and the user's own strategies (program.c) share one
+ * simulator.
  *
  * Indicators are TA-Lib's definitions computed as streams (the same
  * recurrences as the reference, not the block-vectorised kernels of
