@@ -129,7 +129,7 @@ def _names(strategy):
 
 def _check_value(strategy, name, v):
     """The parameter value as the result stores it (int, float or str)."""
-    if isinstance(strategy, Strategy):  # any finite number; check_program checks the rest
+    if isinstance(strategy, Strategy):  # any finite number; Strategy.check_sets checks the rest
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or \
                 not math.isfinite(v):
             raise ValueError(f"{strategy}: {name} must be a finite number, got {v!r}")
@@ -583,7 +583,8 @@ def sweep(
     data: a DataFrame with open/high/low/close(/volume) columns (any case;
         only those the strategy needs are required), a dict of 1-D arrays,
         or a dict {asset: DataFrame or dict} for several assets.
-    strategy: a name of ``fastpar.STRATEGIES``.
+    strategy: a name of ``fastpar.STRATEGIES``, or a strategy of your own
+        (``fastpar.strategy(...)``, docs/strategies.md).
     grid: parameter -> value or iterable of values; the cartesian product,
         last key varying fastest. Impossible combinations (low >= high,
         fast >= slow) are skipped; their number is ``df.attrs["skipped"]``.
