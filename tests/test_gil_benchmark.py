@@ -4,6 +4,7 @@ mode, and criteria computed from the measured numbers (no timing asserted)."""
 import dataclasses
 import math
 import pickle
+import time
 import types
 from pathlib import Path
 
@@ -249,7 +250,8 @@ def test_no_mode_is_timed_freeing_another_modes_results(small_set, monkeypatch, 
     results, once their trades are read, take real time to free; if that
     happened on the next mode's clock it would slow that mode down."""
     ticks, scenarios = small_set
-    monkeypatch.setattr(gb, "time", types.SimpleNamespace(perf_counter=freeing_clock.perf_counter))
+    monkeypatch.setattr(gb, "time", types.SimpleNamespace(perf_counter=freeing_clock.perf_counter,
+                                                          monotonic=time.monotonic, sleep=time.sleep))
     monkeypatch.setitem(gb._RUNNERS, "fastpar",
                         lambda *args: freeing_clock.watch(fastpar_run(*args)))
     study = gb.run_benchmark(ticks, scenarios[:2], implementations=["fastpar"], workers=1,
@@ -287,3 +289,17 @@ def test_cpu_capacity_probe(small_set):
                             repeats=1).capacity is None
     with pytest.raises(ValueError, match="processes"):
         gb.cpu_capacity(0)
+
+
+@pytest.mark.skipif(gb._os_threads() is None, reason="no /proc/self/task to count threads")
+def test_waits_until_a_pools_threads_have_left():
+    """What keeps the next mode's fork from copying a lock held by a thread
+    still exiting: back to the thread count from before the pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = gb._os_threads()
+    for _ in range(5):
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(abs, range(100)))
+        gb._wait_for_threads_to_exit(before)
+        assert gb._os_threads() == before
