@@ -292,6 +292,7 @@ def test_cpu_capacity_probe(small_set):
 
 
 @pytest.mark.skipif(gb._os_threads() is None, reason="no /proc/self/task to count threads")
+@pytest.mark.thread_unsafe(reason="counts the process's threads")
 def test_waits_until_a_pools_threads_have_left():
     """What keeps the next mode's fork from copying a lock held by a thread
     still exiting: back to the thread count from before the pool."""
