@@ -499,6 +499,36 @@ def test_nan_after_leading_nans_is_a_value_error(name):
 
 
 @pytest.mark.parametrize("name", list(ROWS))
+def test_a_bad_value_is_found_in_any_chunk(name):
+    """Kernels check their inputs a chunk (1,024 values) at a time as they go:
+    a bad value at either edge of a chunk, or last, is found as well."""
+    ind = ROWS[name]
+    valid = _inputs(ind, n=3_000, lead=0)
+    for at in (1_023, 1_024, 2_047, 2_999):
+        inputs = [a.copy() for a in valid]
+        inputs[at % len(inputs)][at] = np.nan
+        with pytest.raises(ValueError, match="NaN or inf after its leading NaNs"):
+            _fastpar_call(name, inputs, {})
+
+
+@pytest.mark.parametrize("name", ["AVGPRICE", "MEDPRICE", "TYPPRICE", "WCLPRICE"])
+def test_finite_prices_whose_sum_overflows_give_infinity_as_talib(name):
+    """The price transforms check the values they write and read the prices
+    again only where a value is not finite: an overflow of finite prices is a
+    value (infinity, as TA-Lib gives), not an error."""
+    n = 3_000
+    rng = np.random.default_rng(5)
+    o, h, l, c = (rng.uniform(1.0, 2.0, n) for _ in range(4))  # noqa: E741
+    for a in (h, l, c):
+        a[[10, 1_500, 2_999]] = np.finfo(np.float64).max
+    args = {"AVGPRICE": (o, h, l, c), "MEDPRICE": (h, l)}.get(name, (h, l, c))
+    got = getattr(ftalib, name)(*args)
+    assert np.isinf(got[[10, 1_500, 2_999]]).all()
+    assert np.isfinite(np.delete(got, [10, 1_500, 2_999])).all()
+    np.testing.assert_array_equal(got, getattr(_talib(), name)(*args))
+
+
+@pytest.mark.parametrize("name", list(ROWS))
 def test_lookback_prefix_short_and_all_nan_inputs(name):
     ind = ROWS[name]
     lookback = ind.lookback(*(p.default_value for p in ind.params))
