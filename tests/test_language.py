@@ -329,6 +329,11 @@ def test_grid_errors_name_the_expression():
     with pytest.raises(ValueError, match="must be a finite number"):
         fastpar.sweep(bars, rsi_sma(), {"period": [5], "low": ["30"], "high": [70]},
                       progress=False)
+    with pytest.raises(ValueError, match="must be a finite number"):  # beyond a double's range
+        fastpar.sweep(bars, rsi_sma(), {"period": [5], "low": [10**400], "high": [70]},
+                      progress=False)
+    with pytest.raises(ValueError, match="constants must be finite"):
+        fastpar.strategy(entry=lambda b, p: b.close > 10**400, exit=lambda b, p: b.close < 1)
     with pytest.raises(ValueError, match=r"period=500.*the data has 400"):
         fastpar.sweep(bars, rsi_sma(), {"period": [5, 500], "low": [30], "high": [70]},
                       progress=False)

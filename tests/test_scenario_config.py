@@ -412,3 +412,25 @@ def test_performance_manager_live_stats():
     assert all_live[1].status == ScenarioStatus.COMPLETED and all_live[1].total_trades == 3
     manager.update_live_stats(42, ticks_processed=1)  # unknown index: ignored
     assert manager.get_live_scenario_stats(42) is None
+
+
+def test_integers_beyond_the_doubles_range_are_config_errors():
+    """JSON integers have any size; one too large for a double is a clear
+    error where a number is read, never an OverflowError."""
+    from fastpar.scenarios import prepare_scenario
+    from scenario_factory import make_scenario
+
+    big = 10**400
+    export = json.loads(data_path("broker_config.json").read_text())
+    export["broker_info"]["leverage"] = big
+    with pytest.raises(ConfigError, match=r"broker_info\.leverage must be a positive number"):
+        BrokerConfig.from_dict(export)
+    export = json.loads(data_path("broker_config.json").read_text())
+    export["symbols"]["EURUSD"]["contract_size"] = big
+    with pytest.raises(ConfigError, match=r"symbols\.EURUSD\.contract_size must be a finite"):
+        BrokerConfig.from_dict(export).kernel_fields("EURUSD")
+    ticks = synthetic_ticks("EURUSD", start="2025-09-01", days=4, seed=1)
+    bad = make_scenario(env=("CORE/envelope", {"period": 20, "deviation": big, "timeframe": "M30"}),
+                        broker_config_path=str(data_path("broker_config.json")))
+    with pytest.raises(ValueError, match="deviation must be a finite number"):
+        prepare_scenario(bad, ticks)

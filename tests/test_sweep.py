@@ -446,6 +446,7 @@ def test_masked_values_are_refused():
 @pytest.mark.parametrize("kw, exc, match", [
     ({"fees": -0.1}, ValueError, r"fees must be in \[0, 1\)"),
     ({"fees": "0.1"}, TypeError, "fees must be a number"),
+    ({"fees": 10**400}, ValueError, r"fees must be in \[0, 1\)"),  # beyond a double's range
     ({"slippage": 1.0}, ValueError, "slippage"),
     ({"spread": -1}, ValueError, "spread must be >= 0"),
     ({"spread": 1000.0}, ValueError, "spread 1000.0 is too large"),

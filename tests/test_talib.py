@@ -500,11 +500,12 @@ def test_nan_after_leading_nans_is_a_value_error(name):
 
 @pytest.mark.parametrize("name", list(ROWS))
 def test_a_bad_value_is_found_in_any_chunk(name):
-    """Kernels check their inputs a chunk (1,024 values) at a time as they go:
-    a bad value at either edge of a chunk, or last, is found as well."""
+    """Kernels check their inputs a chunk (1,024 values) at a time as they go,
+    several inputs through their sums first: a bad value in any input, at
+    either edge of a chunk, or last, is found as well."""
     ind = ROWS[name]
-    valid = _inputs(ind, n=3_000, lead=0)
-    for at in (1_023, 1_024, 2_047, 2_999):
+    valid = _inputs(ind, n=3_001, lead=0)  # odd: the last chunk ends in a single value
+    for at in (1_023, 1_024, 2_047, 3_000):
         inputs = [a.copy() for a in valid]
         inputs[at % len(inputs)][at] = np.nan
         with pytest.raises(ValueError, match="NaN or inf after its leading NaNs"):

@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _fastpar
 from ._functions import BY_NAME, TABLE
+from ._numbers import finite_real
 
 __all__ = ["Strategy", "strategy", "shift", "rolling_max", "rolling_min", "rolling_sum",
            "rolling_mean", "bars_since", "crossed_above", "crossed_below", "where", "minimum",
@@ -117,10 +118,9 @@ def _const(v: Any, where: str) -> Expr:
     if isinstance(v, (bool, np.bool_)):
         return Expr("const", float(v), (), "bool", repr(bool(v)))
     if isinstance(v, numbers.Real):
-        f = float(v)
-        if not math.isfinite(f):
+        if not finite_real(v):
             raise ValueError(f"{where}: constants must be finite, got {v!r}")
-        return Expr("const", f, (), "num", repr(v))
+        return Expr("const", float(v), (), "num", repr(v))
     raise TypeError(
         f"{where}: {type(v).__name__} is not a strategy value (a number, b.<column>, "
         "p.<parameter> or an expression of them; arrays are read through b, not passed in)")

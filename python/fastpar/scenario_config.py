@@ -21,12 +21,12 @@ and the field.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ._numbers import finite_real
 from .framework import OrderCapabilities
 
 __all__ = [
@@ -65,10 +65,6 @@ TIMEFRAME_MINUTES = {"M1": 1, "M5": 5, "M15": 15, "M30": 30, "H1": 60, "H4": 240
 def timeframe_minutes(timeframe) -> int:
     """Minutes of a timeframe; the API counts an unknown name as 1."""
     return TIMEFRAME_MINUTES.get(timeframe, 1)
-
-
-def _finite_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 # ---------------------------------------------------------------------------
@@ -333,7 +329,7 @@ class BrokerConfig:
         self.data = data
         self.name = info["company"]
         self.leverage = info.get("leverage", 100)
-        if not _finite_number(self.leverage) or not self.leverage > 0:
+        if not finite_real(self.leverage) or not self.leverage > 0:
             raise ConfigError(
                 f"{source}: broker_info.leverage must be a positive number, got {self.leverage!r}"
             )
@@ -398,7 +394,7 @@ class BrokerConfig:
             ("volume_step", 0.01, "volume_step"),
         ):
             value = info.get(key, default)
-            if not _finite_number(value):
+            if not finite_real(value):
                 raise ConfigError(f"{where}.{key} must be a finite number, got {value!r}")
             out[name] = float(value)
         out["trade_allowed"] = bool(info.get("trade_allowed", False))

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _fastpar
+from ._numbers import finite_real
 from .bars import BAR_DTYPE, BarFiles, InsufficientWarmupDataError, warmup_bars
 from .framework import Framework, camel_case
 from .performance import (
@@ -238,7 +239,7 @@ def _check_int_param(where, key, value, low=1):
 
 
 def _check_number(where, key, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not isinstance(value, (int, float)) or not finite_real(value):
         raise ValueError(f"{where}: {key} must be a finite number, got {value!r}")
     return value
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sized
 import numpy as np
 
 from . import _fastpar
+from ._numbers import finite_real
 from .language import Strategy
 
 __all__ = ["STRATEGIES", "METRICS", "MAX_SETS", "sweep", "expand_grid", "run_sets", "to_frame",
@@ -130,8 +131,7 @@ def _names(strategy):
 def _check_value(strategy, name, v):
     """The parameter value as the result stores it (int, float or str)."""
     if isinstance(strategy, Strategy):  # any finite number; Strategy.check_sets checks the rest
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or \
-                not math.isfinite(v):
+        if not finite_real(v):
             raise ValueError(f"{strategy}: {name} must be a finite number, got {v!r}")
         return int(v) if isinstance(v, numbers.Integral) else float(v)
     if name == "kind":
@@ -143,7 +143,7 @@ def _check_value(strategy, name, v):
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
         raise bad
     if is_int:
-        if not (isinstance(v, numbers.Integral) or (math.isfinite(v) and v == int(v))):
+        if not (isinstance(v, numbers.Integral) or (finite_real(v) and v == int(v))):
             raise bad
         v = int(v)
         if v < check:
@@ -153,8 +153,10 @@ def _check_value(strategy, name, v):
                 f"{strategy}: {name} must be {what} (at most {_fastpar.MAX_PERIOD}), got {v}"
             )
         return v
+    if not finite_real(v):
+        raise bad
     v = float(v)
-    if not math.isfinite(v) or not check(v):
+    if not check(v):
         raise bad
     return v
 
@@ -270,10 +272,9 @@ def _costs(fees, slippage, spread, stop_loss, take_profit, direction, periods_pe
     def number(name, v, ok, what):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
             raise TypeError(f"{name} must be a number, got {v!r}")
-        v = float(v)
-        if not math.isfinite(v) or not ok(v):
+        if not finite_real(v) or not ok(float(v)):
             raise ValueError(f"{name} must be {what}, got {v!r}")
-        return v
+        return float(v)
 
     if direction not in ("long", "longshort"):
         raise ValueError(f"direction must be 'long' or 'longshort', got {direction!r}")

@@ -74,14 +74,47 @@ static inline int all_finite(const double *x, size_t n)
  * first). 0 if a value is NaN or infinite (the outputs computed from it
  * are then garbage, and the caller returns FP_ENONFINITE). */
 #define FP_CHECK_CHUNK 1024
+
+/* 1 if the sums in[0][i] + ... + in[n_in - 1][i], i in [from, to), are all
+ * finite. A NaN or an infinity among a bar's inputs makes their sum NaN or
+ * infinite, so 1 means every input is finite; 0 means one is not, or that
+ * finite inputs overflowed. One test per bar instead of one per input. */
+static inline int sums_finite(const double *const *in, int n_in, size_t from, size_t to)
+{
+    size_t i = from;
+    int bad = 0;
+#ifdef FP_HAVE_SSE2
+    const __m128d lim = _mm_set1_pd(DBL_MAX), sign = _mm_set1_pd(-0.0);
+    __m128d acc = _mm_setzero_pd();
+    for (; i + 2 <= to; i += 2) {
+        __m128d s = _mm_loadu_pd(in[0] + i);
+        for (int k = 1; k < n_in; k++)
+            s = _mm_add_pd(s, _mm_loadu_pd(in[k] + i));
+        acc = _mm_or_pd(acc, _mm_cmpnle_pd(_mm_andnot_pd(sign, s), lim));
+    }
+    bad = _mm_movemask_pd(acc);
+#endif
+    for (; i < to; i++) {
+        double s = in[0][i];
+        for (int k = 1; k < n_in; k++)
+            s += in[k][i];
+        bad |= not_finite(s);
+    }
+    return bad == 0;
+}
+
 static FP_INLINE int finite_upto(const double *const *in, int n_in, size_t n, size_t done,
                                  size_t *upto)
 {
     if (done - *upto < FP_CHECK_CHUNK && done < n)
         return 1;
-    for (int k = 0; k < n_in; k++)
-        if (!all_finite(in[k] + *upto, done - *upto))
-            return 0;
+    /* Several inputs: their sums first, each input alone only if a sum is
+     * not finite (a bad value, or an overflow of good ones). n_in == 0: a
+     * caller whose inputs are checked elsewhere. */
+    if (n_in == 1 || (n_in > 1 && !sums_finite(in, n_in, *upto, done)))
+        for (int k = 0; k < n_in; k++)
+            if (!all_finite(in[k] + *upto, done - *upto))
+                return 0;
     *upto = done;
     return 1;
 }
