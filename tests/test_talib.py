@@ -512,6 +512,20 @@ def test_a_bad_value_is_found_in_any_chunk(name):
             _fastpar_call(name, inputs, {})
 
 
+@pytest.mark.parametrize("matype", IMPLEMENTED_MA)
+def test_ma_of_every_type_and_period_refuses_a_bad_value(matype):
+    """MA's types check their input in different places (SMA, EMA and WMA as
+    they run, the others in one pass first, a period of 1 is a copy): each
+    refuses a NaN or an infinity after the start."""
+    x = _inputs(ROWS["ma"], n=3_001, lead=2)[0]
+    for period in (1, 2, 30):
+        for at, value in ((2, np.inf), (1_500, np.nan), (3_000, -np.inf)):
+            bad = x.copy()
+            bad[at] = value
+            with pytest.raises(ValueError, match="NaN or inf after its leading NaNs"):
+                ftalib.MA(bad, period, matype)
+
+
 @pytest.mark.parametrize("name", ["AVGPRICE", "MEDPRICE", "TYPPRICE", "WCLPRICE"])
 def test_finite_prices_whose_sum_overflows_give_infinity_as_talib(name):
     """The price transforms check the values they write and read the prices

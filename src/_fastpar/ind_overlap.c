@@ -293,6 +293,19 @@ static ma_spec ma_choice(const double *p)
     return (ma_spec){(int)p[1], per(p, 0), FP_T3_VFACTOR};
 }
 
+/* The rows own their finiteness check (FP_OWN_FINITE), so that MA of type
+ * SMA, EMA or WMA is its row's kernel alone: those check their input as
+ * they run. The other types, and a period of 1 (a copy), get the one pass
+ * the registry makes for rows without the flag. */
+static int ma_row_series(ma_spec r, const double *x, size_t n, double *out)
+{
+    const int checks_itself =
+        r.period > 1 && (r.type == FP_MA_SMA || r.type == FP_MA_EMA || r.type == FP_MA_WMA);
+    if (!checks_itself && !all_finite(x, n))
+        return FP_ENONFINITE;
+    return fp_ma_series(r.type, r.period, r.vfactor, x, n, out);
+}
+
 /* NAME_lookback, NAME_batch, NAME_size, NAME_init, NAME_update of a row
  * whose parameters NAME_choice reads. */
 #define MA_ROW_KERNELS(name)                                                                      \
@@ -304,8 +317,7 @@ static ma_spec ma_choice(const double *p)
     static int name##_batch(const double *const *in, size_t n, const double *p,                 \
                             double *const *out)                                                   \
     {                                                                                             \
-        ma_spec r = name##_choice(p);                                                             \
-        return fp_ma_series(r.type, r.period, r.vfactor, in[0], n, out[0]);                       \
+        return ma_row_series(name##_choice(p), in[0], n, out[0]);                                 \
     }                                                                                             \
     static size_t name##_size(const double *p)                                                  \
     {                                                                                             \
@@ -562,28 +574,28 @@ const fp_indicator fp_overlap_rows[] = {
     {.name = "dema", .ta_name = "DEMA", .group = G_OVERLAP,
      .summary = "Double exponential moving average: 2 EMA - EMA(EMA)",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(dema)},
+     .flags = FP_OWN_FINITE, KERNELS(dema)},
     {.name = "tema", .ta_name = "TEMA", .group = G_OVERLAP,
      .summary = "Triple exponential moving average: 3 EMA - 3 EMA(EMA) + EMA(EMA(EMA))",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(tema)},
+     .flags = FP_OWN_FINITE, KERNELS(tema)},
     {.name = "trima", .ta_name = "TRIMA", .group = G_OVERLAP,
      .summary = "Triangular moving average, weights 1, 2, .., 2, 1",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(trima)},
+     .flags = FP_OWN_FINITE, KERNELS(trima)},
     {.name = "kama", .ta_name = "KAMA", .group = G_OVERLAP,
      .summary = "Kaufman adaptive moving average",
      .n_in = IN_X, .n_params = 1, .params = {P_PERIOD(30, 1)}, .n_out = 1, .out = {"real"},
-     KERNELS(kama)},
+     .flags = FP_OWN_FINITE, KERNELS(kama)},
     {.name = "t3", .ta_name = "T3", .group = G_OVERLAP,
      .summary = "Tillson's T3: six chained EMAs combined by vfactor",
      .n_in = IN_X, .n_params = 2,
      .params = {P_PERIOD(5, 1), P_REAL_IN("vfactor", "vfactor", 0.7, 0.0, 1.0)},
-     .n_out = 1, .out = {"real"}, KERNELS(t3)},
+     .n_out = 1, .out = {"real"}, .flags = FP_OWN_FINITE, KERNELS(t3)},
     {.name = "ma", .ta_name = "MA", .group = G_OVERLAP,
      .summary = "Moving average of any type (matype)",
      .n_in = IN_X, .n_params = 2, .params = {P_PERIOD(30, 1), P_MATYPE("matype", 0)},
-     .n_out = 1, .out = {"real"}, KERNELS(ma)},
+     .n_out = 1, .out = {"real"}, .flags = FP_OWN_FINITE, KERNELS(ma)},
     {.name = "sar", .ta_name = "SAR", .group = G_OVERLAP,
      .summary = "Parabolic SAR (stop and reverse)",
      .n_in = IN_HL, .n_params = 2,
